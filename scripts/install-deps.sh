@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what qvirt's build, tests and demo use, only what is missing (Debian bookworm, as root).
+set -euo pipefail
+pkgs=(
+  openjdk-17-jdk-headless maven            # build
+  qemu-system-x86 qemu-utils               # the hypervisor, qemu-img
+  busybox-static cpio kmod                 # test guest initramfs (kmod: depmod/modprobe --show-depends)
+  syslinux syslinux-common mtools dosfstools  # bootable FAT disk image without mount
+  xorriso                                  # NoCloud ISO in tests
+  docker-registry skopeo umoci             # OCI images and a local registry, no Docker engine
+  util-linux socat curl ca-certificates    # setpriv, QMP from shell scripts, registry checks
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then echo "install-deps: run as root (apt-get install needs it)" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+elif ! apt-cache depends linux-image-cloud-amd64 >/dev/null 2>&1 || [ -z "$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | grep 'Depends: linux-image-[0-9]')" ]; then
+  # build-guest.sh resolves the kernel package from apt's lists.
+  apt-get update -qq
+fi
