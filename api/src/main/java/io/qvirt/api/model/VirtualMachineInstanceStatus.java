@@ -1,0 +1,120 @@
+package io.qvirt.api.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/** Status of a VMI: what QEMU reports, written by the handler. Fields qvirt does not model are kept in {@link #getAdditionalProperties()}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class VirtualMachineInstanceStatus extends Extensible {
+    /** One of {@link Phase}. */
+    private String phase;
+
+    private List<Condition> conditions;
+
+    private String nodeName;
+
+    private String reason;
+
+    private List<PhaseTransition> phaseTransitionTimestamps;
+
+    private List<VmiInterfaceStatus> interfaces;
+
+    private GuestOSInfo guestOSInfo;
+
+    private String launcherContainerImageVersion;
+
+    private String qosClass;
+
+    private String migrationMethod;
+
+    /** qvirt only: the accelerator QEMU runs with, and why. */
+    private AcceleratorStatus qvirtAccelerator;
+
+    public String getPhase() {
+        return phase;
+    }
+
+    public void setPhase(String phase) {
+        this.phase = phase;
+    }
+
+    public List<Condition> getConditions() {
+        return conditions;
+    }
+
+    public void setConditions(List<Condition> conditions) {
+        this.conditions = conditions;
+    }
+
+    public String getNodeName() {
+        return nodeName;
+    }
+
+    public void setNodeName(String nodeName) {
+        this.nodeName = nodeName;
+    }
+
+    public String getReason() {
+        return reason;
+    }
+
+    public void setReason(String reason) {
+        this.reason = reason;
+    }
+
+    public List<PhaseTransition> getPhaseTransitionTimestamps() {
+        return phaseTransitionTimestamps;
+    }
+
+    public void setPhaseTransitionTimestamps(List<PhaseTransition> phaseTransitionTimestamps) {
+        this.phaseTransitionTimestamps = phaseTransitionTimestamps;
+    }
+
+    public List<VmiInterfaceStatus> getInterfaces() {
+        return interfaces;
+    }
+
+    public void setInterfaces(List<VmiInterfaceStatus> interfaces) {
+        this.interfaces = interfaces;
+    }
+
+    public GuestOSInfo getGuestOSInfo() {
+        return guestOSInfo;
+    }
+
+    public void setGuestOSInfo(GuestOSInfo guestOSInfo) {
+        this.guestOSInfo = guestOSInfo;
+    }
+
+    public String getLauncherContainerImageVersion() {
+        return launcherContainerImageVersion;
+    }
+
+    public void setLauncherContainerImageVersion(String launcherContainerImageVersion) {
+        this.launcherContainerImageVersion = launcherContainerImageVersion;
+    }
+
+    public String getQosClass() {
+        return qosClass;
+    }
+
+    public void setQosClass(String qosClass) {
+        this.qosClass = qosClass;
+    }
+
+    public String getMigrationMethod() {
+        return migrationMethod;
+    }
+
+    public void setMigrationMethod(String migrationMethod) {
+        this.migrationMethod = migrationMethod;
+    }
+
+    public AcceleratorStatus getQvirtAccelerator() {
+        return qvirtAccelerator;
+    }
+
+    public void setQvirtAccelerator(AcceleratorStatus qvirtAccelerator) {
+        this.qvirtAccelerator = qvirtAccelerator;
+    }
+}
