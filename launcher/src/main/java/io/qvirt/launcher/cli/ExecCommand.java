@@ -1,0 +1,96 @@
+package io.qvirt.launcher.cli;
+
+import io.qvirt.launcher.plan.Accelerator;
+import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.RuntimePaths;
+import io.qvirt.launcher.plan.VmPlan;
+import io.qvirt.launcher.plan.VmPlanner;
+import io.qvirt.launcher.process.Exec;
+import io.qvirt.launcher.runtime.AccelMode;
+import io.qvirt.launcher.runtime.AcceleratorChooser;
+import io.qvirt.launcher.runtime.HostPorts;
+import io.qvirt.launcher.runtime.LauncherInfo;
+import io.qvirt.launcher.runtime.LauncherInfos;
+import io.qvirt.launcher.runtime.PreparedVm;
+import io.qvirt.launcher.runtime.RuntimeDir;
+import io.qvirt.launcher.runtime.Version;
+import io.qvirt.launcher.runtime.VmPreparer;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "exec", mixinStandardHelpOptions = true,
+        description = {"Prepares the VM's directory exactly as run does, then becomes QEMU (same pid): the launcher",
+            "pod's entrypoint, so nothing but QEMU runs for the VM. Leaves qmp.sock, console.sock, console.log,",
+            "vmi.json and launcher.json for its manager. QEMU starts with the guest paused (-S) unless --autostart:",
+            "the manager (the handler, or `launcher unpause NAME`) starts it with cont."})
+final class ExecCommand extends BaseCommand {
+    static final class Source {
+        @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON")
+        Path file;
+
+        @Option(names = "--vmi-json", paramLabel = "JSON", description = "the VMI as JSON (how the controller passes it)")
+        String json;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "as for run (default auto)")
+    AccelMode accel = AccelMode.AUTO;
+
+    @Option(names = "--autostart", description = "start the guest's CPUs at once (no -S)")
+    boolean autostart;
+
+    @Option(names = "--forward-address", paramLabel = "ADDR",
+            description = "host address port forwards bind (default 127.0.0.1; in a pod, the pod's address)")
+    String forwardAddress = "127.0.0.1";
+
+    @Override
+    int doCall() throws Exception {
+        Specs.Spec s;
+        if (source.file != null) {
+            s = Specs.load(source.file);
+        } else {
+            Path tmp = Files.createTempFile("vmi", ".json");
+            try {
+                Files.writeString(tmp, source.json);
+                s = Specs.load(tmp);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        Path qemu = QemuBinary.find();
+        Accelerator a = new AcceleratorChooser().choose(accel, accel != AccelMode.KVM);
+        if (!a.isKvm() && accel == AccelMode.AUTO) {
+            log().warn("KVM not usable, running under TCG emulation (slow): " + a.reason());
+        }
+        String ns = s.vmi().getMetadata().getNamespace();
+        String name = s.vmi().getMetadata().getName();
+        RuntimePaths paths = RuntimeDir.paths(root(), ns, name);
+        InetAddress bind = InetAddress.getByName(forwardAddress);
+        // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs.
+        int firstFd = Exec.freeFdBase(4);
+        VmPlan plan = new VmPlanner(qemu).plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
+                bind.getHostAddress(), new HostPorts(bind), firstFd));
+        PreparedVm prepared = VmPreparer.prepare(root(), plan, s.vmi());
+        try {
+            LauncherInfos.write(paths, new LauncherInfo(ns, name, "exec", ProcessHandle.current().pid(), 0, a.name(),
+                    a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards()));
+            log().info("exec " + qemu + " for VM " + ns + "/" + name + " (accelerator " + a.name() + ": " + a.reason() + ")");
+            err().flush();
+            out().flush();
+            Exec.replaceWith(qemu, plan.argv(), prepared.childFds(), firstFd);
+        } catch (RuntimeException e) {
+            prepared.close();
+            VmPreparer.cleanup(plan);
+            throw e;
+        }
+        return ExitCodes.FAILURE; // not reached: exec returns only by throwing
+    }
+}

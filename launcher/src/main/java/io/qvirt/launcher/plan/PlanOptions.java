@@ -1,0 +1,22 @@
+package io.qvirt.launcher.plan;
+
+import java.util.function.IntUnaryOperator;
+
+/**
+ * How a plan is built.
+ *
+ * @param paths        the VM's private directory
+ * @param accelerator  the accelerator already chosen (see {@code AcceleratorChooser})
+ * @param ownerMonitor whether QEMU gets a private QMP monitor for its owner (run, handler) besides qmp.sock
+ * @param startPaused  {@code -S}: the guest's CPUs start only on {@code cont}
+ * @param fieldPrefix  {@code "spec."} for a VMI, {@code "spec.template.spec."} for a VM's template
+ * @param forwardAddr  host address forwards bind ({@code 127.0.0.1} on one machine, the pod's otherwise)
+ * @param hostPorts    chooses the host port for a guest port (same port if free, else a free one)
+ * @param firstFd      the number QEMU sees the first inherited fd as (3 when spawned; above the JVM's
+ *                     own fds when the JVM execs into QEMU)
+ */
+public record PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
+                          String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd) {
+    /** Spawned QEMUs see their inherited fds from 3 up. */
+    public static final int SPAWN_FIRST_FD = 3;
+}

@@ -1,0 +1,189 @@
+package io.qvirt.launcher.plan.config;
+
+import io.qvirt.api.Quantities;
+import io.qvirt.api.model.Disk;
+import io.qvirt.api.model.HostDisk;
+import io.qvirt.api.model.Volume;
+import io.qvirt.launcher.plan.ImageFormat;
+import io.qvirt.launcher.plan.PlanContext;
+import io.qvirt.launcher.plan.PreparedFile;
+import io.qvirt.launcher.plan.QemuConfigurator;
+import io.qvirt.launcher.plan.QemuOpts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Disks and their volumes, in spec order: a {@code -blockdev} file node, a format node, and a device
+ * on the disk's bus with the disk's {@code bootOrder} as {@code bootindex}. Volumes qvirt runs:
+ * {@code hostDisk} (an existing image, or for DiskOrCreate a sparse raw image of {@code capacity}) and
+ * {@code emptyDisk} (a fresh qcow2 in the VM's directory, removed with it). Every other source is
+ * refused by field.
+ */
+public final class DiskConfigurator implements QemuConfigurator {
+    @Override
+    public void configure(PlanContext ctx) {
+        var dev = ctx.spec().getDomain().getDevices();
+        List<Disk> disks = dev == null || dev.getDisks() == null ? List.of() : dev.getDisks();
+        List<Volume> volumes = ctx.spec().getVolumes() == null ? List.of() : ctx.spec().getVolumes();
+        boolean scsi = false;
+        int sata = 0;
+        for (int i = 0; i < disks.size(); i++) {
+            Disk disk = disks.get(i);
+            String df = "domain.devices.disks[" + i + "]";
+            int vi = indexOf(volumes, disk.getName());
+            if (vi < 0) {
+                ctx.refuse(df + ".name", "no volume named '" + disk.getName() + "' in spec.volumes");
+                continue;
+            }
+            Volume v = volumes.get(vi);
+            String vf = "volumes[" + vi + "]";
+            Source src = source(ctx, v, vf);
+            if (src == null) {
+                continue;
+            }
+            String node = "vol" + i;
+            boolean readOnly = src.readOnly;
+            String bus;
+            String device;
+            if (disk.getCdrom() != null) {
+                readOnly = true;
+                bus = disk.getCdrom().getBus() != null ? disk.getCdrom().getBus() : "sata";
+                device = "cdrom";
+            } else if (disk.getLun() != null) {
+                ctx.refuse(df + ".lun", "not supported by qvirt: use disk or cdrom");
+                continue;
+            } else {
+                bus = disk.getDisk() != null && disk.getDisk().getBus() != null ? disk.getDisk().getBus() : "virtio";
+                device = "disk";
+                readOnly |= disk.getDisk() != null && Boolean.TRUE.equals(disk.getDisk().getReadonly());
+            }
+            QemuOpts file = QemuOpts.keys().put("driver", "file").put("filename", src.path.toString())
+                    .put("node-name", node + "-file").put("read-only", readOnly ? "on" : "off");
+            String cache = disk.getCache();
+            if ("none".equals(cache)) {
+                file.put("cache.direct", "on");
+            } else if (cache != null && !"writethrough".equals(cache) && !"writeback".equals(cache)) {
+                ctx.refuse(df + ".cache", "'" + cache + "' is not allowed: none, writethrough, writeback");
+                continue;
+            }
+            ctx.arg("-blockdev", file);
+            ctx.arg("-blockdev", QemuOpts.keys().put("driver", src.format.qemuName()).put("file", node + "-file")
+                    .put("node-name", node).put("read-only", readOnly ? "on" : "off")
+                    .putIf("writethrough".equals(cache), "cache.writeback", "off"));
+            QemuOpts d;
+            switch (bus) {
+                case "virtio":
+                    if (device.equals("cdrom")) {
+                        ctx.refuse(df + ".cdrom.bus", "virtio is not allowed for a cdrom: sata or scsi");
+                        continue;
+                    }
+                    d = QemuOpts.of("virtio-blk-pci");
+                    break;
+                case "sata":
+                    // q35's built-in AHCI controller has six ports: ide.0 .. ide.5.
+                    if (sata >= 6) {
+                        ctx.refuse(df + "." + device + ".bus", "at most 6 sata disks (q35's AHCI ports)");
+                        continue;
+                    }
+                    d = QemuOpts.of(device.equals("cdrom") ? "ide-cd" : "ide-hd").put("bus", "ide." + sata++);
+                    break;
+                case "scsi":
+                    if (!scsi) {
+                        ctx.arg("-device", "virtio-scsi-pci,id=scsi0");
+                        scsi = true;
+                    }
+                    d = QemuOpts.of(device.equals("cdrom") ? "scsi-cd" : "scsi-hd").put("bus", "scsi0.0");
+                    break;
+                default:
+                    ctx.refuse(df + "." + device + ".bus", "'" + bus + "' is not supported by qvirt: virtio, sata, scsi");
+                    continue;
+            }
+            d.put("drive", node).put("id", "ua-" + disk.getName());
+            if (disk.getBootOrder() != null) {
+                d.put("bootindex", disk.getBootOrder());
+            }
+            if (disk.getSerial() != null) {
+                d.put("serial", disk.getSerial());
+            }
+            ctx.arg("-device", d);
+        }
+    }
+
+    private record Source(Path path, ImageFormat format, boolean readOnly) {
+    }
+
+    private static Source source(PlanContext ctx, Volume v, String vf) {
+        if (v.getHostDisk() != null) {
+            return hostDisk(ctx, v.getHostDisk(), vf + ".hostDisk");
+        }
+        if (v.getEmptyDisk() != null) {
+            if (v.getEmptyDisk().getCapacity() == null) {
+                ctx.refuse(vf + ".emptyDisk.capacity", "required");
+                return null;
+            }
+            long size = Quantities.value(Quantities.text(v.getEmptyDisk().getCapacity()));
+            Path p = ctx.paths().disksDir().resolve(v.getName() + ".qcow2");
+            ctx.prepare(new PreparedFile(p, PreparedFile.Kind.QCOW2, size, true, ctx.field(vf + ".emptyDisk")));
+            return new Source(p, ImageFormat.QCOW2, false);
+        }
+        String kind = v.getContainerDisk() != null ? "containerDisk"
+                : v.getCloudInitNoCloud() != null ? "cloudInitNoCloud"
+                : v.getCloudInitConfigDrive() != null ? "cloudInitConfigDrive"
+                : v.getPersistentVolumeClaim() != null ? "persistentVolumeClaim"
+                : v.getDataVolume() != null ? "dataVolume"
+                : v.getEphemeral() != null ? "ephemeral"
+                : v.getConfigMap() != null ? "configMap"
+                : v.getSecret() != null ? "secret"
+                : v.getServiceAccount() != null ? "serviceAccount"
+                : v.getDownwardAPI() != null ? "downwardAPI" : null;
+        if (kind == null) {
+            ctx.refuse(vf, "volume '" + v.getName() + "' has no source qvirt knows");
+        } else if (kind.equals("containerDisk") || kind.startsWith("cloudInit")) {
+            ctx.refuse(vf + "." + kind, "not supported yet by qvirt's launcher");
+        } else {
+            ctx.refuse(vf + "." + kind, "not supported by qvirt on one machine: use hostDisk or emptyDisk");
+        }
+        return null;
+    }
+
+    private static Source hostDisk(PlanContext ctx, HostDisk h, String f) {
+        if (h.getPath() == null || !h.getPath().startsWith("/")) {
+            ctx.refuse(f + ".path", "must be an absolute path");
+            return null;
+        }
+        Path p = Path.of(h.getPath());
+        String type = h.getType() == null ? "Disk" : h.getType();
+        switch (type) {
+            case "Disk":
+                if (!Files.isRegularFile(p)) {
+                    ctx.refuse(f + ".path", h.getPath() + " does not exist or is not a regular file (type Disk needs an existing image)");
+                    return null;
+                }
+                return new Source(p, ImageFormat.detect(p), false);
+            case "DiskOrCreate":
+                if (Files.exists(p)) {
+                    return new Source(p, ImageFormat.detect(p), false);
+                }
+                if (h.getCapacity() == null) {
+                    ctx.refuse(f + ".capacity", "required for type DiskOrCreate when the image does not exist");
+                    return null;
+                }
+                ctx.prepare(new PreparedFile(p, PreparedFile.Kind.SPARSE_RAW,
+                        Quantities.value(Quantities.text(h.getCapacity())), false, ctx.field(f)));
+                return new Source(p, ImageFormat.RAW, false);
+            default:
+                ctx.refuse(f + ".type", "'" + type + "' is not allowed: Disk, DiskOrCreate");
+                return null;
+        }
+    }
+
+    private static int indexOf(List<Volume> volumes, String name) {
+        for (int i = 0; i < volumes.size(); i++) {
+            if (volumes.get(i).getName() != null && volumes.get(i).getName().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,49 @@
+package io.qvirt.launcher.runtime;
+
+import io.qvirt.kvmprobe.KvmProbe;
+import io.qvirt.kvmprobe.ProbeOptions;
+import io.qvirt.kvmprobe.ProbeReport;
+import io.qvirt.kvmprobe.Verdict;
+import io.qvirt.launcher.plan.Accelerator;
+import java.util.function.Supplier;
+
+/**
+ * KVM when kvm-probe says FULL; else TCG when emulation is allowed (KubeVirt's {@code useEmulation},
+ * or {@code --accel auto}/{@code tcg} on one machine); else a clear failure naming the probe's reason.
+ */
+public final class AcceleratorChooser {
+    private final Supplier<ProbeReport> probe;
+
+    public AcceleratorChooser() {
+        this(() -> KvmProbe.probe(ProbeOptions.defaults()));
+    }
+
+    /** With another probe source (tests, a cached report). */
+    public AcceleratorChooser(Supplier<ProbeReport> probe) {
+        this.probe = probe;
+    }
+
+    /**
+     * @param mode           what the user asked for
+     * @param allowEmulation whether TCG may be used when KVM is not FULL
+     * @throws LauncherException (runtime failure) when KVM is required and not FULL
+     */
+    public Accelerator choose(AccelMode mode, boolean allowEmulation) {
+        if (mode == AccelMode.TCG) {
+            return new Accelerator(Accelerator.TCG, "tcg requested");
+        }
+        ProbeReport r = probe.get();
+        if (r.verdict() == Verdict.FULL) {
+            return new Accelerator(Accelerator.KVM, "kvm-probe: FULL");
+        }
+        String why = "kvm-probe: " + r.verdict() + " (" + r.reason() + ")";
+        if (mode == AccelMode.KVM) {
+            throw new LauncherException("KVM requested but not usable here: " + why);
+        }
+        if (!allowEmulation) {
+            throw new LauncherException("KVM is not usable here and emulation is not allowed: " + why
+                    + "; allow it with --accel auto or tcg (on a cluster: useEmulation)");
+        }
+        return new Accelerator(Accelerator.TCG, "emulation: " + why);
+    }
+}

@@ -1,0 +1,24 @@
+package io.qvirt.launcher.runtime;
+
+import io.qvirt.launcher.plan.HostForward;
+import java.util.List;
+
+/**
+ * {@code launcher.json}: what whoever manages the VM needs to know about how it was started.
+ *
+ * @param namespace         the VMI's namespace
+ * @param name              the VMI's name
+ * @param mode              {@code run}, {@code exec} or {@code handler}
+ * @param qemuPid           QEMU's pid
+ * @param launcherPid       the resident launcher's pid ({@code run}), or 0 when nothing but QEMU runs
+ * @param accelerator       {@code kvm} or {@code tcg}
+ * @param acceleratorReason why
+ * @param qemuBinary        the QEMU binary
+ * @param qvirtVersion      the launcher's version
+ * @param startedAt         ISO-8601 start time
+ * @param forwards          host ports forwarded to the guest
+ */
+public record LauncherInfo(String namespace, String name, String mode, long qemuPid, long launcherPid,
+                           String accelerator, String acceleratorReason, String qemuBinary, String qvirtVersion,
+                           String startedAt, List<HostForward> forwards) {
+}

@@ -1,0 +1,309 @@
+package io.qvirt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qvirt.testdata.ConsoleWatcher;
+import io.qvirt.testdata.GuestMarkers;
+import io.qvirt.testdata.RawQmp;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher CLI end to end: the packaged jar in its own JVM, real QEMU (TCG: this machine's KVM may
+ * not run a stock kernel; --accel tcg keeps the tests the same everywhere), the real test guest.
+ */
+class LauncherIT {
+    private static final Duration BOOT = Duration.ofSeconds(90);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    LauncherHarness h;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        h = new LauncherHarness(tmp);
+    }
+
+    @AfterEach
+    void tearDown() {
+        h.close();
+    }
+
+    @Test
+    void runBootsPausesUnpausesAndShutsDownGracefully() throws Exception {
+        Path yaml = h.vmYaml("vm1", h.overlay("vm1"), null);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--console", "--accel", "tcg");
+        run.out().await(GuestMarkers.BOOTED, BOOT);
+        run.out().await(GuestMarkers.PROMPT_PATTERN, BOOT);
+
+        long qemuPid = launcherJson("vm1").path("qemuPid").asLong();
+        assertNoJvmFds(qemuPid);
+        assertEquals(List.of("0", "1", "2", "3", "4", "5"), fdsOf(qemuPid).subList(0, 6));
+
+        LauncherHarness.Result p = h.exec("pause", "vm1");
+        assertEquals(0, p.code(), p.toString());
+        assertTrue(p.out().contains("Paused (paused)"), p.toString());
+        LauncherHarness.Result st = h.exec("status", "vm1");
+        assertTrue(st.out().contains("Paused (paused)"), st.toString());
+        assertTrue(st.out().contains("started by run"), st.toString());
+        LauncherHarness.Result u = h.exec("unpause", "vm1");
+        assertTrue(u.out().contains("Running (running)"), u.toString());
+
+        LauncherHarness.Result s = h.exec("shutdown", "vm1");
+        assertEquals(0, s.code(), s.toString());
+        assertTrue(s.out().contains("GUEST_POWERED_OFF"), s.toString());
+        run.out().await(GuestMarkers.POWEROFF, BOOT);
+        assertEquals(0, run.awaitExit(Duration.ofSeconds(30)), run.err());
+        run.out().await(Pattern.compile("Succeeded \\(guest-shutdown\\)"), Duration.ofSeconds(5));
+        assertFalse(Files.exists(h.vmDir("vm1")), "the VM's directory is removed");
+        assertFalse(Files.exists(Path.of("/proc/" + qemuPid)), "QEMU reaped");
+    }
+
+    @Test
+    void execBecomesQemuAndIsDrivenThroughQmpSock() throws Exception {
+        Path yaml = h.vmYaml("vm2", h.overlay("vm2"), null);
+        LauncherHarness.Started ex = h.start("exec", yaml.toString(), "--accel", "tcg", "--autostart");
+        long pid = ex.process().pid();
+        Path qmp = h.vmDir("vm2").resolve("qmp.sock");
+        waitFor(() -> exeOf(pid).endsWith("qemu-system-x86_64"), Duration.ofSeconds(30), "pid " + pid + " becomes QEMU: " + ex.err());
+        assertNoJvmFds(pid);
+        List<String> fds = fdsOf(pid);
+        assertTrue(fds.contains("512") && fds.contains("513"), "qmp.sock and console.sock inherited as 512, 513: " + fds);
+        JsonNode info = launcherJson("vm2");
+        assertEquals(pid, info.path("qemuPid").asLong());
+        assertEquals(0, info.path("launcherPid").asLong(), "nothing but QEMU runs for the VM");
+
+        try (ConsoleTap c = ConsoleTap.attach(h.vmDir("vm2").resolve("console.sock"))) {
+            c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+            LauncherHarness.Result st = h.exec("status", "vm2");
+            assertTrue(st.out().contains("Running (running)"), st.toString());
+            assertTrue(st.out().contains("started by exec"), st.toString());
+            try (RawQmp m = RawQmp.connect(qmp, Duration.ofSeconds(10))) {
+                m.negotiate();
+                m.execute("{\"execute\":\"system_powerdown\"}");
+                c.out.await(GuestMarkers.POWEROFF, BOOT);
+                m.awaitEvent("SHUTDOWN");
+            }
+        }
+        // -no-shutdown: QEMU stays, in shutdown, until a manager collects it.
+        assertTrue(exeOf(pid).endsWith("qemu-system-x86_64"), "QEMU still there after the guest powered off");
+        LauncherHarness.Result st = h.exec("status", "vm2");
+        assertTrue(st.out().contains("Succeeded (shutdown: guest-shutdown)"), st.toString());
+        LauncherHarness.Result k = h.exec("kill", "vm2");
+        assertEquals(0, k.code(), k.toString());
+        assertTrue(ex.awaitExit(Duration.ofSeconds(10)) >= 0, "QEMU exited");
+        waitFor(() -> !Files.exists(h.vmDir("vm2")), Duration.ofSeconds(10), "exec'd VM's directory removed by kill");
+    }
+
+    @Test
+    void sigkilledRunNeverLeavesAnOrphanQemu() throws Exception {
+        Path yaml = h.vmYaml("vm3", h.overlay("vm3"), null);
+        for (int i = 0; i < 20; i++) {
+            LauncherHarness.Started run = h.start("run", yaml.toString(), "--accel", "tcg");
+            Path json = h.vmDir("vm3").resolve("launcher.json");
+            // The killed round's directory stays (nobody was left to remove it); the next run replaces it.
+            long me = run.process().pid();
+            waitFor(() -> Files.exists(json) && launcherJson("vm3").path("launcherPid").asLong() == me,
+                    Duration.ofSeconds(30), "launcher.json of round " + i + ": " + run.err());
+            long qemu = launcherJson("vm3").path("qemuPid").asLong();
+            assertTrue(alive(qemu), "QEMU runs, round " + i);
+            run.process().destroyForcibly(); // SIGKILL
+            long t0 = System.nanoTime();
+            waitFor(() -> !alive(qemu), Duration.ofSeconds(1), "QEMU " + qemu + " gone within 1 s of SIGKILL, round " + i);
+            assertTrue(System.nanoTime() - t0 < 1_000_000_000L);
+            run.awaitExit(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void qemuKilledMakesRunFailNamingTheSignal() throws Exception {
+        Path yaml = h.vmYaml("vm4", h.overlay("vm4"), null);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--accel", "tcg");
+        Path json = h.vmDir("vm4").resolve("launcher.json");
+        waitFor(() -> Files.exists(json), Duration.ofSeconds(30), "launcher.json: " + run.err());
+        long qemu = launcherJson("vm4").path("qemuPid").asLong();
+        new ProcessBuilder("kill", "-9", Long.toString(qemu)).start().waitFor();
+        assertEquals(1, run.awaitExit(Duration.ofSeconds(30)), run.err());
+        assertTrue(run.err().contains("killed by signal 9 (SIGKILL)"), run.err());
+        assertTrue(run.out().text().contains("Failed"), run.out().text());
+    }
+
+    @Test
+    void guestIgnoringAcpiIsKilledAfterTheGracePeriod() throws Exception {
+        Path yaml = h.vmYaml("vm5", h.overlay("vm5"), null);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--accel", "tcg");
+        waitFor(() -> Files.exists(h.vmDir("vm5").resolve("launcher.json")), Duration.ofSeconds(30), run.err());
+        try (ConsoleTap c = ConsoleTap.attach(h.vmDir("vm5").resolve("console.sock"))) {
+            c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+            c.type("rm /etc/acpi/PWRF/00000080; echo acpid-gone\n");
+            c.out.await(Pattern.compile("acpid-gone\\r?\\n"), Duration.ofSeconds(20));
+        }
+        long t0 = System.nanoTime();
+        LauncherHarness.Result s = h.exec("shutdown", "vm5", "--grace", "3");
+        assertEquals(0, s.code(), s.toString());
+        assertTrue(s.out().contains("FORCED_AFTER_GRACE"), s.toString());
+        assertTrue(System.nanoTime() - t0 >= 3_000_000_000L, "waited the grace period");
+        assertEquals(0, run.awaitExit(Duration.ofSeconds(30)), run.err());
+    }
+
+    @Test
+    void guestPanicFailsTheVmWithTheReason() throws Exception {
+        Path yaml = h.vmYaml("vm6", h.overlay("vm6"), null);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--accel", "tcg");
+        waitFor(() -> Files.exists(h.vmDir("vm6").resolve("launcher.json")), Duration.ofSeconds(30), run.err());
+        try (ConsoleTap c = ConsoleTap.attach(h.vmDir("vm6").resolve("console.sock"))) {
+            c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+            c.type("echo c > /proc/sysrq-trigger\n");
+            assertEquals(1, run.awaitExit(Duration.ofSeconds(60)), run.err());
+        }
+        assertTrue(run.err().contains("guest-panicked"), run.err());
+        assertTrue(run.out().text().contains("Failed (guest-panicked"), run.out().text());
+    }
+
+    @Test
+    void invalidSpecsAreRefusedBeforeAnythingIsSpawned() throws Exception {
+        Path disk = h.overlay("bad");
+        List<String[]> cases = new ArrayList<>();
+        cases.add(new String[] {"badmem", "", "memory: 128Mi", "memory: lots", "spec.template.spec.domain.resources.requests.memory"});
+        cases.add(new String[] {"novol", "", "volumes:\n      - name: root", "volumes:\n      - name: other", "spec.template.spec.domain.devices.disks[0].name"});
+        cases.add(new String[] {"gpu", "", "autoattachPodInterface: false", "autoattachPodInterface: false\n          gpus:\n          - name: gpu1\n            deviceName: nvidia.com/GP100GL", "spec.template.spec.domain.devices.gpus"});
+        for (String[] c : cases) {
+            Path good = h.vmYaml(c[0], disk, c[1]);
+            String text = Files.readString(good);
+            assertTrue(text.contains(c[2]), "fixture edit applies: " + c[0]);
+            Files.writeString(good, text.replace(c[2], c[3]));
+            for (String cmd : new String[] {"validate", "run"}) {
+                LauncherHarness.Result r = cmd.equals("validate") ? h.exec(cmd, good.toString())
+                        : h.exec(cmd, good.toString(), "--accel", "tcg");
+                assertEquals(2, r.code(), c[0] + " " + cmd + ": " + r);
+                assertTrue(r.err().contains(c[4]), c[0] + " " + cmd + " names " + c[4] + ": " + r);
+                assertFalse(r.err().contains("Exception"), "no stack trace: " + r);
+                assertFalse(Files.exists(h.vmDir(c[0])), "no directory left for " + c[0]);
+            }
+        }
+    }
+
+    @Test
+    void secondVmOfTheSameNameAndSecondConsoleAreRefused() throws Exception {
+        Path yaml = h.vmYaml("vm7", h.overlay("vm7"), null);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--console", "--accel", "tcg");
+        run.out().await(GuestMarkers.BOOTED, BOOT);
+        LauncherHarness.Result second = h.exec("run", yaml.toString(), "--accel", "tcg");
+        assertEquals(1, second.code(), second.toString());
+        assertTrue(second.err().contains("already running"), second.toString());
+        LauncherHarness.Result console = h.exec("console", "vm7");
+        assertEquals(1, console.code(), console.toString());
+        assertTrue(console.err().contains("in use by launcher run"), console.toString());
+        assertTrue(Files.exists(h.vmDir("vm7").resolve("qmp.sock")), "the first VM is untouched");
+        LauncherHarness.Result k = h.exec("kill", "vm7");
+        assertEquals(0, k.code(), k.toString());
+        assertTrue(run.awaitExit(Duration.ofSeconds(30)) != -999, "run ends when its QEMU is killed");
+    }
+
+    private JsonNode launcherJson(String name) throws IOException {
+        return JSON.readTree(h.vmDir(name).resolve("launcher.json").toFile());
+    }
+
+    /** No fd of QEMU points at anything the JVM had open: jars, the JDK, its own sockets and pipes. */
+    private static void assertNoJvmFds(long pid) throws IOException {
+        String javaHome = System.getProperty("java.home");
+        try (var s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : s.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue;
+                }
+                assertFalse(target.endsWith(".jar") || target.startsWith(javaHome) || target.contains("/jvm/"),
+                        "QEMU " + pid + " inherited " + fd.getFileName() + " -> " + target);
+            }
+        }
+    }
+
+    /** The fd numbers a process holds, sorted numerically. */
+    private static List<String> fdsOf(long pid) throws IOException {
+        try (var s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.map(p -> p.getFileName().toString()).sorted((a, b) -> Integer.parseInt(a) - Integer.parseInt(b)).toList();
+        }
+    }
+
+    private static String exeOf(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Alive and not a zombie: PID 1 here reaps orphans only every few seconds. */
+    private static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void waitFor(Check c, Duration d, String what) throws Exception {
+        long deadline = System.nanoTime() + d.toNanos();
+        while (!c.ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + d + ": " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The test itself as the serial console's client, talking to console.sock directly. */
+    static final class ConsoleTap implements AutoCloseable {
+        final SocketChannel ch;
+        final ConsoleWatcher out;
+
+        private ConsoleTap(SocketChannel ch) {
+            this.ch = ch;
+            this.out = new ConsoleWatcher(Channels.newInputStream(ch), "tap");
+        }
+
+        static ConsoleTap attach(Path sock) throws IOException {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch.connect(UnixDomainSocketAddress.of(sock));
+            return new ConsoleTap(ch);
+        }
+
+        void type(String s) throws IOException {
+            ch.write(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+}
