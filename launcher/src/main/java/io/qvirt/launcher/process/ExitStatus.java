@@ -10,6 +10,11 @@ public record ExitStatus(int code, int signal) {
         return new ExitStatus(-1, sig);
     }
 
+    /** Decodes a raw waitpid status (for tests and callers that waited themselves). */
+    public static ExitStatus fromWaitStatusForTest(int status) {
+        return fromWaitStatus(status);
+    }
+
     public boolean bySignal() {
         return signal != 0;
     }

@@ -1,0 +1,129 @@
+package io.qvirt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qvirt.api.FeatureGates;
+import io.qvirt.api.LoadedManifest;
+import io.qvirt.api.ManifestLoader;
+import io.qvirt.api.ValidationException;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmiDefaults;
+import io.qvirt.launcher.plan.Accelerator;
+import io.qvirt.launcher.plan.InheritedFd;
+import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.PreparedFile;
+import io.qvirt.launcher.plan.RuntimePaths;
+import io.qvirt.launcher.plan.VmPlan;
+import io.qvirt.launcher.plan.VmPlanner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The argv each configurator contributes, pinned by golden files (src/test/resources/golden/NAME.argv).
+ * Regenerate after an intended change with -Dqvirt.updateGolden=true and review the diff.
+ */
+class VmPlannerGoldenTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+    private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
+
+    static VmPlan plan(String name, Accelerator accel, boolean owner) throws Exception {
+        LoadedManifest doc = ManifestLoader.loadOne(GOLDEN.resolve(name + ".yaml"));
+        assertEquals(List.of(), doc.validate(FeatureGates.kubevirtDefaults().with(FeatureGates.HOST_DISK)), name + " is valid");
+        VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
+        String prefix = doc.isVirtualMachine() ? "spec.template.spec." : "spec.";
+        RuntimePaths paths = new RuntimePaths(Path.of("/run/qvirt", vmi.getMetadata().getNamespace(), vmi.getMetadata().getName()));
+        return new VmPlanner(QEMU).plan(vmi, new PlanOptions(paths, accel, owner, true, prefix, "127.0.0.1",
+                p -> p + 10000, PlanOptions.SPAWN_FIRST_FD));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"hostdisk", "masquerade"})
+    void argvMatchesGolden(String name) throws Exception {
+        VmPlan p = plan(name, new Accelerator(Accelerator.TCG, "test"), true);
+        String actual = String.join("\n", p.argv()) + "\n";
+        Path golden = GOLDEN.resolve(name + ".argv");
+        if (Boolean.getBoolean("qvirt.updateGolden") || !Files.exists(golden)) {
+            Files.writeString(golden, actual, StandardCharsets.UTF_8);
+        }
+        assertEquals(Files.readString(golden), actual, "argv of " + name + " (see " + golden + ")");
+    }
+
+    @Test
+    void specValuesCannotAddQemuOptions() throws Exception {
+        VmPlan p = plan("hostdisk", new Accelerator(Accelerator.TCG, "test"), true);
+        String smbios = p.argv().get(p.argv().indexOf("-smbios") + 1);
+        assertTrue(smbios.contains("serial=abc,,file=/etc/shadow"), smbios);
+        assertTrue(p.argv().stream().anyMatch(a -> a.contains("filename=/var/lib/qvirt-golden/root,,format=raw.img,")),
+                "a comma in a path is escaped: " + p.argv());
+        assertTrue(p.argv().stream().anyMatch(a -> a.endsWith("bootindex=1,serial=d1")), p.argv().toString());
+    }
+
+    @Test
+    void hostDiskOrCreateAndEmptyDiskArePreparedAndOnlyEmptyDiskGoesWithTheVm() throws Exception {
+        VmPlan p = plan("hostdisk", new Accelerator(Accelerator.TCG, "test"), true);
+        assertEquals(2, p.files().size());
+        PreparedFile host = p.files().get(0);
+        assertEquals(PreparedFile.Kind.SPARSE_RAW, host.kind());
+        assertEquals(1L << 30, host.sizeBytes());
+        assertEquals(false, host.removeWithVm());
+        PreparedFile empty = p.files().get(1);
+        assertEquals(PreparedFile.Kind.QCOW2, empty.kind());
+        assertEquals(2L << 30, empty.sizeBytes());
+        assertEquals(true, empty.removeWithVm());
+        assertEquals(Path.of("/run/qvirt/ns1/hostdisk/disks/scratch.qcow2"), empty.path());
+    }
+
+    @Test
+    void memoryIsRoundedUpToWholeMibAndKvmUsesTheHostCpu() throws Exception {
+        VmPlan p = plan("hostdisk", new Accelerator(Accelerator.KVM, "test"), true);
+        assertEquals("62M", p.argv().get(p.argv().indexOf("-m") + 1), "64M = 61.04 MiB -> 62M");
+        assertEquals("host", p.argv().get(p.argv().indexOf("-cpu") + 1));
+        assertEquals("kvm", p.argv().get(p.argv().indexOf("-accel") + 1));
+    }
+
+    @Test
+    void execPlansHaveNoOwnerMonitorAndNumberFdsFromTheGivenBase() throws Exception {
+        LoadedManifest doc = ManifestLoader.loadOne(GOLDEN.resolve("hostdisk.yaml"));
+        VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
+        VmPlan p = new VmPlanner(QEMU).plan(vmi, new PlanOptions(new RuntimePaths(Path.of("/r")),
+                new Accelerator(Accelerator.TCG, "t"), false, false, "spec.", "127.0.0.1", x -> x, 512));
+        assertEquals(List.of(InheritedFd.MANAGER_QMP, InheritedFd.CONSOLE), p.fds());
+        String joined = String.join(" ", p.argv());
+        assertTrue(joined.contains("socket,id=qmp,fd=512,server=on"), joined);
+        assertTrue(joined.contains("socket,id=serial0,fd=513,server=on"), joined);
+        assertTrue(!p.argv().contains("-S"), "not paused at start when asked");
+    }
+
+    @Test
+    void forwardsUseTheChosenHostPorts() throws Exception {
+        VmPlan p = plan("masquerade", new Accelerator(Accelerator.TCG, "test"), true);
+        assertEquals("tcp 127.0.0.1:10080 -> guest:80 (default/http)", p.forwards().get(0).toString());
+        assertEquals("udp 127.0.0.1:10053 -> guest:53 (default)", p.forwards().get(1).toString());
+    }
+
+    @Test
+    void whatQemuCannotHonourIsRefusedByFieldAllAtOnce() throws Exception {
+        String y = Files.readString(GOLDEN.resolve("masquerade.yaml"))
+                .replace("masquerade: {}", "bridge: {}")
+                .replace("bus: scsi", "bus: usb")
+                .replace("autoattachSerialConsole: false", "autoattachSerialConsole: false\n          tpm: {}");
+        LoadedManifest doc = ManifestLoader.loadString(y, "edited").get(0);
+        VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
+        ValidationException e = assertThrows(ValidationException.class, () -> new VmPlanner(QEMU).plan(vmi,
+                new PlanOptions(new RuntimePaths(Path.of("/r")), new Accelerator(Accelerator.TCG, "t"), true, true,
+                        "spec.template.spec.", "127.0.0.1", x -> x, 3)));
+        String errors = e.errors().stream().map(Object::toString).collect(Collectors.joining("\n"));
+        assertTrue(errors.contains("spec.template.spec.domain.devices.interfaces[0].bridge: not supported by qvirt on one machine"), errors);
+        assertTrue(errors.contains("spec.template.spec.domain.devices.disks[0].cdrom.bus: 'usb' is not supported by qvirt"), errors);
+        assertTrue(errors.contains("spec.template.spec.domain.devices.tpm: not supported by qvirt"), errors);
+        assertEquals(3, e.errors().size(), errors);
+    }
+}
