@@ -1,42 +1,40 @@
 #!/usr/bin/env bash
-# qvirt's main job on a fresh Debian bookworm machine (as root): install what is missing, build the
-# test guest, boot it and show its serial console, then stop it cleanly.
-# On a terminal you get the guest's shell (Ctrl-a x leaves). Without one, the demo prints the console,
-# waits for the shell prompt, powers the guest off over QMP (ACPI) and exits 0.
-# (Until the launcher lands this boots the guest under plain QEMU; then it becomes `bin/launcher run`.)
+# qvirt's main job on a fresh Debian bookworm machine (as root): install what is missing, build qvirt
+# and the test guest, then boot the guest with `bin/launcher run --console` and show its serial console.
+# On a terminal the guest's shell is yours; Ctrl-] leaves and shuts the VM down gracefully.
+# Without a terminal the demo waits for the shell prompt, shuts the VM down (ACPI) and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 testdata/build-guest.sh
-guest=testdata/build/guest
-run=$(mktemp -d /tmp/qvirt-demo.XXXXXX)
-qemu_args=(-accel tcg -m 128M -nodefaults -no-user-config -display none
-  -drive "file=$guest/disk.qcow2,if=virtio,format=qcow2,snapshot=on"
-  -netdev "user,id=net0,net=10.0.2.0/24,host=10.0.2.1,dns=10.0.2.3,dhcpstart=10.0.2.2"
-  -device virtio-net-pci,netdev=net0
-  -qmp "unix:$run/qmp.sock,server=on,wait=off")
+if [[ ! -f launcher/target/qvirt-launcher.jar ]]; then
+  mvn -B -ntp -q -pl launcher -am install -DskipTests
+fi
+# The VM's disk: a copy-on-write overlay of the guest's image, so the built image stays pristine.
+mkdir -p /var/tmp/qvirt-demo
+rm -f /var/tmp/qvirt-demo/testvm.qcow2
+qemu-img create -q -f qcow2 -F qcow2 -b "$PWD/testdata/build/guest/disk.qcow2" /var/tmp/qvirt-demo/testvm.qcow2
+vm=testdata/hostdisk-vm.yaml
+root=/var/tmp/qvirt-demo/run
 
-if [ -t 0 ] && [ -t 1 ]; then
-  echo "demo: booting the test guest (TCG). Its shell is yours; Ctrl-a x quits QEMU."
-  trap 'rm -rf "$run"' EXIT
-  qemu-system-x86_64 "${qemu_args[@]}" -serial mon:stdio
-  exit 0
+if [[ -t 0 && -t 1 ]]; then
+  echo "demo: booting testvm with bin/launcher run --console (Ctrl-] leaves and shuts it down)"
+  exec bin/launcher run "$vm" --console --runtime-root "$root"
 fi
 
-qemu-system-x86_64 "${qemu_args[@]}" -serial stdio > "$run/console.log" 2> "$run/stderr.log" < /dev/null &
-qpid=$!
-trap 'kill -9 $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true; rm -rf "$run"' EXIT
-tail -n +1 -f "$run/console.log" --pid=$qpid &
+log=/var/tmp/qvirt-demo/console.out
+bin/launcher run "$vm" --console --runtime-root "$root" > >(tee "$log") 2>&1 &
+lpid=$!
+trap 'kill $lpid 2>/dev/null || true' EXIT
 for _ in $(seq 1 1200); do
-  grep -q 'qvirt-guest# ' "$run/console.log" && break
-  kill -0 $qpid 2>/dev/null || { echo "demo: QEMU exited early:" >&2; cat "$run/stderr.log" >&2; exit 1; }
+  grep -q 'qvirt-guest# ' "$log" 2>/dev/null && break
+  kill -0 $lpid 2>/dev/null || { echo "demo: the launcher exited early" >&2; exit 1; }
   sleep 0.1
 done
-grep -q 'qvirt-guest# ' "$run/console.log" || { echo "demo: no shell prompt within 120 s" >&2; exit 1; }
-printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"system_powerdown"}' | socat -t 2 - "UNIX-CONNECT:$run/qmp.sock" > /dev/null
-for _ in $(seq 1 300); do kill -0 $qpid 2>/dev/null || break; sleep 0.1; done
-if kill -0 $qpid 2>/dev/null; then echo "demo: guest did not power off within 30 s" >&2; exit 1; fi
-wait $qpid
-sleep 0.2
+grep -q 'qvirt-guest# ' "$log" || { echo "demo: no shell prompt within 120 s" >&2; exit 1; }
+bin/launcher status testvm --runtime-root "$root"
+bin/launcher shutdown testvm --runtime-root "$root"
+wait $lpid
+trap - EXIT
 echo
-echo "demo: the guest booted, reached its shell, and powered off cleanly."
+echo "demo: the guest booted under bin/launcher, reached its shell, and was shut down gracefully."
