@@ -177,7 +177,10 @@ public final class VmRunner {
         } catch (Exception e) {
             // Which one completed is read below; a failed future means QMP went away, as QEMU's exit shows.
         }
-        if (stopRequest.isDone() && child.isAlive() && !stopped.future().isDone() && !panicked.future().isDone()) {
+        // A waiter also completes (exceptionally) when QMP drops because QEMU died: only a real event counts.
+        boolean sawShutdown = happened(stopped);
+        boolean sawPanic = happened(panicked);
+        if (stopRequest.isDone() && child.isAlive() && !sawShutdown && !sawPanic) {
             String why = stopRequest.getNow("stop requested");
             log.info("stopping the VM (" + why + "): ACPI power button, up to " + grace.toSeconds() + " s");
             ShutdownOutcome out = ctl.shutdown(grace, () -> child.signal(Signals.SIGKILL));
@@ -185,14 +188,14 @@ public final class VmRunner {
             log.info("VM stopped: " + out.how() + " (" + out.detail() + ")");
             return new Result(VmPhase.SUCCEEDED, out.detail(), 0);
         }
-        if (panicked.future().isDone() && child.isAlive()) {
+        if (sawPanic && child.isAlive()) {
             VmState s = safeState(ctl, VmState.fromQemu("guest-panicked", null, "pvpanic"));
             ctl.quitOrKill(() -> child.signal(Signals.SIGKILL));
             awaitExit(child, Duration.ofSeconds(10));
             log.error("VM failed: " + s.reason());
             return new Result(VmPhase.FAILED, s.reason(), 1);
         }
-        if (stopped.future().isDone() && child.isAlive()) {
+        if (sawShutdown && child.isAlive()) {
             String reason = stopped.future().join().data().path("reason").asText("guest-shutdown");
             ctl.quitOrKill(() -> child.signal(Signals.SIGKILL));
             awaitExit(child, Duration.ofSeconds(10));
@@ -203,6 +206,10 @@ public final class VmRunner {
         String why = "QEMU " + (st != null ? st.describe() : "vanished") + "; last stderr: " + lastLines(paths.qemuStderr(), 5);
         log.error("VM failed: " + why);
         return new Result(VmPhase.FAILED, why, 1);
+    }
+
+    private static boolean happened(EventWaiter w) {
+        return w.future().isDone() && !w.future().isCompletedExceptionally();
     }
 
     private static VmState safeState(VmControl ctl, VmState fallback) {
