@@ -22,12 +22,13 @@ if [[ -t 0 && -t 1 ]]; then
   exec bin/launcher run "$vm" --console --runtime-root "$root"
 fi
 
-log=/var/tmp/qvirt-demo/console.out
+# A fresh log each run: a prompt left in an old one must not count (tee truncates it only once it starts).
+log=$(mktemp /var/tmp/qvirt-demo/console.XXXXXX)
 bin/launcher run "$vm" --console --runtime-root "$root" > >(tee "$log") 2>&1 &
 lpid=$!
-trap 'kill $lpid 2>/dev/null || true' EXIT
+trap 'kill $lpid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 1200); do
-  grep -q 'qvirt-guest# ' "$log" 2>/dev/null && break
+  grep -q 'qvirt-guest# ' "$log" && break
   kill -0 $lpid 2>/dev/null || { echo "demo: the launcher exited early" >&2; exit 1; }
   sleep 0.1
 done
@@ -36,5 +37,6 @@ bin/launcher status testvm --runtime-root "$root"
 bin/launcher shutdown testvm --runtime-root "$root"
 wait $lpid
 trap - EXIT
+rm -f "$log"
 echo
 echo "demo: the guest booted under bin/launcher, reached its shell, and was shut down gracefully."
