@@ -11,16 +11,23 @@ import io.qvirt.testdata.GuestMarkers;
 import io.qvirt.testdata.RawQmp;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
 import java.net.UnixDomainSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -179,6 +186,82 @@ class LauncherIT {
         }
         assertTrue(run.err().contains("guest-panicked"), run.err());
         assertTrue(run.out().text().contains("Failed (guest-panicked"), run.out().text());
+    }
+
+    /**
+     * The seed VM's shape on a hostDisk: cloudInitNoCloud with the seed's userDataBase64 (5 bytes, a literal
+     * backslash), masquerade with DHCP, and a port forwarded from 127.0.0.1 to the guest's HTTP server.
+     */
+    @Test
+    void cloudInitBytesNetworkAndForwardedPortReachTheGuest() throws Exception {
+        Path disk = h.overlay("ci");
+        String y = """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachine
+                metadata:
+                  name: civm
+                spec:
+                  running: true
+                  template:
+                    spec:
+                      domain:
+                        devices:
+                          disks:
+                          - name: root
+                            disk:
+                              bus: virtio
+                            bootOrder: 1
+                          - name: cloudinitdisk
+                            disk:
+                              bus: virtio
+                          interfaces:
+                          - name: default
+                            masquerade: {}
+                            ports:
+                            - name: http
+                              port: 80
+                        resources:
+                          requests:
+                            memory: 128Mi
+                      networks:
+                      - name: default
+                        pod: {}
+                      volumes:
+                      - name: root
+                        hostDisk:
+                          path: %s
+                          type: Disk
+                      - name: cloudinitdisk
+                        cloudInitNoCloud:
+                          userDataBase64: SGkuXG4=
+                """.formatted(disk);
+        Path yaml = tmp.resolve("civm.yaml");
+        Files.writeString(yaml, y);
+        LauncherHarness.Started run = h.start("run", yaml.toString(), "--console", "--accel", "tcg");
+        Matcher ci = run.out().await(GuestMarkers.CLOUDINIT, BOOT);
+        assertEquals("civm.default", ci.group(1), "instance-id is <name>.<namespace>, as KubeVirt writes it");
+        byte[] seed = {'H', 'i', '.', '\\', 'n'};
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(seed)), ci.group(2),
+                "user-data holds exactly the 5 decoded bytes");
+        Matcher net = run.out().await(GuestMarkers.NET, BOOT);
+        assertEquals("10.0.2.2", net.group(1));
+        assertEquals("10.0.2.1", net.group(2));
+        run.out().await(GuestMarkers.PROMPT_PATTERN, BOOT);
+
+        JsonNode fwd = launcherJson("civm").path("forwards").get(0);
+        assertEquals(80, fwd.path("guestPort").asInt(), fwd.toString());
+        int hostPort = fwd.path("hostPort").asInt();
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + hostPort + "/hostname")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertEquals("civm", r.body().strip(), "local-hostname from meta-data, served by the guest through the forward");
+        Path iso = h.vmDir("civm").resolve("disks/cloudinitdisk.iso");
+        assertTrue(Files.isRegularFile(iso), "the cidata ISO lives in the VM's directory");
+
+        assertEquals(0, h.exec("shutdown", "civm").code());
+        assertEquals(0, run.awaitExit(Duration.ofSeconds(30)), run.err());
+        assertFalse(Files.exists(iso), "the ISO goes with the VM");
     }
 
     @Test

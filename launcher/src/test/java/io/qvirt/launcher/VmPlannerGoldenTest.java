@@ -1,6 +1,8 @@
 package io.qvirt.launcher;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +15,7 @@ import io.qvirt.api.VmiDefaults;
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.InheritedFd;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.PreparedFile;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.plan.VmPlan;
@@ -41,11 +44,11 @@ class VmPlannerGoldenTest {
         String prefix = doc.isVirtualMachine() ? "spec.template.spec." : "spec.";
         RuntimePaths paths = new RuntimePaths(Path.of("/run/qvirt", vmi.getMetadata().getNamespace(), vmi.getMetadata().getName()));
         return new VmPlanner(QEMU).plan(vmi, new PlanOptions(paths, accel, owner, true, prefix, "127.0.0.1",
-                p -> p + 10000, PlanOptions.SPAWN_FIRST_FD));
+                p -> p + 10000, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.NONE));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"hostdisk", "masquerade"})
+    @ValueSource(strings = {"hostdisk", "masquerade", "cloudinit"})
     void argvMatchesGolden(String name) throws Exception {
         VmPlan p = plan(name, new Accelerator(Accelerator.TCG, "test"), true);
         String actual = String.join("\n", p.argv()) + "\n";
@@ -70,15 +73,53 @@ class VmPlannerGoldenTest {
     void hostDiskOrCreateAndEmptyDiskArePreparedAndOnlyEmptyDiskGoesWithTheVm() throws Exception {
         VmPlan p = plan("hostdisk", new Accelerator(Accelerator.TCG, "test"), true);
         assertEquals(2, p.files().size());
-        PreparedFile host = p.files().get(0);
-        assertEquals(PreparedFile.Kind.SPARSE_RAW, host.kind());
+        PreparedFile.SparseRaw host = assertInstanceOf(PreparedFile.SparseRaw.class, p.files().get(0));
         assertEquals(1L << 30, host.sizeBytes());
         assertEquals(false, host.removeWithVm());
-        PreparedFile empty = p.files().get(1);
-        assertEquals(PreparedFile.Kind.QCOW2, empty.kind());
+        PreparedFile.NewQcow2 empty = assertInstanceOf(PreparedFile.NewQcow2.class, p.files().get(1));
         assertEquals(2L << 30, empty.sizeBytes());
         assertEquals(true, empty.removeWithVm());
         assertEquals(Path.of("/run/qvirt/ns1/hostdisk/disks/scratch.qcow2"), empty.path());
+    }
+
+    @Test
+    void cloudInitNoCloudIsAnIsoWithTheSpecsExactBytes() throws Exception {
+        VmPlan p = plan("cloudinit", new Accelerator(Accelerator.TCG, "test"), true);
+        PreparedFile.Iso iso = assertInstanceOf(PreparedFile.Iso.class, p.files().get(1));
+        assertEquals("cidata", iso.volumeId());
+        assertEquals(Path.of("/run/qvirt/ns2/ci/disks/cloudinitdisk.iso"), iso.path());
+        assertEquals(true, iso.removeWithVm());
+        assertArrayEquals(new byte[] {'H', 'i', '.', '\\', 'n'}, iso.files().get("user-data"));
+        String meta = new String(iso.files().get("meta-data"), StandardCharsets.UTF_8);
+        assertTrue(meta.contains("\"instance-id\": \"ci.ns2\""), meta);
+        assertTrue(meta.contains("\"local-hostname\": \"ci\""), meta);
+        assertEquals("version: 2\nethernets: {eth0: {dhcp4: true}}\n",
+                new String(iso.files().get("network-config"), StandardCharsets.UTF_8));
+        assertTrue(p.argv().stream().anyMatch(a -> a.startsWith("driver=file,filename=/run/qvirt/ns2/ci/disks/cloudinitdisk.iso,")
+                && a.contains("read-only=on")), "the ISO is attached read-only: " + p.argv());
+    }
+
+    @Test
+    void cloudInitSecretRefsAreRefusedByFieldOnOneMachine() throws Exception {
+        LoadedManifest doc = ManifestLoader.loadString("""
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachineInstance
+                metadata: {name: s}
+                spec:
+                  domain:
+                    devices:
+                      autoattachPodInterface: false
+                      disks: [{name: c, disk: {bus: virtio}}]
+                    resources: {requests: {memory: 64M}}
+                  volumes:
+                  - name: c
+                    cloudInitNoCloud: {secretRef: {name: my-secret}}
+                """, "inline").get(0);
+        VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
+        ValidationException e = assertThrows(ValidationException.class, () -> new VmPlanner(QEMU).plan(vmi,
+                new PlanOptions(new RuntimePaths(Path.of("/r")), new Accelerator(Accelerator.TCG, "t"), true, true,
+                        "spec.", "127.0.0.1", x -> x, 3, ResolvedVolumes.NONE)));
+        assertEquals("spec.volumes[0].cloudInitNoCloud.secretRef", e.errors().get(0).path(), e.getMessage());
     }
 
     @Test
@@ -94,7 +135,7 @@ class VmPlannerGoldenTest {
         LoadedManifest doc = ManifestLoader.loadOne(GOLDEN.resolve("hostdisk.yaml"));
         VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
         VmPlan p = new VmPlanner(QEMU).plan(vmi, new PlanOptions(new RuntimePaths(Path.of("/r")),
-                new Accelerator(Accelerator.TCG, "t"), false, false, "spec.", "127.0.0.1", x -> x, 512));
+                new Accelerator(Accelerator.TCG, "t"), false, false, "spec.", "127.0.0.1", x -> x, 512, ResolvedVolumes.NONE));
         assertEquals(List.of(InheritedFd.MANAGER_QMP, InheritedFd.CONSOLE), p.fds());
         String joined = String.join(" ", p.argv());
         assertTrue(joined.contains("socket,id=qmp,fd=512,server=on"), joined);
@@ -119,7 +160,7 @@ class VmPlannerGoldenTest {
         VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
         ValidationException e = assertThrows(ValidationException.class, () -> new VmPlanner(QEMU).plan(vmi,
                 new PlanOptions(new RuntimePaths(Path.of("/r")), new Accelerator(Accelerator.TCG, "t"), true, true,
-                        "spec.template.spec.", "127.0.0.1", x -> x, 3)));
+                        "spec.template.spec.", "127.0.0.1", x -> x, 3, ResolvedVolumes.NONE)));
         String errors = e.errors().stream().map(Object::toString).collect(Collectors.joining("\n"));
         assertTrue(errors.contains("spec.template.spec.domain.devices.interfaces[0].bridge: not supported by qvirt on one machine"), errors);
         assertTrue(errors.contains("spec.template.spec.domain.devices.disks[0].cdrom.bus: 'usb' is not supported by qvirt"), errors);

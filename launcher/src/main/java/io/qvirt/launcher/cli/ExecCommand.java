@@ -2,6 +2,7 @@ package io.qvirt.launcher.cli;
 
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.plan.VmPlan;
 import io.qvirt.launcher.plan.VmPlanner;
@@ -77,7 +78,7 @@ final class ExecCommand extends BaseCommand {
         // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs.
         int firstFd = Exec.freeFdBase(4);
         VmPlan plan = new VmPlanner(qemu).plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
-                bind.getHostAddress(), new HostPorts(bind), firstFd));
+                bind.getHostAddress(), new HostPorts(bind), firstFd, ResolvedVolumes.NONE));
         PreparedVm prepared = VmPreparer.prepare(root(), plan, s.vmi());
         try {
             LauncherInfos.write(paths, new LauncherInfo(ns, name, "exec", ProcessHandle.current().pid(), 0, a.name(),

@@ -2,6 +2,7 @@ package io.qvirt.launcher.cli;
 
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.VmPlan;
 import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.runtime.AccelMode;
@@ -35,7 +36,8 @@ final class RenderCommand extends BaseCommand {
                 : new AcceleratorChooser().choose(accel, accel != AccelMode.KVM);
         VmPlan plan = new VmPlanner(QemuBinary.find()).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()), a, !exec, true, s.fieldPrefix(),
-                "127.0.0.1", p -> p, exec ? 512 : PlanOptions.SPAWN_FIRST_FD));
+                "127.0.0.1", p -> p, exec ? 512 : PlanOptions.SPAWN_FIRST_FD,
+                ResolvedVolumes.NONE));
         plan.argv().forEach(out()::println);
         return ExitCodes.OK;
     }

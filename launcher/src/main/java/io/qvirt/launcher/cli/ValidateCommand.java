@@ -2,6 +2,7 @@ package io.qvirt.launcher.cli;
 
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.runtime.RuntimeDir;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ final class ValidateCommand extends BaseCommand {
         // The accelerator does not change what is valid; TCG avoids probing /dev/kvm for a check.
         new VmPlanner(Path.of("/usr/bin/qemu-system-x86_64")).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()),
-                new Accelerator(Accelerator.TCG, "validation"), true, true, s.fieldPrefix(), "127.0.0.1", p -> p, PlanOptions.SPAWN_FIRST_FD));
+                new Accelerator(Accelerator.TCG, "validation"), true, true, s.fieldPrefix(), "127.0.0.1", p -> p, PlanOptions.SPAWN_FIRST_FD,
+                ResolvedVolumes.NONE));
         out().println("valid: " + meta.getNamespace() + "/" + meta.getName() + " (" + file + ")");
         return ExitCodes.OK;
     }

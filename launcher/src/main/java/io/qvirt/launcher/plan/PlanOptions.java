@@ -14,9 +14,11 @@ import java.util.function.IntUnaryOperator;
  * @param hostPorts    chooses the host port for a guest port (same port if free, else a free one)
  * @param firstFd      the number QEMU sees the first inherited fd as (3 when spawned; above the JVM's
  *                     own fds when the JVM execs into QEMU)
+ * @param volumes      images fetched before planning (containerDisk bases, kernelBoot files)
  */
 public record PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
-                          String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd) {
+                          String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd,
+                          ResolvedVolumes volumes) {
     /** Spawned QEMUs see their inherited fds from 3 up. */
     public static final int SPAWN_FIRST_FD = 3;
 }

@@ -80,14 +80,19 @@ public final class VmPreparer {
 
     private static void make(PreparedFile f) throws IOException {
         Files.createDirectories(f.path().getParent());
-        switch (f.kind()) {
-            case SPARSE_RAW -> {
-                try (RandomAccessFile raf = new RandomAccessFile(f.path().toFile(), "rw")) {
-                    raf.setLength(f.sizeBytes());
-                }
+        if (f instanceof PreparedFile.SparseRaw r) {
+            try (RandomAccessFile raf = new RandomAccessFile(r.path().toFile(), "rw")) {
+                raf.setLength(r.sizeBytes());
             }
-            case QCOW2 -> qemuImg("create", "-q", "-f", "qcow2", f.path().toString(), Long.toString(f.sizeBytes()));
-            default -> throw new IllegalStateException("unknown file kind " + f.kind());
+        } else if (f instanceof PreparedFile.NewQcow2 q) {
+            qemuImg("create", "-q", "-f", "qcow2", q.path().toString(), Long.toString(q.sizeBytes()));
+        } else if (f instanceof PreparedFile.Overlay o) {
+            qemuImg("create", "-q", "-f", "qcow2", "-F", o.backingFormat().qemuName(), "-b", o.backing().toString(),
+                    o.path().toString());
+        } else if (f instanceof PreparedFile.Iso iso) {
+            NoCloudIso.write(iso.path(), iso.volumeId(), iso.files());
+        } else {
+            throw new IllegalStateException("unknown prepared file " + f);
         }
     }
 

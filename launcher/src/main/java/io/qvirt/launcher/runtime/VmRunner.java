@@ -8,6 +8,7 @@ import io.qvirt.launcher.control.VmState;
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.HostForward;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.plan.VmPlan;
 import io.qvirt.launcher.plan.VmPlanner;
@@ -90,7 +91,8 @@ public final class VmRunner {
         String name = vmi.getMetadata().getName();
         RuntimePaths paths = RuntimeDir.paths(o.root(), ns, name);
         VmPlan plan = new VmPlanner(qemu).plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix,
-                "127.0.0.1", new HostPorts(InetAddress.getLoopbackAddress()), PlanOptions.SPAWN_FIRST_FD));
+                "127.0.0.1", new HostPorts(InetAddress.getLoopbackAddress()), PlanOptions.SPAWN_FIRST_FD,
+                ResolvedVolumes.NONE));
         Duration grace = o.grace() != null ? o.grace() : Duration.ofSeconds(
                 vmi.getSpec().getTerminationGracePeriodSeconds() != null ? vmi.getSpec().getTerminationGracePeriodSeconds() : 30);
 

@@ -9,16 +9,21 @@ import io.qvirt.launcher.plan.PlanContext;
 import io.qvirt.launcher.plan.PreparedFile;
 import io.qvirt.launcher.plan.QemuConfigurator;
 import io.qvirt.launcher.plan.QemuOpts;
+import io.qvirt.api.model.CloudInitSource;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Disks and their volumes, in spec order: a {@code -blockdev} file node, a format node, and a device
  * on the disk's bus with the disk's {@code bootOrder} as {@code bootindex}. Volumes qvirt runs:
  * {@code hostDisk} (an existing image, or for DiskOrCreate a sparse raw image of {@code capacity}) and
- * {@code emptyDisk} (a fresh qcow2 in the VM's directory, removed with it). Every other source is
- * refused by field.
+ * {@code emptyDisk} (a fresh qcow2 in the VM's directory, removed with it), {@code cloudInitNoCloud} (a
+ * {@code cidata} ISO in the VM's directory). Every other source is refused by field.
  */
 public final class DiskConfigurator implements QemuConfigurator {
     @Override
@@ -124,8 +129,11 @@ public final class DiskConfigurator implements QemuConfigurator {
             }
             long size = Quantities.value(Quantities.text(v.getEmptyDisk().getCapacity()));
             Path p = ctx.paths().disksDir().resolve(v.getName() + ".qcow2");
-            ctx.prepare(new PreparedFile(p, PreparedFile.Kind.QCOW2, size, true, ctx.field(vf + ".emptyDisk")));
+            ctx.prepare(new PreparedFile.NewQcow2(p, size, ctx.field(vf + ".emptyDisk")));
             return new Source(p, ImageFormat.QCOW2, false);
+        }
+        if (v.getCloudInitNoCloud() != null) {
+            return noCloud(ctx, v, vf + ".cloudInitNoCloud");
         }
         String kind = v.getContainerDisk() != null ? "containerDisk"
                 : v.getCloudInitNoCloud() != null ? "cloudInitNoCloud"
@@ -139,10 +147,60 @@ public final class DiskConfigurator implements QemuConfigurator {
                 : v.getDownwardAPI() != null ? "downwardAPI" : null;
         if (kind == null) {
             ctx.refuse(vf, "volume '" + v.getName() + "' has no source qvirt knows");
-        } else if (kind.equals("containerDisk") || kind.startsWith("cloudInit")) {
+        } else if (kind.equals("containerDisk")) {
             ctx.refuse(vf + "." + kind, "not supported yet by qvirt's launcher");
+        } else if (kind.equals("cloudInitConfigDrive")) {
+            ctx.refuse(vf + "." + kind, "not supported by qvirt: use cloudInitNoCloud");
         } else {
             ctx.refuse(vf + "." + kind, "not supported by qvirt on one machine: use hostDisk or emptyDisk");
+        }
+        return null;
+    }
+
+    /**
+     * cloudInitNoCloud as KubeVirt builds it: an ISO with volume id {@code cidata} holding {@code meta-data}
+     * (instance-id {@code <name>.<namespace>}, local-hostname), {@code user-data} and {@code network-config}
+     * with the spec's exact bytes. Secret references need the API server, so they are refused here.
+     */
+    private static Source noCloud(PlanContext ctx, Volume v, String f) {
+        CloudInitSource ci = v.getCloudInitNoCloud();
+        boolean refused = false;
+        if (ci.getUserDataSecretRef() != null) {
+            ctx.refuse(f + ".secretRef", "needs the Kubernetes API; on one machine use userData or userDataBase64");
+            refused = true;
+        }
+        if (ci.getNetworkDataSecretRef() != null) {
+            ctx.refuse(f + ".networkDataSecretRef", "needs the Kubernetes API; on one machine use networkData or networkDataBase64");
+            refused = true;
+        }
+        if (refused) {
+            return null;
+        }
+        var meta = ctx.vmi().getMetadata();
+        String host = ctx.spec().getHostname() != null ? ctx.spec().getHostname() : meta.getName();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("meta-data", ("{\n  \"instance-id\": \"" + meta.getName() + "." + meta.getNamespace() + "\",\n"
+                + "  \"local-hostname\": \"" + host + "\"\n}\n").getBytes(StandardCharsets.UTF_8));
+        byte[] user = bytes(ci.getUserData(), ci.getUserDataBase64());
+        if (user != null) {
+            files.put("user-data", user);
+        }
+        byte[] net = bytes(ci.getNetworkData(), ci.getNetworkDataBase64());
+        if (net != null) {
+            files.put("network-config", net);
+        }
+        Path iso = ctx.paths().disksDir().resolve(v.getName() + ".iso");
+        ctx.prepare(new PreparedFile.Iso(iso, "cidata", files, ctx.field(f)));
+        return new Source(iso, ImageFormat.RAW, true);
+    }
+
+    /** Plain text as UTF-8, or base64 decoded (validated by the api module already); null if neither. */
+    private static byte[] bytes(String text, String base64) {
+        if (text != null && !text.isEmpty()) {
+            return text.getBytes(StandardCharsets.UTF_8);
+        }
+        if (base64 != null && !base64.isEmpty()) {
+            return Base64.getDecoder().decode(base64);
         }
         return null;
     }
@@ -169,8 +227,8 @@ public final class DiskConfigurator implements QemuConfigurator {
                     ctx.refuse(f + ".capacity", "required for type DiskOrCreate when the image does not exist");
                     return null;
                 }
-                ctx.prepare(new PreparedFile(p, PreparedFile.Kind.SPARSE_RAW,
-                        Quantities.value(Quantities.text(h.getCapacity())), false, ctx.field(f)));
+                ctx.prepare(new PreparedFile.SparseRaw(p,
+                        Quantities.value(Quantities.text(h.getCapacity())), ctx.field(f)));
                 return new Source(p, ImageFormat.RAW, false);
             default:
                 ctx.refuse(f + ".type", "'" + type + "' is not allowed: Disk, DiskOrCreate");
