@@ -144,9 +144,11 @@ public final class VmRunner {
                         t.start();
                     }
                 }
+                ConsoleLogCap logCap = ConsoleLogCap.every(paths.consoleLog(), ConsoleLogCap.DEFAULT_MAX_BYTES, 2000);
                 try {
                     return supervise(ctl, child, stopped, panicked, grace, paths);
                 } finally {
+                    logCap.close();
                     if (term != null) {
                         term.close();
                     }
