@@ -256,6 +256,9 @@ class LauncherIT {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertEquals("civm", r.body().strip(), "local-hostname from meta-data, served by the guest through the forward");
+        LauncherHarness.Result st = h.exec("status", "civm");
+        assertTrue(st.out().contains("ipAddress 127.0.0.1 "), st.toString());
+        assertTrue(st.out().contains("forward tcp 127.0.0.1:" + hostPort + " -> guest:80 (default/http)"), st.toString());
         Path iso = h.vmDir("civm").resolve("disks/cloudinitdisk.iso");
         assertTrue(Files.isRegularFile(iso), "the cidata ISO lives in the VM's directory");
 

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,7 +30,8 @@ import picocli.CommandLine.Parameters;
         description = {"Prepares the VM's directory exactly as run does, then becomes QEMU (same pid): the launcher",
             "pod's entrypoint, so nothing but QEMU runs for the VM. Leaves qmp.sock, console.sock, console.log,",
             "vmi.json and launcher.json for its manager. QEMU starts with the guest paused (-S) unless --autostart:",
-            "the manager (the handler, or `launcher unpause NAME`) starts it with cont."})
+            "the manager (the handler, or `launcher unpause NAME`) starts it with cont.",
+            "Images (containerDisk volumes, kernelBoot) are pulled first, as by run."})
 final class ExecCommand extends BaseCommand {
     static final class Source {
         @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON")
@@ -41,6 +43,9 @@ final class ExecCommand extends BaseCommand {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
+
+    @Mixin
+    ImageOptions images;
 
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "as for run (default auto)")
     AccelMode accel = AccelMode.AUTO;
@@ -54,6 +59,7 @@ final class ExecCommand extends BaseCommand {
 
     @Override
     int doCall() throws Exception {
+        ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s;
         if (source.file != null) {
             s = Specs.load(source.file);
@@ -75,14 +81,20 @@ final class ExecCommand extends BaseCommand {
         String name = s.vmi().getMetadata().getName();
         RuntimePaths paths = RuntimeDir.paths(root(), ns, name);
         InetAddress bind = InetAddress.getByName(forwardAddress);
-        // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs.
+        VmPlanner planner = new VmPlanner(qemu);
+        // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
+        planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(), bind.getHostAddress(),
+                p -> p, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(s.vmi())));
+        ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix());
+        // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs
+        // (taken after the pull, whose HTTP client opened fds of its own).
         int firstFd = Exec.freeFdBase(4);
-        VmPlan plan = new VmPlanner(qemu).plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
-                bind.getHostAddress(), new HostPorts(bind), firstFd, ResolvedVolumes.NONE));
+        VmPlan plan = planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
+                bind.getHostAddress(), new HostPorts(bind), firstFd, volumes));
         PreparedVm prepared = VmPreparer.prepare(root(), plan, s.vmi());
         try {
             LauncherInfos.write(paths, new LauncherInfo(ns, name, "exec", ProcessHandle.current().pid(), 0, a.name(),
-                    a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards()));
+                    a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards(), plan.podAddress()));
             log().info("exec " + qemu + " for VM " + ns + "/" + name + " (accelerator " + a.name() + ": " + a.reason() + ")");
             err().flush();
             out().flush();

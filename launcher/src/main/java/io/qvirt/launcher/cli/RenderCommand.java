@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
         description = {"Prints the QEMU argv `run` would use for FILE, one argument per line; nothing is spawned.",
             "Forwarded host ports are shown as the guest's ports (run picks free ones when they are taken).",
             "Inherited fds: 3 = the owner's QMP socket, 4 = qmp.sock, 5 = console.sock (with --exec: 512 = qmp.sock,",
-            "513 = console.sock; exec picks the first free range from 512)."})
+            "513 = console.sock; exec picks the first free range from 512).",
+            "Images are not pulled: kernelBoot files show as paths under /var/lib/qvirt/images/not-pulled/."})
 final class RenderCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
@@ -37,7 +38,7 @@ final class RenderCommand extends BaseCommand {
         VmPlan plan = new VmPlanner(QemuBinary.find()).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()), a, !exec, true, s.fieldPrefix(),
                 "127.0.0.1", p -> p, exec ? 512 : PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.NONE));
+                ResolvedVolumes.placeholders(s.vmi())));
         plan.argv().forEach(out()::println);
         return ExitCodes.OK;
     }

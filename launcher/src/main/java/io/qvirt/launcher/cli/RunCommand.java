@@ -9,6 +9,7 @@ import java.io.FileDescriptor;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
@@ -21,10 +22,17 @@ import sun.misc.Signal;
             "console is printed until the VM stops.",
             "Networking: the pod network with masquerade is QEMU user-mode networking; each of the interface's",
             "ports is forwarded from 127.0.0.1 (the same port if free, else a free one). With no ports listed",
-            "no port is forwarded (KubeVirt forwards all; user-mode networking cannot)."})
+            "no port is forwarded (KubeVirt forwards all; user-mode networking cannot).",
+            "Images (containerDisk volumes, kernelBoot) are pulled before QEMU starts,",
+            "into a cache all VMs share (by digest). imagePullPolicy as KubeVirt's:",
+            "IfNotPresent asks no registry once the image is cached. Each VM writes",
+            "a qcow2 overlay of its own; the cached disk stays read-only."})
 final class RunCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON")
     Path file;
+
+    @Mixin
+    ImageOptions images;
 
     @Option(names = "--console", description = "attach the serial console")
     boolean console;
@@ -45,6 +53,7 @@ final class RunCommand extends BaseCommand {
         if (graceSeconds != null && graceSeconds < 0) {
             throw new IllegalArgumentException("--grace: must be >= 0 seconds");
         }
+        ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s = Specs.load(file);
         VmRunner runner = new VmRunner(QemuBinary.find(), new AcceleratorChooser(), log());
         for (String sig : new String[] {"INT", "TERM", "HUP"}) {
@@ -53,7 +62,8 @@ final class RunCommand extends BaseCommand {
         boolean interactive = console && Terminal.interactive();
         VmRunner.Result r = runner.run(s.vmi(), s.fieldPrefix(), new VmRunner.RunOptions(root(), accel, console, keep,
                 graceSeconds == null ? null : Duration.ofSeconds(graceSeconds), System.in,
-                new FileOutputStream(FileDescriptor.out), interactive));
+                new FileOutputStream(FileDescriptor.out), interactive,
+                (vmi, prefix) -> ImageOptions.resolver(imageSettings, log(), err()).resolve(vmi, prefix)));
         out().println("VM " + s.vmi().getMetadata().getNamespace() + "/" + s.vmi().getMetadata().getName() + ": "
                 + (r.phase().name().charAt(0) + r.phase().name().substring(1).toLowerCase()) + " (" + r.reason() + ")");
         return r.exitCode();

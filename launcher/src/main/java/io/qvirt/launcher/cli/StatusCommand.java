@@ -16,6 +16,9 @@ final class StatusCommand extends VmCommand {
             out().println("  qemu pid " + i.qemuPid() + ", started by " + i.mode()
                     + (i.launcherPid() != 0 ? " (launcher pid " + i.launcherPid() + ")" : "")
                     + ", accelerator " + i.accelerator() + " (" + i.acceleratorReason() + ")");
+            if (i.ipAddress() != null) {
+                out().println("  ipAddress " + i.ipAddress() + " (pod network, masquerade: reach the guest through the forwards)");
+            }
             i.forwards().forEach(f -> out().println("  forward " + f));
         }
         out().println("  directory " + paths().dir());

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Checks FILE as KubeVirt's admission would, and that qvirt can run it; nothing is started.",
-            "Exit 0 if valid; 2 with every error (field path and what is allowed)."})
+            "Exit 0 if valid; 2 with every error (field path and what is allowed). Images are not pulled."})
 final class ValidateCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
@@ -24,7 +24,7 @@ final class ValidateCommand extends BaseCommand {
         new VmPlanner(Path.of("/usr/bin/qemu-system-x86_64")).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()),
                 new Accelerator(Accelerator.TCG, "validation"), true, true, s.fieldPrefix(), "127.0.0.1", p -> p, PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.NONE));
+                ResolvedVolumes.placeholders(s.vmi())));
         out().println("valid: " + meta.getNamespace() + "/" + meta.getName() + " (" + file + ")");
         return ExitCodes.OK;
     }

@@ -19,6 +19,7 @@ public final class PlanContext {
     private final List<PreparedFile> files = new ArrayList<>();
     private final List<HostForward> forwards = new ArrayList<>();
     private final List<FieldError> errors = new ArrayList<>();
+    private String podAddress;
 
     PlanContext(VirtualMachineInstance vmi, PlanOptions options) {
         this.vmi = vmi;
@@ -71,6 +72,15 @@ public final class PlanContext {
 
     public void forward(HostForward f) {
         forwards.add(f);
+    }
+
+    /** Records that the VM has a pod network interface, reachable at {@code addr} (as KubeVirt's status.interfaces). */
+    public void podAddress(String addr) {
+        podAddress = addr;
+    }
+
+    String podAddress() {
+        return podAddress;
     }
 
     /** Reports a field qvirt cannot honour; the plan will be refused. */

@@ -1,17 +1,60 @@
 package io.qvirt.launcher.plan;
 
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.model.Firmware;
+import io.qvirt.api.model.KernelBootContainer;
+import io.qvirt.api.model.Volume;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * What was fetched for a VM before planning, so the planner itself does no I/O: the local, read-only
- * base disk of each containerDisk volume (by volume name), and the kernel and initrd of
+ * base disk of each containerDisk volume (by volume name) with its format, and the kernel and initrd of
  * {@code firmware.kernelBoot} (null when the spec has none).
  */
-public record ResolvedVolumes(Map<String, Path> containerDisks, Path kernel, Path initrd) {
+public record ResolvedVolumes(Map<String, BaseDisk> containerDisks, Path kernel, Path initrd) {
     public static final ResolvedVolumes NONE = new ResolvedVolumes(Map.of(), null, null);
+
+    /** Where {@link #placeholders} points: nothing is ever there; validate and render show it instead of pulling. */
+    public static final Path PLACEHOLDER_ROOT = Path.of("/var/lib/qvirt/images/not-pulled");
+
+    /** A containerDisk's base image: read-only, never written; each VM writes a qcow2 overlay of its own. */
+    public record BaseDisk(Path path, ImageFormat format) {
+    }
 
     public ResolvedVolumes {
         containerDisks = Map.copyOf(containerDisks);
+    }
+
+    /**
+     * Stand-ins for every image the spec names, without pulling (for {@code validate} and {@code render}):
+     * IMAGE/PATH under {@link #PLACEHOLDER_ROOT}, clearly not real files.
+     */
+    public static ResolvedVolumes placeholders(VirtualMachineInstance vmi) {
+        Map<String, BaseDisk> disks = new LinkedHashMap<>();
+        if (vmi.getSpec().getVolumes() != null) {
+            for (Volume v : vmi.getSpec().getVolumes()) {
+                if (v.getContainerDisk() != null && v.getName() != null) {
+                    String inImage = v.getContainerDisk().getPath() != null ? v.getContainerDisk().getPath() : "/disk/(disk)";
+                    disks.put(v.getName(), new BaseDisk(placeholder(v.getContainerDisk().getImage(), inImage), ImageFormat.QCOW2));
+                }
+            }
+        }
+        Path kernel = null;
+        Path initrd = null;
+        Firmware fw = vmi.getSpec().getDomain() == null ? null : vmi.getSpec().getDomain().getFirmware();
+        KernelBootContainer c = fw == null || fw.getKernelBoot() == null ? null : fw.getKernelBoot().getContainer();
+        if (c != null) {
+            kernel = c.getKernelPath() == null ? null : placeholder(c.getImage(), c.getKernelPath());
+            initrd = c.getInitrdPath() == null ? null : placeholder(c.getImage(), c.getInitrdPath());
+        }
+        return new ResolvedVolumes(disks, kernel, initrd);
+    }
+
+    private static Path placeholder(String image, String inImage) {
+        String img = image == null ? "(no image)" : image.replace('/', '_');
+        String rel = inImage.startsWith("/") ? inImage.substring(1) : inImage;
+        return PLACEHOLDER_ROOT.resolve(img).resolve(rel);
     }
 }

@@ -70,6 +70,6 @@ public final class VmPlanner {
         argv.add(qemu.toString());
         argv.addAll(ctx.args());
         return new VmPlan(vmi.getMetadata().getNamespace(), vmi.getMetadata().getName(), qemu, argv, ctx.fds(),
-                ctx.files(), ctx.forwards(), options.accelerator(), options.paths());
+                ctx.files(), ctx.forwards(), options.accelerator(), options.paths(), ctx.podAddress());
     }
 }

@@ -17,8 +17,10 @@ import java.util.List;
  * @param qvirtVersion      the launcher's version
  * @param startedAt         ISO-8601 start time
  * @param forwards          host ports forwarded to the guest
+ * @param ipAddress         the VM's address as KubeVirt reports it for masquerade (the pod's; on one machine
+ *                          the host address forwards bind), or null without a pod network interface
  */
 public record LauncherInfo(String namespace, String name, String mode, long qemuPid, long launcherPid,
                            String accelerator, String acceleratorReason, String qemuBinary, String qvirtVersion,
-                           String startedAt, List<HostForward> forwards) {
+                           String startedAt, List<HostForward> forwards, String ipAddress) {
 }

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 /**
  * {@code launcher run}: the resident owner of one QEMU. It prepares the VM, spawns QEMU under
@@ -49,9 +50,12 @@ public final class VmRunner {
      * @param in        console input (when interactive)
      * @param out       console output
      * @param interactive in is a terminal: raw mode, Ctrl-] detaches and shuts down
+     * @param images      fetches the VMI's images (containerDisks, kernelBoot) once the spec is known to be
+     *                    valid: (vmi, fieldPrefix) -> what the planner is handed
      */
     public record RunOptions(Path root, AccelMode accel, boolean console, boolean keep, Duration grace,
-                             InputStream in, OutputStream out, boolean interactive) {
+                             InputStream in, OutputStream out, boolean interactive,
+                             BiFunction<VirtualMachineInstance, String, ResolvedVolumes> images) {
     }
 
     /** How the VM ended. */
@@ -80,7 +84,8 @@ public final class VmRunner {
      * @param vmi         defaulted and validated
      * @param fieldPrefix how field paths are named for this document
      * @throws io.qvirt.api.ValidationException before anything is made, if qvirt cannot run the spec
-     * @throws LauncherException on a runtime failure before the guest started
+     * @throws LauncherException on a runtime failure before the guest started (an image that cannot be
+     *                           fetched: {@link io.qvirt.launcher.image.ImageException})
      */
     public Result run(VirtualMachineInstance vmi, String fieldPrefix, RunOptions o) {
         Accelerator accel = chooser.choose(o.accel(), o.accel() != AccelMode.KVM);
@@ -90,9 +95,14 @@ public final class VmRunner {
         String ns = vmi.getMetadata().getNamespace();
         String name = vmi.getMetadata().getName();
         RuntimePaths paths = RuntimeDir.paths(o.root(), ns, name);
-        VmPlan plan = new VmPlanner(qemu).plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix,
-                "127.0.0.1", new HostPorts(InetAddress.getLoopbackAddress()), PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.NONE));
+        VmPlanner planner = new VmPlanner(qemu);
+        HostPorts ports = new HostPorts(InetAddress.getLoopbackAddress());
+        // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
+        planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix, "127.0.0.1", p -> p,
+                PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(vmi)));
+        ResolvedVolumes volumes = o.images().apply(vmi, fieldPrefix);
+        VmPlan plan = planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix,
+                "127.0.0.1", ports, PlanOptions.SPAWN_FIRST_FD, volumes));
         Duration grace = o.grace() != null ? o.grace() : Duration.ofSeconds(
                 vmi.getSpec().getTerminationGracePeriodSeconds() != null ? vmi.getSpec().getTerminationGracePeriodSeconds() : 30);
 
@@ -123,7 +133,17 @@ public final class VmRunner {
                 verifyAccelerator(qmp, accel, child);
                 EventWaiter stopped = qmp.expectEvent("SHUTDOWN", e -> true);
                 EventWaiter panicked = qmp.expectEvent("GUEST_PANICKED", e -> true);
-                ctl.cont();
+                try {
+                    ctl.cont();
+                } catch (RuntimeException e) {
+                    // QEMU dying during setup makes cont fail too: name what killed it, not the QMP symptom.
+                    ExitStatus st = awaitExit(child, Duration.ofSeconds(2));
+                    if (st != null) {
+                        throw new LauncherException("QEMU " + st.describe() + " while starting; last stderr: "
+                                + lastLines(paths.qemuStderr(), 5), e);
+                    }
+                    throw e;
+                }
                 log.info("VM " + ns + "/" + name + " running: QEMU pid " + child.pid() + ", accelerator "
                         + accel.name() + " (" + accel.reason() + "), " + paths.dir());
                 for (HostForward f : plan.forwards()) {
@@ -206,13 +226,35 @@ public final class VmRunner {
             log.info("VM succeeded: " + reason);
             return new Result(VmPhase.SUCCEEDED, reason, 0);
         }
+        // QEMU is gone. An event it sent just before going (SHUTDOWN when another manager powered it off and
+        // sent quit) is read before the connection drops, but may trail the exit status: wait for the drop.
+        settle(stopped);
+        settle(panicked);
         ExitStatus st = awaitExit(child, Duration.ofSeconds(10));
+        if (happened(panicked)) {
+            log.error("VM failed: guest-panicked (QEMU " + (st != null ? st.describe() : "vanished") + ")");
+            return new Result(VmPhase.FAILED, "guest-panicked", 1);
+        }
+        if (happened(stopped) && st != null && !st.bySignal() && st.code() == 0) {
+            String reason = stopped.future().join().data().path("reason").asText("guest-shutdown");
+            log.info("VM succeeded: " + reason + " (QEMU quit by another manager)");
+            return new Result(VmPhase.SUCCEEDED, reason, 0);
+        }
         String why = "QEMU " + (st != null ? st.describe() : "vanished") + "; last stderr: " + lastLines(paths.qemuStderr(), 5);
         log.error("VM failed: " + why);
         return new Result(VmPhase.FAILED, why, 1);
     }
 
-    private static boolean happened(EventWaiter w) {
+    /** Waits (bounded) until the waiter has an outcome: its event, or the connection's end. */
+    private static void settle(EventWaiter w) {
+        try {
+            w.future().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Completed exceptionally (disconnected) or still open after 2 s: either way, judged by happened().
+        }
+    }
+
+        private static boolean happened(EventWaiter w) {
         return w.future().isDone() && !w.future().isCompletedExceptionally();
     }
 
@@ -243,7 +285,7 @@ public final class VmRunner {
     private void writeInfo(VmPlan plan, long qemuPid, QmpClient qmp) {
         LauncherInfos.write(plan.paths(), new LauncherInfo(plan.namespace(), plan.name(), "run", qemuPid,
                 ProcessHandle.current().pid(), plan.accelerator().name(), plan.accelerator().reason(), qemu.toString(),
-                Version.QVIRT, Instant.now().toString(), plan.forwards()));
+                Version.QVIRT, Instant.now().toString(), plan.forwards(), plan.podAddress()));
     }
 
     static Map<String, String> qemuEnv() {

@@ -9,6 +9,7 @@ import io.qvirt.launcher.plan.PlanContext;
 import io.qvirt.launcher.plan.PreparedFile;
 import io.qvirt.launcher.plan.QemuConfigurator;
 import io.qvirt.launcher.plan.QemuOpts;
+import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.api.model.CloudInitSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ import java.util.Map;
  * on the disk's bus with the disk's {@code bootOrder} as {@code bootindex}. Volumes qvirt runs:
  * {@code hostDisk} (an existing image, or for DiskOrCreate a sparse raw image of {@code capacity}) and
  * {@code emptyDisk} (a fresh qcow2 in the VM's directory, removed with it), {@code cloudInitNoCloud} (a
- * {@code cidata} ISO in the VM's directory). Every other source is refused by field.
+ * {@code cidata} ISO in the VM's directory), {@code containerDisk} (a qcow2 overlay in the VM's directory over
+ * the image's disk, fetched before planning). Every other source is refused by field.
  */
 public final class DiskConfigurator implements QemuConfigurator {
     @Override
@@ -148,7 +150,7 @@ public final class DiskConfigurator implements QemuConfigurator {
         if (kind == null) {
             ctx.refuse(vf, "volume '" + v.getName() + "' has no source qvirt knows");
         } else if (kind.equals("containerDisk")) {
-            ctx.refuse(vf + "." + kind, "not supported yet by qvirt's launcher");
+            return containerDisk(ctx, v, vf + ".containerDisk");
         } else if (kind.equals("cloudInitConfigDrive")) {
             ctx.refuse(vf + "." + kind, "not supported by qvirt: use cloudInitNoCloud");
         } else {
@@ -203,6 +205,27 @@ public final class DiskConfigurator implements QemuConfigurator {
             return Base64.getDecoder().decode(base64);
         }
         return null;
+    }
+
+    /**
+     * containerDisk as KubeVirt runs it: the image's disk (fetched before planning, read-only in the shared
+     * cache) is the backing file of a qcow2 overlay in the VM's directory, which the guest writes and which
+     * goes with the VM.
+     */
+    private static Source containerDisk(PlanContext ctx, Volume v, String f) {
+        String policy = v.getContainerDisk().getImagePullPolicy();
+        if (policy != null && !policy.equals("Always") && !policy.equals("IfNotPresent") && !policy.equals("Never")) {
+            ctx.refuse(f + ".imagePullPolicy", "'" + policy + "' is not allowed: Always, IfNotPresent, Never");
+            return null;
+        }
+        ResolvedVolumes.BaseDisk base = ctx.options().volumes().containerDisks().get(v.getName());
+        if (base == null) {
+            ctx.refuse(f + ".image", "image " + v.getContainerDisk().getImage() + " was not fetched before planning");
+            return null;
+        }
+        Path p = ctx.paths().disksDir().resolve(v.getName() + ".qcow2");
+        ctx.prepare(new PreparedFile.Overlay(p, base.path(), base.format(), ctx.field(f)));
+        return new Source(p, ImageFormat.QCOW2, false);
     }
 
     private static Source hostDisk(PlanContext ctx, HostDisk h, String f) {

@@ -76,6 +76,7 @@ public final class NetworkConfigurator implements QemuConfigurator {
                 netdev.put("hostfwd", proto + ":" + fw.hostAddr() + ":" + hostPort + "-:" + port.getPort());
             }
             ctx.arg("-netdev", netdev);
+            ctx.podAddress(ctx.options().forwardAddr());
             String qemuModel = model.equals("virtio") ? "virtio-net-pci" : model;
             QemuOpts d = QemuOpts.of(qemuModel).put("netdev", id).put("id", "ua-" + itf.getName());
             if (itf.getMacAddress() != null) {
