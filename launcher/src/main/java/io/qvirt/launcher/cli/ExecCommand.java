@@ -1,5 +1,6 @@
 package io.qvirt.launcher.cli;
 
+import io.qvirt.launcher.image.ContainerDiskDir;
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.PlanOptions;
 import io.qvirt.launcher.plan.ResolvedVolumes;
@@ -19,6 +20,7 @@ import io.qvirt.launcher.runtime.VmPreparer;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -57,8 +59,20 @@ final class ExecCommand extends BaseCommand {
             description = "host address port forwards bind (default 127.0.0.1; in a pod, the pod's address)")
     String forwardAddress = "127.0.0.1";
 
+    @Option(names = "--container-disk-dir", paramLabel = "DIR",
+            description = "on a cluster: containerDisks are not pulled but found as DIR/<volume>, each a link to the "
+                    + "/disk of a containerDisk container of the launcher pod (KubeVirt's way; the kubelet pulls)")
+    Path containerDiskDir;
+
+    @Option(names = "--container-disk-wait", paramLabel = "SECONDS",
+            description = "how long to wait for each DIR/<volume> link (default 300)")
+    long containerDiskWait = 300;
+
     @Override
     int doCall() throws Exception {
+        if (containerDiskWait <= 0) {
+            throw new IllegalArgumentException("--container-disk-wait: must be > 0 seconds");
+        }
         ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s;
         if (source.file != null) {
@@ -85,7 +99,9 @@ final class ExecCommand extends BaseCommand {
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
         planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(), bind.getHostAddress(),
                 p -> p, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(s.vmi())));
-        ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix());
+        ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix(),
+                containerDiskDir == null ? null
+                        : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait)));
         // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs
         // (taken after the pull, whose HTTP client opened fds of its own).
         int firstFd = Exec.freeFdBase(4);

@@ -42,13 +42,28 @@ public final class ImageResolver {
      * @throws IllegalArgumentException naming the field, for a pull policy that is not Always, IfNotPresent, Never
      */
     public ResolvedVolumes resolve(VirtualMachineInstance vmi, String fieldPrefix) {
+        return resolve(vmi, fieldPrefix, null);
+    }
+
+    /**
+     * As {@link #resolve(VirtualMachineInstance, String)}, with the containerDisks already found elsewhere
+     * (on a cluster: published by the launcher pod's disk containers, see {@link ContainerDiskDir}).
+     *
+     * @param containerDisks the base disk of every containerDisk volume, or null to pull them here
+     */
+    public ResolvedVolumes resolve(VirtualMachineInstance vmi, String fieldPrefix,
+                                   Map<String, ResolvedVolumes.BaseDisk> containerDisks) {
         Map<String, ImageStore.Image> seen = new HashMap<>();
         Map<String, ResolvedVolumes.BaseDisk> disks = new LinkedHashMap<>();
         List<Volume> volumes = vmi.getSpec().getVolumes() == null ? List.of() : vmi.getSpec().getVolumes();
+        if (containerDisks != null) {
+            disks.putAll(containerDisks);
+            volumes = List.of();
+        }
         Firmware fw = vmi.getSpec().getDomain() == null ? null : vmi.getSpec().getDomain().getFirmware();
         KernelBootContainer c = fw == null || fw.getKernelBoot() == null ? null : fw.getKernelBoot().getContainer();
         if (c == null && volumes.stream().noneMatch(v -> v.getContainerDisk() != null)) {
-            return ResolvedVolumes.NONE;
+            return disks.isEmpty() ? ResolvedVolumes.NONE : new ResolvedVolumes(disks, null, null);
         }
         if (store == null) {
             store = storeFactory.get();
