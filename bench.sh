@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# qvirt bench: qmp-client vs raw QMP, `launcher run` vs raw QEMU (start, boot, memory, shutdown),
-# `launcher exec` memory, kvm-probe timings. Always TCG. Prints markdown, writes bench/results/<UTC>.json.
-#   ./bench.sh [--quick]     (default: 10 runs each; --quick: 3 runs, fewer QMP commands)
+# qvirt bench: qvirt (`launcher run`, `launcher exec`) vs raw QEMU vs libvirt, side by side, interleaved, TCG for
+# all: start, boot, QMP latency, memory, density, shutdown (see bench/README.md). Installs and starts libvirt by hand
+# (scripts/bench-libvirt.sh; stopped at the end); without it the other contenders still run.
+# Prints a markdown table, writes bench/results/<UTC>.{json,md,png}.
+#   ./bench.sh [--quick] [--runs N]   (default: n=10, density n=3, ~15 min; --quick: n=3, density n=1 with 3 guests)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/install-deps.sh
@@ -16,4 +18,4 @@ for j in "${jars[@]}"; do
   fi
 done
 mkdir -p bench/results
-exec java -jar bench/target/qvirt-bench.jar "$@"
+exec java -Djava.awt.headless=true -jar bench/target/qvirt-bench.jar "$@"

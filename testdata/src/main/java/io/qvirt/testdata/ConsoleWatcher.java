@@ -5,15 +5,19 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Collects everything a guest prints (a serial console stream) on a daemon thread and lets tests wait
  * for a pattern. Text is kept whole, so a pattern is found even when it arrives split across reads;
- * {@link #await} searches from a cursor, so the same marker printed twice is seen twice.
+ * {@link #await} searches from a cursor, so the same marker printed twice is seen twice. Each read is
+ * stamped with {@link System#nanoTime()} as it arrives, so {@link #awaitTimed} tells when a match was
+ * complete on the stream, however late the caller looks (benchmarks time boot markers with it).
  */
 public final class ConsoleWatcher implements AutoCloseable {
     private final StringBuilder text = new StringBuilder();
@@ -21,6 +25,14 @@ public final class ConsoleWatcher implements AutoCloseable {
     private final InputStream in;
     private boolean eof;
     private int cursor;
+    /** Per read: the text length after it, and its arrival time; parallel arrays grown by doubling. */
+    private int[] chunkEnds = new int[64];
+    private long[] chunkNanos = new long[64];
+    private int chunks;
+
+    /** A match and the {@link System#nanoTime()} at which its last character was read. */
+    public record TimedMatch(MatchResult match, long nanoTime) {
+    }
 
     /** Starts reading {@code in} until end of stream; {@code name} names the thread. */
     public ConsoleWatcher(InputStream in, String name) {
@@ -35,9 +47,16 @@ public final class ConsoleWatcher implements AutoCloseable {
         try {
             int n;
             while ((n = in.read(buf)) > 0) {
+                long now = System.nanoTime();
                 String s = new String(buf, 0, n, StandardCharsets.UTF_8);
                 synchronized (this) {
                     text.append(s);
+                    if (chunks == chunkEnds.length) {
+                        chunkEnds = Arrays.copyOf(chunkEnds, chunks * 2);
+                        chunkNanos = Arrays.copyOf(chunkNanos, chunks * 2);
+                    }
+                    chunkEnds[chunks] = text.length();
+                    chunkNanos[chunks++] = now;
                     notifyAll();
                 }
             }
@@ -72,6 +91,30 @@ public final class ConsoleWatcher implements AutoCloseable {
             }
             wait(Math.max(1, left / 1_000_000));
         }
+    }
+
+    /**
+     * As {@link #await}, and also returns when the match's last character arrived on the stream.
+     */
+    public synchronized TimedMatch awaitTimed(Pattern pattern, Duration timeout)
+            throws TimeoutException, InterruptedException {
+        Matcher m = await(pattern, timeout);
+        return new TimedMatch(m.toMatchResult(), arrival(m.end() - 1));
+    }
+
+    /** The arrival time of the read that delivered the character at {@code offset}. */
+    private long arrival(int offset) {
+        int lo = 0;
+        int hi = chunks - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (chunkEnds[mid] > offset) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return chunkNanos[lo];
     }
 
     /** Waits for end of stream (the guest's console closed), up to {@code timeout}. */
