@@ -107,12 +107,18 @@ public final class VmRunner {
                 vmi.getSpec().getTerminationGracePeriodSeconds() != null ? vmi.getSpec().getTerminationGracePeriodSeconds() : 30);
 
         PreparedVm prepared = VmPreparer.prepare(o.root(), plan, vmi);
+        // The QMP session is set up on our end of the socketpair before QEMU exists: Netty's and Jackson's
+        // first use (class loading, the epoll library) then costs nothing between QEMU's start and cont.
+        // If QEMU never starts, its end closes below and this future fails with a disconnect.
+        CompletableFuture<QmpClient> session = QmpClient.connectFd(prepared.ownerEnd().release(),
+                QmpOptions.defaults().withConnectTimeout(Duration.ofSeconds(30)));
         Child child;
         try {
             child = Spawner.spawn(new SpawnSpec(qemu, plan.argv(), qemuEnv(), prepared.childFds(), null, null,
                     paths.qemuStderr(), true, "qemu-owner-" + name));
         } catch (RuntimeException e) {
             prepared.close();
+            session.thenAccept(QmpClient::close);
             VmPreparer.cleanup(plan);
             throw new LauncherException("cannot start " + qemu + ": " + e.getMessage(), e);
         } finally {
@@ -121,7 +127,7 @@ public final class VmRunner {
         QmpClient qmp = null;
         try {
             try {
-                qmp = QmpClient.connectFd(prepared.ownerEnd().release(), QmpOptions.defaults()).get(30, TimeUnit.SECONDS);
+                qmp = session.get(30, TimeUnit.SECONDS);
             } catch (Exception e) {
                 child.signal(Signals.SIGKILL);
                 ExitStatus st = awaitExit(child, Duration.ofSeconds(5));
@@ -139,8 +145,9 @@ public final class VmRunner {
                     // QEMU dying during setup makes cont fail too: name what killed it, not the QMP symptom.
                     ExitStatus st = awaitExit(child, Duration.ofSeconds(2));
                     if (st != null) {
-                        throw new LauncherException("QEMU " + st.describe() + " while starting; last stderr: "
-                                + lastLines(paths.qemuStderr(), 5), e);
+                        String why = "QEMU " + st.describe() + " while starting; last stderr: " + lastLines(paths.qemuStderr(), 5);
+                        log.error("VM failed: " + why);
+                        return new Result(VmPhase.FAILED, why, 1);
                     }
                     throw e;
                 }
