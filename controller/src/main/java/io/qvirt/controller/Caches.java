@@ -1,0 +1,49 @@
+package io.qvirt.controller;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.informers.cache.Indexer;
+import io.fabric8.kubernetes.client.informers.cache.Lister;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import java.util.List;
+
+/**
+ * The informers' caches the reconcilers read (never the API server, except to re-read after a conflict).
+ * Pods are indexed by their {@code kubevirt.io/created-by} label, the VMI's uid.
+ */
+final class Caches {
+    static final String BY_CREATOR = "createdBy";
+
+    private final Indexer<VirtualMachine> vms;
+    private final Indexer<VirtualMachineInstance> vmis;
+    private final Indexer<Pod> pods;
+
+    Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods) {
+        this.vms = vms;
+        this.vmis = vmis;
+        this.pods = pods;
+    }
+
+    VirtualMachine vm(String key) {
+        String[] nn = Objects2.split(key);
+        return new Lister<>(vms).namespace(nn[0]).get(nn[1]);
+    }
+
+    VirtualMachineInstance vmi(String key) {
+        String[] nn = Objects2.split(key);
+        return new Lister<>(vmis).namespace(nn[0]).get(nn[1]);
+    }
+
+    /** Launcher pods created for the VMI with this uid. */
+    List<Pod> podsOf(String vmiUid) {
+        return pods.byIndex(BY_CREATOR, vmiUid);
+    }
+
+    List<String> allVmKeys() {
+        return vms.list().stream().map(Objects2::key).toList();
+    }
+
+    List<String> allVmiKeys() {
+        return vmis.list().stream().map(Objects2::key).toList();
+    }
+}

@@ -1,0 +1,98 @@
+package io.qvirt.controller;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The part of KubeVirt's {@code kubevirt.io/v1 KubeVirt} CR (the install's configuration, one per cluster,
+ * usually {@code kubevirt/kubevirt}) that qvirt's controller reads: image registry and tag, and
+ * {@code configuration.developerConfiguration} ({@code useEmulation}, {@code featureGates}). Everything else
+ * is ignored on read; the controller never writes this object.
+ */
+@Group("kubevirt.io")
+@Version("v1")
+@Kind("KubeVirt")
+@Plural("kubevirts")
+public class KubeVirt extends CustomResource<KubeVirt.Spec, Map<String, Object>> implements Namespaced {
+    private static final long serialVersionUID = 1L;
+
+    /** {@code spec}: only the fields the controller uses. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Spec {
+        private String imageRegistry;
+        private String imageTag;
+        private Configuration configuration;
+
+        public String getImageRegistry() {
+            return imageRegistry;
+        }
+
+        public void setImageRegistry(String imageRegistry) {
+            this.imageRegistry = imageRegistry;
+        }
+
+        public String getImageTag() {
+            return imageTag;
+        }
+
+        public void setImageTag(String imageTag) {
+            this.imageTag = imageTag;
+        }
+
+        public Configuration getConfiguration() {
+            return configuration;
+        }
+
+        public void setConfiguration(Configuration configuration) {
+            this.configuration = configuration;
+        }
+    }
+
+    /** {@code spec.configuration}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Configuration {
+        private DeveloperConfiguration developerConfiguration;
+
+        public DeveloperConfiguration getDeveloperConfiguration() {
+            return developerConfiguration;
+        }
+
+        public void setDeveloperConfiguration(DeveloperConfiguration developerConfiguration) {
+            this.developerConfiguration = developerConfiguration;
+        }
+    }
+
+    /** {@code spec.configuration.developerConfiguration}. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class DeveloperConfiguration {
+        private Boolean useEmulation;
+        private List<String> featureGates;
+
+        public Boolean getUseEmulation() {
+            return useEmulation;
+        }
+
+        public void setUseEmulation(Boolean useEmulation) {
+            this.useEmulation = useEmulation;
+        }
+
+        public List<String> getFeatureGates() {
+            return featureGates;
+        }
+
+        public void setFeatureGates(List<String> featureGates) {
+            this.featureGates = featureGates;
+        }
+    }
+}

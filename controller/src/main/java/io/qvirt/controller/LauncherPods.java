@@ -1,0 +1,342 @@
+package io.qvirt.controller;
+
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.Quantities;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmiDefaults;
+import io.qvirt.api.model.CPU;
+import io.qvirt.api.model.ContainerDiskSource;
+import io.qvirt.api.model.VirtualMachineInstanceSpec;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the launcher pod of a VMI: one pod per VMI whose main container runs
+ * {@code launcher exec --vmi-json <vmi>}, which prepares the VM's directory and then becomes QEMU.
+ *
+ * <p><b>containerDisk: KubeVirt's way.</b> Each containerDisk volume becomes an extra container of the pod
+ * whose image is the containerDisk image, so the kubelet pulls it (with the node's credentials and
+ * {@code imagePullSecret}, through the node's image cache and garbage collection), and a pull error shows
+ * where Kubernetes users look for it: the pod's container statuses ({@code ErrImagePull},
+ * {@code ImagePullBackOff}), which the VMI controller copies to a VMI condition and the VM's
+ * printableStatus. The alternative, a registry puller in the launcher with its own node cache, would make the
+ * controller depend on the launcher's puller, duplicate the kubelet's cache and credentials, and hide pull
+ * errors inside a running container. containerDisk images are usually {@code FROM scratch}, so, as KubeVirt
+ * injects its static {@code container-disk} binary, an init container copies a static busybox from the
+ * launcher image into an emptyDir ({@value #BIN_DIR}); the disk container runs it to publish
+ * {@code /proc/<pid>/root/disk} as the symlink {@value #DISKS_DIR}{@code /<volume>} and then sleeps. With
+ * {@code shareProcessNamespace} and the same uid in every container, the launcher opens the disk through
+ * that link (no copy; read-only base, the launcher's overlay on top). That is the launcher's side of the
+ * contract: wait for the link, then use {@code path} or the single file under it.
+ *
+ * <p><b>/dev/kvm</b> comes from the {@code devices.kubevirt.io/kvm: 1} extended resource (KubeVirt's device
+ * plugin, served by the handler), not a hostPath: the scheduler then only places VMs on nodes with KVM, and
+ * the pod needs no privilege to see the device. With KubeVirt's {@code useEmulation} the request is left
+ * out and the launcher may fall back to TCG ({@code --accel auto}); otherwise it is {@code --accel kvm}.
+ *
+ * <p><b>Security</b>: no privilege, every capability dropped, no privilege escalation, RuntimeDefault
+ * seccomp, read-only root filesystem (a private {@code /tmp}), and uid/gid 107, KubeVirt's {@code qemu}
+ * user. Running as non-root works because the device plugin hands the container a {@code /dev/kvm} it may
+ * open (KubeVirt's non-root launcher relies on the same) and the handler owns the runtime hostPath
+ * {@value #RUNTIME_DIR} as 107:107 (the handler DaemonSet's init container in manifests/). The launcher
+ * uses user-mode networking with port forwards on the pod IP, so it needs no {@code NET_ADMIN}.
+ */
+public final class LauncherPods {
+    public static final String APP_LABEL = "kubevirt.io";
+    public static final String APP_LAUNCHER = "virt-launcher";
+    public static final String CREATED_BY_LABEL = "kubevirt.io/created-by";
+    public static final String VM_NAME_LABEL = "vm.kubevirt.io/name";
+    public static final String DOMAIN_ANNOTATION = "kubevirt.io/domain";
+    public static final String SCHEDULABLE_LABEL = "kubevirt.io/schedulable";
+    public static final String KVM_RESOURCE = "devices.kubevirt.io/kvm";
+    public static final String COMPUTE = "compute";
+    public static final String RUNTIME_DIR = "/run/qvirt";
+    public static final String BIN_DIR = "/qvirt-bin";
+    public static final String DISKS_DIR = "/var/run/qvirt/container-disks";
+    /** KubeVirt's qemu user and group. */
+    public static final long QEMU_UID = 107;
+    /** KubeVirt gives the pod 15 s more than the VMI, so the guest's shutdown is never cut short by the pod. */
+    public static final long EXTRA_GRACE_SECONDS = 15;
+
+    private static final String NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"; // Kubernetes' generateName alphabet
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long MI = 1024L * 1024;
+
+    private LauncherPods() {
+    }
+
+    /** {@code virt-launcher-<vmi>-<5 random>}, with the VMI's name cut so the pod's stays a valid label (63). */
+    public static String podName(String vmiName) {
+        StringBuilder suffix = new StringBuilder(5);
+        for (int i = 0; i < 5; i++) {
+            suffix.append(NAME_CHARS.charAt(RANDOM.nextInt(NAME_CHARS.length())));
+        }
+        String base = "virt-launcher-" + vmiName;
+        if (base.length() > 57) {
+            base = base.substring(0, 57);
+        }
+        return base + "-" + suffix;
+    }
+
+    /**
+     * QEMU's memory beside the guest's RAM, in bytes.
+     *
+     * <p>Formula: {@code 80 MiB + 8 MiB x vCPUs + guest / 512}, rounded up to a MiB. The constant is QEMU
+     * itself (binary, libraries, device models, TCG's translation cache as far as a small guest touches
+     * it): measured here, QEMU 7.2 under TCG has an RSS of 216-221 MB with a 128 MiB guest, i.e. ~90 MiB on
+     * top, and the formula gives 89 MiB for 1 vCPU. Each vCPU adds a thread stack and its CPU state; the
+     * guest's page tables and dirty bitmaps grow with its RAM (KubeVirt also counts guest/512 for them).
+     * KubeVirt's fixed per-VM overhead is ~220 MiB, the anchor this is measured against: it covers
+     * virt-launcher, virtqemud and virtlogd beside QEMU, none of which qvirt runs (the launcher execs into
+     * QEMU), so qvirt's pod asks for QEMU alone.
+     */
+    public static long overheadBytes(long guestBytes, int vcpus) {
+        long bytes = 80 * MI + 8 * MI * Math.max(1, vcpus) + ceilDiv(guestBytes, 512);
+        return ceilDiv(bytes, MI) * MI;
+    }
+
+    /** Guest memory and vCPUs of a VMI spec, read after KubeVirt's defaults (a copy is defaulted). */
+    public static long[] guestMemoryAndCpus(VirtualMachineInstanceSpec spec) {
+        VirtualMachineInstanceSpec s = KubevirtJson.deepCopy(spec, VirtualMachineInstanceSpec.class);
+        VmiDefaults.applySpec(s);
+        long guest = s.getDomain().getMemory() == null || s.getDomain().getMemory().getGuest() == null ? 0
+                : Quantities.bytes(s.getDomain().getMemory().getGuest());
+        CPU cpu = s.getDomain().getCpu();
+        long vcpus = (long) nz(cpu.getSockets()) * nz(cpu.getCores()) * nz(cpu.getThreads());
+        return new long[] {guest, vcpus};
+    }
+
+    /**
+     * The launcher pod of {@code vmi}.
+     *
+     * @param vmi    a VMI as stored (name, namespace and uid set)
+     * @param config cluster settings: launcher image, whether emulation is allowed
+     * @throws IllegalArgumentException if the VMI has no uid or no guest memory
+     */
+    public static Pod build(VirtualMachineInstance vmi, ClusterConfig config) {
+        String name = vmi.getMetadata().getName();
+        String uid = vmi.getMetadata().getUid();
+        if (uid == null || uid.isEmpty()) {
+            throw new IllegalArgumentException("VMI " + name + " has no uid: create it before its pod");
+        }
+        VirtualMachineInstanceSpec spec = vmi.getSpec() == null ? new VirtualMachineInstanceSpec() : vmi.getSpec();
+        long[] mc = guestMemoryAndCpus(spec);
+        if (mc[0] <= 0) {
+            throw new IllegalArgumentException("VMI " + name + " has no guest memory (domain.memory.guest or "
+                    + "domain.resources.requests.memory)");
+        }
+        // Rounded up to a whole MiB: the request must never be below guest + overhead.
+        long memoryMi = ceilDiv(mc[0] + overheadBytes(mc[0], (int) mc[1]), MI);
+
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (vmi.getMetadata().getLabels() != null) {
+            labels.putAll(vmi.getMetadata().getLabels());
+        }
+        labels.put(APP_LABEL, APP_LAUNCHER);
+        labels.put(CREATED_BY_LABEL, uid);
+        labels.put(VM_NAME_LABEL, name);
+
+        Map<String, String> nodeSelector = new LinkedHashMap<>();
+        if (spec.getNodeSelector() != null) {
+            nodeSelector.putAll(spec.getNodeSelector());
+        }
+        nodeSelector.put(SCHEDULABLE_LABEL, "true");
+
+        Map<String, Quantity> requests = new LinkedHashMap<>();
+        Map<String, Quantity> limits = new LinkedHashMap<>();
+        requests.put("memory", new Quantity(memoryMi + "Mi"));
+        limits.put("memory", new Quantity(memoryMi + "Mi"));
+        Map<String, Quantity> vmiReq = spec.getDomain() != null && spec.getDomain().getResources() != null
+                && spec.getDomain().getResources().getRequests() != null
+                ? spec.getDomain().getResources().getRequests() : Map.of();
+        Map<String, Quantity> vmiLim = spec.getDomain() != null && spec.getDomain().getResources() != null
+                && spec.getDomain().getResources().getLimits() != null
+                ? spec.getDomain().getResources().getLimits() : Map.of();
+        // KubeVirt's default CPU request is 100m per VMI; a CPU limit is only set when the VMI sets one.
+        requests.put("cpu", vmiReq.containsKey("cpu") ? vmiReq.get("cpu") : new Quantity("100m"));
+        if (vmiLim.containsKey("cpu")) {
+            limits.put("cpu", vmiLim.get("cpu"));
+        }
+        if (!config.useEmulation()) {
+            // Extended resources must have request == limit.
+            requests.put(KVM_RESOURCE, new Quantity("1"));
+            limits.put(KVM_RESOURCE, new Quantity("1"));
+        }
+
+        String vmiJson = KubevirtJson.toJson(forLauncher(vmi));
+        List<Volume> volumes = new ArrayList<>();
+        volumes.add(new VolumeBuilder().withName("runtime").withNewHostPath().withPath(RUNTIME_DIR)
+                .withType("DirectoryOrCreate").endHostPath().build());
+        volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+        List<VolumeMount> computeMounts = new ArrayList<>();
+        computeMounts.add(mount("runtime", RUNTIME_DIR, false));
+        computeMounts.add(mount("tmp", "/tmp", false));
+
+        List<Container> diskContainers = new ArrayList<>();
+        List<LocalObjectReference> pullSecrets = new ArrayList<>();
+        if (spec.getVolumes() != null) {
+            for (io.qvirt.api.model.Volume v : spec.getVolumes()) {
+                ContainerDiskSource cd = v.getContainerDisk();
+                if (cd == null) {
+                    continue;
+                }
+                diskContainers.add(diskContainer(v.getName(), cd));
+                if (cd.getImagePullSecret() != null && !cd.getImagePullSecret().isEmpty()
+                        && pullSecrets.stream().noneMatch(s -> s.getName().equals(cd.getImagePullSecret()))) {
+                    pullSecrets.add(new LocalObjectReference(cd.getImagePullSecret()));
+                }
+            }
+        }
+        List<Container> initContainers = new ArrayList<>();
+        if (!diskContainers.isEmpty()) {
+            volumes.add(new VolumeBuilder().withName("qvirt-bin").withNewEmptyDir().endEmptyDir().build());
+            volumes.add(new VolumeBuilder().withName("container-disks").withNewEmptyDir().endEmptyDir().build());
+            computeMounts.add(mount("container-disks", DISKS_DIR, true));
+            initContainers.add(new ContainerBuilder().withName("container-disk-binary")
+                    .withImage(config.launcherImage()).withImagePullPolicy("IfNotPresent")
+                    .withCommand("/bin/cp", "/bin/busybox", BIN_DIR + "/busybox")
+                    .withVolumeMounts(mount("qvirt-bin", BIN_DIR, false))
+                    .withNewResources().addToRequests("cpu", new Quantity("10m"))
+                    .addToRequests("memory", new Quantity("16Mi")).addToLimits("memory", new Quantity("40Mi"))
+                    .endResources()
+                    .withSecurityContext(securityContext()).build());
+        }
+
+        String accel = config.useEmulation() ? "auto" : "kvm";
+        List<String> command = new ArrayList<>(List.of("launcher", "exec", "--vmi-json", vmiJson, "--accel", accel,
+                "--forward-address", "$(POD_IP)"));
+        if (!diskContainers.isEmpty()) {
+            // The launcher boots from the disks the disk containers publish here, and pulls nothing itself.
+            command.addAll(List.of("--container-disk-dir", DISKS_DIR));
+        }
+        Container compute = new ContainerBuilder().withName(COMPUTE).withImage(config.launcherImage())
+                .withImagePullPolicy("IfNotPresent")
+                .withCommand(command)
+                .withEnv(fieldEnv("POD_IP", "status.podIP"), fieldEnv("POD_NAME", "metadata.name"),
+                        fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+                        new EnvVarBuilder().withName("QVIRT_RUNTIME_ROOT").withValue(RUNTIME_DIR).build())
+                .withNewResources().withRequests(requests).withLimits(limits).endResources()
+                .withVolumeMounts(computeMounts)
+                .withSecurityContext(securityContext())
+                .build();
+        List<Container> containers = new ArrayList<>();
+        containers.add(compute);
+        containers.addAll(diskContainers);
+
+        long grace = (spec.getTerminationGracePeriodSeconds() == null ? VmiDefaults.DEFAULT_GRACE_PERIOD_SECONDS
+                : spec.getTerminationGracePeriodSeconds()) + EXTRA_GRACE_SECONDS;
+        return new PodBuilder()
+                .withNewMetadata()
+                    .withName(podName(name))
+                    .withNamespace(vmi.getMetadata().getNamespace())
+                    .withLabels(labels)
+                    .addToAnnotations(DOMAIN_ANNOTATION, name)
+                    .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(VirtualMachine.API_VERSION)
+                            .withKind(VirtualMachineInstance.KIND).withName(name).withUid(uid)
+                            .withController(true).withBlockOwnerDeletion(true).build())
+                .endMetadata()
+                .withNewSpec()
+                    .withRestartPolicy("Never")
+                    .withNodeSelector(nodeSelector)
+                    .withHostname(spec.getHostname() != null ? spec.getHostname() : dnsLabel(name))
+                    .withSubdomain(spec.getSubdomain())
+                    .withSchedulerName(spec.getSchedulerName())
+                    .withPriorityClassName(spec.getPriorityClassName())
+                    .withAutomountServiceAccountToken(false)
+                    .withTerminationGracePeriodSeconds(grace)
+                    .withShareProcessNamespace(diskContainers.isEmpty() ? null : Boolean.TRUE)
+                    .withImagePullSecrets(pullSecrets)
+                    .withNewSecurityContext()
+                        .withRunAsUser(QEMU_UID).withRunAsGroup(QEMU_UID).withFsGroup(QEMU_UID).withRunAsNonRoot(true)
+                        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                    .endSecurityContext()
+                    .withInitContainers(initContainers)
+                    .withContainers(containers)
+                    .withVolumes(volumes)
+                .endSpec()
+                .build();
+    }
+
+    /** The VMI as the launcher reads it: metadata it needs (name, namespace, uid, labels) and the spec. */
+    private static VirtualMachineInstance forLauncher(VirtualMachineInstance vmi) {
+        VirtualMachineInstance copy = new VirtualMachineInstance();
+        copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName(vmi.getMetadata().getName()).withNamespace(vmi.getMetadata().getNamespace())
+                .withUid(vmi.getMetadata().getUid()).withLabels(vmi.getMetadata().getLabels())
+                .withAnnotations(vmi.getMetadata().getAnnotations()).build());
+        copy.setSpec(vmi.getSpec());
+        return copy;
+    }
+
+    /**
+     * A containerDisk's container: the image is the disk; the injected busybox publishes the container's
+     * root as {@code DISKS_DIR/<volume>} and sleeps until SIGTERM (as PID 1 of its container, a shell needs the
+     * trap to stop on SIGTERM at all).
+     */
+    private static Container diskContainer(String volume, ContainerDiskSource cd) {
+        String script = "trap 'exit 0' TERM; " + BIN_DIR + "/busybox ln -sfn /proc/$$/root/disk " + DISKS_DIR + "/"
+                + volume + " && " + BIN_DIR + "/busybox sleep 2147483647 & wait";
+        return new ContainerBuilder().withName("volume" + volume).withImage(cd.getImage())
+                .withImagePullPolicy(cd.getImagePullPolicy() != null ? cd.getImagePullPolicy()
+                        : VmiDefaults.pullPolicy(cd.getImage()))
+                .withCommand(BIN_DIR + "/busybox", "sh", "-c", script)
+                .withVolumeMounts(mount("qvirt-bin", BIN_DIR, true), mount("container-disks", DISKS_DIR, false))
+                .withNewResources().addToRequests("cpu", new Quantity("10m"))
+                .addToRequests("memory", new Quantity("8Mi")).addToLimits("memory", new Quantity("40Mi"))
+                .endResources()
+                .withSecurityContext(securityContext())
+                .build();
+    }
+
+    private static SecurityContext securityContext() {
+        return new SecurityContextBuilder().withPrivileged(false).withAllowPrivilegeEscalation(false)
+                .withRunAsNonRoot(true).withRunAsUser(QEMU_UID).withRunAsGroup(QEMU_UID)
+                .withReadOnlyRootFilesystem(true)
+                .withCapabilities(new Capabilities(null, List.of("ALL"))).build();
+    }
+
+    private static VolumeMount mount(String name, String path, boolean readOnly) {
+        VolumeMount m = new VolumeMount();
+        m.setName(name);
+        m.setMountPath(path);
+        m.setReadOnly(readOnly ? Boolean.TRUE : null);
+        return m;
+    }
+
+    private static EnvVar fieldEnv(String name, String path) {
+        return new EnvVarBuilder().withName(name).withNewValueFrom().withNewFieldRef().withFieldPath(path)
+                .endFieldRef().endValueFrom().build();
+    }
+
+    private static String dnsLabel(String name) {
+        String s = name.length() > 63 ? name.substring(0, 63) : name;
+        return s.replace('.', '-');
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int nz(Integer i) {
+        return i == null || i == 0 ? 1 : i;
+    }
+}

@@ -1,0 +1,384 @@
+package io.qvirt.controller;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmiDefaults;
+import io.qvirt.api.model.Condition;
+import io.qvirt.api.model.ConditionType;
+import io.qvirt.api.model.Phase;
+import io.qvirt.api.model.PhaseTransition;
+import io.qvirt.api.model.PrintableStatus;
+import io.qvirt.api.model.VirtualMachineInstanceStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * VirtualMachineInstance -> launcher pod, and the pod's progress back into the VMI's status, as KubeVirt's
+ * VMI controller ({@code pkg/virt-controller/watch/vmi.go}) does up to the hand-over to the node:
+ * <ul>
+ * <li>A VMI in phase Pending (or none) without a pod gets one ({@link LauncherPods}) and moves to
+ *     Scheduling.</li>
+ * <li>While the pod is unscheduled the VMI stays Scheduling, with the pod's PodScheduled condition mirrored
+ *     (reason Unschedulable becomes the VM's ErrorUnschedulable); image pull errors of any container
+ *     become condition {@value #SYNCHRONIZED} False with reason ErrImagePull or ImagePullBackOff.</li>
+ * <li>Once the pod runs on a node, the VMI becomes Scheduled with {@code status.nodeName}: from here the
+ *     handler on that node owns the phase.</li>
+ * <li>A pod that ends (or disappears) while the VMI is not final fails the VMI.</li>
+ * <li>A VMI being deleted keeps its finalizer until its pod is gone; the pod is deleted only once the VMI is
+ *     final (the handler shut the guest down), the pod never started, or the VMI's grace period has passed:
+ *     deleting the pod earlier would SIGTERM QEMU, which is no graceful guest shutdown.</li>
+ * </ul>
+ * The VMI's status is written with a resourceVersion-guarded merge patch of the object itself: KubeVirt's
+ * VMI CRD has no status subresource.
+ *
+ * <p>Pod creations are remembered until the pod shows up in the cache (client-go's "expectations"), so a
+ * reconcile running on a cache that is behind never creates a second pod.
+ */
+final class VmiReconciler implements Reconciler {
+    static final String VMI_FINALIZER = "kubevirt.io/foregroundDeleteVirtualMachine";
+    /** KubeVirt's VMI condition for "the controller could not set the VMI up" (pod creation, image pulls). */
+    static final String SYNCHRONIZED = "Synchronized";
+    static final Duration EXPECTATION_TIMEOUT = Duration.ofSeconds(30);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final KubernetesClient client;
+    private final Caches caches;
+    private final Patcher patcher;
+    private final Supplier<ClusterConfig> config;
+    private final Clock clock;
+    /** VMI uid -> when a pod was created for it and not yet seen in the cache. */
+    private final Map<String, Instant> expectations = new ConcurrentHashMap<>();
+
+    VmiReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, Clock clock) {
+        this.client = client;
+        this.caches = caches;
+        this.patcher = new Patcher(client);
+        this.config = config;
+        this.clock = clock;
+    }
+
+    @Override
+    public Duration reconcile(String key) {
+        VirtualMachineInstance vmi = caches.vmi(key);
+        if (vmi == null) {
+            return null;
+        }
+        String uid = vmi.getMetadata().getUid();
+        List<Pod> pods = pods(uid);
+        String phase = VmReconciler.phase(vmi);
+        Instant now = clock.instant();
+
+        if (Objects2.deleting(vmi)) {
+            if (!pods.isEmpty()) {
+                // deletionTimestamp has whole seconds (truncated): one more second so the grace is never short.
+                Instant deadline = Objects.requireNonNullElse(Objects2.time(vmi.getMetadata().getDeletionTimestamp()), now)
+                        .plusSeconds(grace(vmi) + 1);
+                boolean started = pods.stream().anyMatch(VmiReconciler::started);
+                if (Phase.isFinal(phase) || !started || !now.isBefore(deadline)) {
+                    pods.forEach(this::deletePod);
+                    return null; // the pods' deletion events bring the VMI back
+                }
+                return Duration.between(now, deadline);
+            }
+            if (expectations.containsKey(uid) && !livePods(vmi).isEmpty()) {
+                return Duration.ofSeconds(1);
+            }
+            expectations.remove(uid);
+            patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, false);
+            return null;
+        }
+
+        if (Phase.isFinal(phase)) {
+            if (!pods.isEmpty()) {
+                pods.forEach(this::deletePod);
+                return null;
+            }
+            expectations.remove(uid);
+            patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, false);
+            return null;
+        }
+
+        if (!Objects2.hasFinalizer(vmi, VMI_FINALIZER)) {
+            vmi = patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, true);
+            if (vmi == null) {
+                return null;
+            }
+        }
+
+        if (pods.isEmpty()) {
+            Instant expected = expectations.get(uid);
+            if (expected != null && now.isBefore(expected.plus(EXPECTATION_TIMEOUT))) {
+                return EXPECTATION_TIMEOUT; // the create is on its way to the cache; its event will come first
+            }
+            if (phase.isEmpty() || Phase.PENDING.equals(phase)) {
+                createPod(vmi);
+                writeStatus(vmi, null);
+                return null;
+            }
+            // Not Pending, no pod in the cache: check the server before failing the VMI.
+            List<Pod> live = livePods(vmi);
+            if (!live.isEmpty()) {
+                return Duration.ofSeconds(1);
+            }
+            expectations.remove(uid);
+            writeFailed(vmi, "PodDisappeared", "the launcher pod of " + key + " is gone");
+            return null;
+        }
+        expectations.remove(uid);
+        writeStatus(vmi, newest(pods));
+        return null;
+    }
+
+    private List<Pod> pods(String uid) {
+        return uid == null ? List.of() : caches.podsOf(uid);
+    }
+
+    private List<Pod> livePods(VirtualMachineInstance vmi) {
+        return client.pods().inNamespace(vmi.getMetadata().getNamespace())
+                .withLabel(LauncherPods.CREATED_BY_LABEL, vmi.getMetadata().getUid()).list().getItems();
+    }
+
+    private static Pod newest(List<Pod> pods) {
+        return pods.stream().max(Comparator.comparing(p -> Objects.requireNonNullElse(
+                p.getMetadata().getCreationTimestamp(), ""))).orElseThrow();
+    }
+
+    private static long grace(VirtualMachineInstance vmi) {
+        Long g = vmi.getSpec() == null ? null : vmi.getSpec().getTerminationGracePeriodSeconds();
+        return g == null ? VmiDefaults.DEFAULT_GRACE_PERIOD_SECONDS : g;
+    }
+
+    /** The pod got a node and its containers were started (QEMU may be running in it). */
+    private static boolean started(Pod pod) {
+        return pod.getStatus() != null && ("Running".equals(pod.getStatus().getPhase())
+                || "Succeeded".equals(pod.getStatus().getPhase()) || "Failed".equals(pod.getStatus().getPhase()));
+    }
+
+    private void createPod(VirtualMachineInstance vmi) {
+        Pod pod = LauncherPods.build(vmi, config.get());
+        expectations.put(vmi.getMetadata().getUid(), clock.instant());
+        try {
+            client.pods().inNamespace(vmi.getMetadata().getNamespace()).resource(pod).create();
+        } catch (KubernetesClientException e) {
+            expectations.remove(vmi.getMetadata().getUid());
+            throw e;
+        }
+    }
+
+    private void deletePod(Pod pod) {
+        if (Objects2.deleting(pod)) {
+            return;
+        }
+        try {
+            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
+        } catch (KubernetesClientException e) {
+            if (!Objects2.isNotFound(e)) {
+                throw e;
+            }
+        }
+    }
+
+    private void writeFailed(VirtualMachineInstance vmi, String reason, String message) {
+        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> {
+            if (Phase.isFinal(VmReconciler.phase(fresh))) {
+                return null;
+            }
+            ObjectNode s = NODES.objectNode();
+            s.put("phase", Phase.FAILED);
+            s.put("reason", reason);
+            s.set("phaseTransitionTimestamps", KubevirtJson.toTree(transitions(fresh, Phase.FAILED)));
+            s.set("conditions", KubevirtJson.toTree(withCondition(conditions(fresh),
+                    condition(SYNCHRONIZED, "False", reason, message))));
+            return s;
+        }, false);
+    }
+
+    /**
+     * The VMI's status from its pod: phase (only Pending/Scheduling/Scheduled are the controller's; after that
+     * the handler's), node, PodScheduled and Synchronized conditions.
+     *
+     * @param pod the newest launcher pod, or null right after creating it
+     */
+    private void writeStatus(VirtualMachineInstance vmi, Pod pod) {
+        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> {
+            String phase = VmReconciler.phase(fresh);
+            if (Phase.isFinal(phase)) {
+                return null;
+            }
+            String next = phase;
+            String node = fresh.getStatus() == null ? null : fresh.getStatus().getNodeName();
+            List<Condition> conds = conditions(fresh);
+            String reason = null;
+            if (pod == null) {
+                next = Phase.SCHEDULING;
+            } else {
+                String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+                conds = podScheduled(conds, pod);
+                conds = pullErrors(conds, pod);
+                if ("Failed".equals(podPhase) || "Succeeded".equals(podPhase)) {
+                    next = Phase.FAILED;
+                    reason = "PodTerminated";
+                    conds = withCondition(conds, condition(SYNCHRONIZED, "False", "PodTerminated",
+                            "launcher pod " + pod.getMetadata().getName() + " ended (" + podPhase + ")"
+                                    + terminationMessage(pod)));
+                } else if (phase.isEmpty() || Phase.PENDING.equals(phase) || Phase.SCHEDULING.equals(phase)) {
+                    String podNode = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+                    if ("Running".equals(podPhase) && podNode != null && !podNode.isEmpty()) {
+                        next = Phase.SCHEDULED;
+                        node = podNode;
+                    } else {
+                        next = Phase.SCHEDULING;
+                    }
+                }
+            }
+            ObjectNode s = NODES.objectNode();
+            VirtualMachineInstanceStatus cur = fresh.getStatus() == null ? new VirtualMachineInstanceStatus()
+                    : fresh.getStatus();
+            boolean changed = false;
+            if (!next.equals(phase)) {
+                s.put("phase", next);
+                s.set("phaseTransitionTimestamps", KubevirtJson.toTree(transitions(fresh, next)));
+                changed = true;
+            }
+            if (reason != null && !reason.equals(cur.getReason())) {
+                s.put("reason", reason);
+                changed = true;
+            }
+            if (node != null && !node.equals(cur.getNodeName())) {
+                s.put("nodeName", node);
+                changed = true;
+            }
+            if (!KubevirtJson.toTree(conds).equals(KubevirtJson.toTree(conditions(fresh)))) {
+                s.set("conditions", KubevirtJson.toTree(conds));
+                changed = true;
+            }
+            return changed ? s : null;
+        }, false);
+    }
+
+    /** Mirrors the pod's PodScheduled condition while it is not True (reason Unschedulable and message). */
+    private List<Condition> podScheduled(List<Condition> conds, Pod pod) {
+        PodCondition pc = pod.getStatus() == null || pod.getStatus().getConditions() == null ? null
+                : pod.getStatus().getConditions().stream().filter(c -> "PodScheduled".equals(c.getType()))
+                        .findFirst().orElse(null);
+        if (pc == null || "True".equals(pc.getStatus())) {
+            return without(conds, ConditionType.POD_SCHEDULED);
+        }
+        return withCondition(conds, condition(ConditionType.POD_SCHEDULED, pc.getStatus(), pc.getReason(),
+                pc.getMessage()));
+    }
+
+    /** Synchronized False with ErrImagePull/ImagePullBackOff while any container waits for its image. */
+    private List<Condition> pullErrors(List<Condition> conds, Pod pod) {
+        List<ContainerStatus> statuses = new ArrayList<>();
+        if (pod.getStatus() != null) {
+            if (pod.getStatus().getInitContainerStatuses() != null) {
+                statuses.addAll(pod.getStatus().getInitContainerStatuses());
+            }
+            if (pod.getStatus().getContainerStatuses() != null) {
+                statuses.addAll(pod.getStatus().getContainerStatuses());
+            }
+        }
+        for (ContainerStatus cs : statuses) {
+            if (cs.getState() != null && cs.getState().getWaiting() != null) {
+                String r = cs.getState().getWaiting().getReason();
+                if (PrintableStatus.ERR_IMAGE_PULL.equals(r) || PrintableStatus.IMAGE_PULL_BACK_OFF.equals(r)) {
+                    return withCondition(conds, condition(SYNCHRONIZED, "False", r, "container " + cs.getName()
+                            + " (" + cs.getImage() + "): " + Objects.requireNonNullElse(
+                                    cs.getState().getWaiting().getMessage(), r)));
+                }
+            }
+        }
+        Condition sync = Objects2.condition(conds, SYNCHRONIZED);
+        if (sync != null && (PrintableStatus.ERR_IMAGE_PULL.equals(sync.getReason())
+                || PrintableStatus.IMAGE_PULL_BACK_OFF.equals(sync.getReason()))) {
+            return without(conds, SYNCHRONIZED);
+        }
+        return conds;
+    }
+
+    private static String terminationMessage(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return "";
+        }
+        for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
+            if (LauncherPods.COMPUTE.equals(cs.getName()) && cs.getState() != null
+                    && cs.getState().getTerminated() != null) {
+                var t = cs.getState().getTerminated();
+                return ": compute exited " + t.getExitCode() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+            }
+        }
+        return "";
+    }
+
+    private static List<Condition> conditions(VirtualMachineInstance vmi) {
+        return vmi.getStatus() == null || vmi.getStatus().getConditions() == null ? List.of()
+                : vmi.getStatus().getConditions();
+    }
+
+    /** {@code conds} with {@code c} in place of a condition of its type (transition time kept if unchanged). */
+    private List<Condition> withCondition(List<Condition> conds, Condition c) {
+        List<Condition> out = new ArrayList<>();
+        boolean replaced = false;
+        for (Condition old : conds) {
+            if (old.getType().equals(c.getType())) {
+                if (Objects.equals(old.getStatus(), c.getStatus()) && Objects.equals(old.getReason(), c.getReason())
+                        && Objects.equals(old.getMessage(), c.getMessage())) {
+                    out.add(old);
+                } else {
+                    out.add(c);
+                }
+                replaced = true;
+            } else {
+                out.add(old);
+            }
+        }
+        if (!replaced) {
+            out.add(c);
+        }
+        return out;
+    }
+
+    private static List<Condition> without(List<Condition> conds, String type) {
+        List<Condition> out = new ArrayList<>(conds);
+        out.removeIf(c -> type.equals(c.getType()));
+        return out;
+    }
+
+    private Condition condition(String type, String status, String reason, String message) {
+        Condition c = new Condition();
+        c.setType(type);
+        c.setStatus(status);
+        c.setReason(reason);
+        c.setMessage(message);
+        c.setLastTransitionTime(clock.instant().toString());
+        return c;
+    }
+
+    private List<PhaseTransition> transitions(VirtualMachineInstance vmi, String phase) {
+        List<PhaseTransition> out = new ArrayList<>();
+        if (vmi.getStatus() != null && vmi.getStatus().getPhaseTransitionTimestamps() != null) {
+            out.addAll(vmi.getStatus().getPhaseTransitionTimestamps());
+        }
+        PhaseTransition t = new PhaseTransition();
+        t.setPhase(phase);
+        t.setPhaseTransitionTimestamp(clock.instant().toString());
+        out.add(t);
+        return out;
+    }
+}

@@ -1,0 +1,109 @@
+package io.qvirt.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.qvirt.api.FieldError;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmValidator;
+import io.qvirt.api.model.Condition;
+import io.qvirt.api.model.Disk;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * KubeVirt's admission rules applied by the controller, and the cluster configuration read from the
+ * {@code KubeVirt} CR; against fabric8's CRUD mock API server (not a real kube-apiserver, so no webhook
+ * refuses the invalid VM first: the controller is the one that must).
+ */
+class ValidationAndConfigTest {
+    private ControllerHarness h;
+
+    @BeforeEach
+    void start() throws Exception {
+        h = new ControllerHarness(ControllerHarness.options());
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    @Test
+    void invalidVmGetsAFailureConditionNamingEveryFieldAndNoVmi() throws Exception {
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getSpec().setRunning(true);
+        vm.getSpec().setRunStrategy("Always"); // mutually exclusive with running
+        Disk orphan = new Disk();
+        orphan.setName("nosuchvolume"); // a disk without a volume
+        vm.getSpec().getTemplate().getSpec().getDomain().getDevices().getDisks().add(orphan);
+        List<FieldError> expected = VmValidator.validate(vm);
+        assertTrue(expected.size() >= 2, "the fixture must be invalid twice over: " + expected);
+
+        h.create(vm);
+        Condition failure = MockApi.awaitValue(ControllerHarness.WAIT, "Failure condition",
+                () -> h.vm("testvm").getStatus() == null ? null
+                        : Objects2.condition(h.vm("testvm").getStatus().getConditions(), "Failure"));
+        assertEquals("True", failure.getStatus());
+        assertEquals("FailedCreate", failure.getReason());
+        for (FieldError e : expected) {
+            assertTrue(failure.getMessage().contains(e.path()), e.path() + " missing from: " + failure.getMessage());
+        }
+        assertTrue(failure.getMessage().contains("spec.running"));
+        assertTrue(failure.getMessage().contains("spec.template.spec.domain.devices.disks[2]"), failure.getMessage());
+        Thread.sleep(500);
+        assertNull(h.vmi("testvm"), "an invalid VM must not get a VMI");
+        assertTrue(h.pods().isEmpty());
+        assertEquals("Stopped", h.printable("testvm"));
+
+        // Fixed: the condition goes, the VMI comes.
+        // One unguarded JSON Patch: the controller writes status meanwhile, so a read-modify-write could conflict.
+        h.client.resources(VirtualMachine.class).inNamespace("default").withName("testvm").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"remove\",\"path\":\"/spec/runStrategy\"},"
+                        + "{\"op\":\"remove\",\"path\":\"/spec/template/spec/domain/devices/disks/2\"}]");
+        VirtualMachineInstance vmi = h.awaitVmi("testvm", null);
+        MockApi.await(ControllerHarness.WAIT, "Failure condition cleared", () ->
+                Objects2.condition(h.vm("testvm").getStatus().getConditions(), "Failure") == null);
+        assertEquals("testvm", vmi.getMetadata().getName());
+    }
+
+    @Test
+    void kubevirtCrSetsEmulationAndImages() {
+        KubeVirt cr = new KubeVirt();
+        cr.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("kubevirt")
+                .withNamespace("kubevirt").build());
+        KubeVirt.Spec spec = new KubeVirt.Spec();
+        spec.setImageRegistry("registry.example:5000/qvirt");
+        spec.setImageTag("v9");
+        KubeVirt.Configuration conf = new KubeVirt.Configuration();
+        KubeVirt.DeveloperConfiguration dev = new KubeVirt.DeveloperConfiguration();
+        dev.setUseEmulation(true);
+        conf.setDeveloperConfiguration(dev);
+        spec.setConfiguration(conf);
+        cr.setSpec(spec);
+        h.client.resource(cr).create();
+        MockApi.await(ControllerHarness.WAIT, "KubeVirt CR seen", () -> h.controller.clusterConfig().useEmulation());
+        assertEquals("registry.example:5000/qvirt/virt-launcher:v9", h.controller.clusterConfig().launcherImage());
+
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getSpec().setRunning(true);
+        h.create(vm);
+        Pod pod = h.awaitPod(h.awaitVmi("testvm", null));
+        Container compute = pod.getSpec().getContainers().get(0);
+        assertEquals("registry.example:5000/qvirt/virt-launcher:v9", compute.getImage());
+        assertFalse(compute.getResources().getRequests().containsKey(LauncherPods.KVM_RESOURCE),
+                "useEmulation: no /dev/kvm request");
+        assertFalse(compute.getResources().getLimits().containsKey(LauncherPods.KVM_RESOURCE));
+        int i = compute.getCommand().indexOf("--accel");
+        assertEquals("auto", compute.getCommand().get(i + 1));
+        assertEquals("registry.example:5000/qvirt/virt-launcher:v9", pod.getSpec().getInitContainers().get(0).getImage());
+    }
+}

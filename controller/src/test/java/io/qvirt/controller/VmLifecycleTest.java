@@ -1,0 +1,168 @@
+package io.qvirt.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.model.Condition;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The seed VM's life under the controller, against fabric8's CRUD mock API server (not a real
+ * kube-apiserver; the tests play scheduler, kubelet and handler by writing pod and VMI status).
+ */
+class VmLifecycleTest {
+    private ControllerHarness h;
+
+    @BeforeEach
+    void start() throws Exception {
+        h = new ControllerHarness(ControllerHarness.options());
+    }
+
+    @AfterEach
+    void stop() {
+        h.close();
+    }
+
+    @Test
+    void seedVmIsStoppedThenStartsWithVmiAndLauncherPod() throws Exception {
+        h.create(MockApi.seedVm());
+        h.awaitPrintable("testvm", "Stopped");
+        VirtualMachine vm = h.vm("testvm");
+        assertNull(h.vmi("testvm"), "running: false must not create a VMI");
+        assertTrue(h.pods().isEmpty());
+        assertEquals(List.of(VmReconciler.VM_FINALIZER), vm.getMetadata().getFinalizers());
+        assertEquals(Boolean.FALSE, vm.getStatus().getReady());
+        assertEquals(Boolean.FALSE, vm.getStatus().getCreated());
+        assertEquals("Halted", vm.getStatus().getRunStrategy());
+        assertEquals(vm.getMetadata().getGeneration(), vm.getStatus().getObservedGeneration());
+
+        h.patchVm("testvm", "{\"spec\":{\"running\":true}}");
+        VirtualMachineInstance vmi = h.awaitVmi("testvm", null);
+        OwnerReference owner = vmi.getMetadata().getOwnerReferences().get(0);
+        assertEquals("VirtualMachine", owner.getKind());
+        assertEquals("kubevirt.io/v1", owner.getApiVersion());
+        assertEquals(vm.getMetadata().getUid(), owner.getUid());
+        assertEquals(Boolean.TRUE, owner.getController());
+        assertEquals(Boolean.TRUE, owner.getBlockOwnerDeletion());
+        assertEquals(List.of(VmiReconciler.VMI_FINALIZER), vmi.getMetadata().getFinalizers());
+        assertEquals("testvm", vmi.getMetadata().getLabels().get("kubevirt.io/domain"), "template labels");
+        assertEquals("64M", vmi.getSpec().getDomain().getResources().getRequests().get("memory").toString());
+        assertNotNull(vmi.getSpec().getDomain().getFirmware().getUuid(), "KubeVirt's defaults applied");
+
+        Pod pod = h.awaitPod(vmi);
+        assertTrue(pod.getMetadata().getName().matches("virt-launcher-testvm-[bcdfghjklmnpqrstvwxz2456789]{5}"),
+                pod.getMetadata().getName());
+        assertEquals("virt-launcher", pod.getMetadata().getLabels().get("kubevirt.io"));
+        assertEquals(vmi.getMetadata().getUid(), pod.getMetadata().getLabels().get("kubevirt.io/created-by"));
+        OwnerReference podOwner = pod.getMetadata().getOwnerReferences().get(0);
+        assertEquals("VirtualMachineInstance", podOwner.getKind());
+        assertEquals(vmi.getMetadata().getUid(), podOwner.getUid());
+        assertEquals("true", pod.getSpec().getNodeSelector().get("kubevirt.io/schedulable"));
+
+        Container compute = pod.getSpec().getContainers().get(0);
+        assertEquals("compute", compute.getName());
+        // 64M guest = 64,000,000 B; overhead 80 MiB + 8 MiB x 1 vCPU + 64e6/512 B -> 89 MiB; total 151 MiB rounded up.
+        assertEquals("151Mi", compute.getResources().getRequests().get("memory").toString());
+        assertEquals("151Mi", compute.getResources().getLimits().get("memory").toString());
+        assertEquals("1", compute.getResources().getLimits().get("devices.kubevirt.io/kvm").toString());
+        List<String> cmd = compute.getCommand();
+        assertEquals(List.of("launcher", "exec", "--vmi-json"), cmd.subList(0, 3));
+        VirtualMachineInstance passed = KubevirtJson.json().readValue(cmd.get(3), VirtualMachineInstance.class);
+        assertEquals("testvm", passed.getMetadata().getName());
+        assertEquals(vmi.getMetadata().getUid(), passed.getMetadata().getUid());
+        assertEquals(List.of("--accel", "kvm", "--forward-address", "$(POD_IP)",
+                "--container-disk-dir", "/var/run/qvirt/container-disks"), cmd.subList(4, cmd.size()),
+                "the containerDisk comes from the disk container, not from a pull by the launcher");
+        assertTrue(compute.getEnv().stream().anyMatch(e -> "POD_IP".equals(e.getName())
+                && "status.podIP".equals(e.getValueFrom().getFieldRef().getFieldPath())));
+        assertEquals(Boolean.FALSE, compute.getSecurityContext().getPrivileged());
+        assertEquals(List.of("ALL"), compute.getSecurityContext().getCapabilities().getDrop());
+        assertEquals(107L, compute.getSecurityContext().getRunAsUser());
+        assertTrue(compute.getVolumeMounts().stream().anyMatch(m -> "/run/qvirt".equals(m.getMountPath())));
+        assertEquals("/run/qvirt", pod.getSpec().getVolumes().stream().filter(v -> "runtime".equals(v.getName()))
+                .findFirst().orElseThrow().getHostPath().getPath());
+        Container disk = pod.getSpec().getContainers().get(1);
+        assertEquals("volumecontainerdisk", disk.getName());
+        assertEquals("quay.io/kubevirt/cirros-container-disk-demo", disk.getImage());
+        assertEquals(45L, pod.getSpec().getTerminationGracePeriodSeconds(), "VMI grace 30 s + 15 s");
+
+        MockApi.await(ControllerHarness.WAIT, "VMI Scheduling", () -> "Scheduling".equals(VmReconciler.phase(h.vmi("testvm"))));
+        h.awaitPrintable("testvm", "Starting");
+        assertEquals(Boolean.TRUE, h.vm("testvm").getStatus().getCreated());
+
+        h.podRunning(pod, "node1");
+        MockApi.await(ControllerHarness.WAIT, "VMI Scheduled on node1", () -> {
+            VirtualMachineInstance v = h.vmi("testvm");
+            return "Scheduled".equals(VmReconciler.phase(v)) && "node1".equals(v.getStatus().getNodeName());
+        });
+        h.vmiPhase("testvm", "Running", null);
+        h.awaitPrintable("testvm", "Running");
+        MockApi.await(ControllerHarness.WAIT, "VM ready", () -> Boolean.TRUE.equals(h.vm("testvm").getStatus().getReady()));
+        Condition ready = Objects2.condition(h.vm("testvm").getStatus().getConditions(), "Ready");
+        assertEquals("True", ready.getStatus(), () -> "VMI conditions are mirrored\n" + h.dump("testvm"));
+        assertEquals(1, h.pods().size(), "exactly one launcher pod");
+    }
+
+    @Test
+    void imagePullErrorsAndUnschedulableShowInPrintableStatus() {
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getSpec().setRunning(true);
+        h.create(vm);
+        VirtualMachineInstance vmi = h.awaitVmi("testvm", null);
+        Pod pod = h.awaitPod(vmi);
+        h.podStatus(pod, "{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+                + "\"reason\":\"Unschedulable\",\"message\":\"0/3 nodes are available\"}]}");
+        h.awaitPrintable("testvm", "ErrorUnschedulable");
+        h.podStatus(pod, "{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}],"
+                + "\"containerStatuses\":[{\"name\":\"volumecontainerdisk\",\"image\":\"quay.io/kubevirt/cirros-container-disk-demo\","
+                + "\"state\":{\"waiting\":{\"reason\":\"ErrImagePull\",\"message\":\"manifest unknown\"}}}]}");
+        h.awaitPrintable("testvm", "ErrImagePull");
+        h.podStatus(pod, "{\"containerStatuses\":[{\"name\":\"volumecontainerdisk\",\"image\":\"x\","
+                + "\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image\"}}}]}");
+        h.awaitPrintable("testvm", "ImagePullBackOff");
+        h.podStatus(pod, "{\"containerStatuses\":[{\"name\":\"volumecontainerdisk\",\"image\":\"x\","
+                + "\"state\":{\"running\":{}}}]}");
+        h.awaitPrintable("testvm", "Starting");
+    }
+
+    @Test
+    void podFailingBeforeStartFailsTheVmi() {
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getSpec().setRunStrategy("Once");
+        vm.getSpec().setRunning(null);
+        h.create(vm);
+        VirtualMachineInstance vmi = h.awaitVmi("testvm", null);
+        Pod pod = h.awaitPod(vmi);
+        h.podStatus(pod, "{\"phase\":\"Failed\",\"containerStatuses\":[{\"name\":\"compute\",\"image\":\"l\","
+                + "\"state\":{\"terminated\":{\"exitCode\":2,\"message\":\"invalid VM\"}}}]}");
+        MockApi.await(ControllerHarness.WAIT, "VMI Failed", () -> "Failed".equals(VmReconciler.phase(h.vmi("testvm"))));
+        VirtualMachineInstance failed = h.vmi("testvm");
+        assertEquals("PodTerminated", failed.getStatus().getReason());
+        assertTrue(Objects2.condition(failed.getStatus().getConditions(), "Synchronized").getMessage()
+                .contains("compute exited 2: invalid VM"));
+        // Once: the failed VMI stays; its pod is cleaned up and the finalizer released.
+        MockApi.await(ControllerHarness.WAIT, "pod deleted", () -> h.podsOf(failed).isEmpty());
+        try {
+            MockApi.await(ControllerHarness.WAIT, "VMI finalizer released",
+                    () -> h.vmi("testvm").getMetadata().getFinalizers() == null
+                            || h.vmi("testvm").getMetadata().getFinalizers().isEmpty());
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + h.dump("testvm"), e);
+        }
+        h.awaitPrintable("testvm", "Stopped");
+        assertEquals(failed.getMetadata().getUid(), h.vmi("testvm").getMetadata().getUid());
+        assertFalse(h.vm("testvm").getStatus().getReady());
+    }
+}
