@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Builds qvirt's container images without a Docker engine: each rootfs is assembled from this machine's
+# Debian files (a jlink'd Java runtime, the built jars, and for the launcher QEMU with exactly the shared
+# libraries `ldd` names, its TCG module and firmware), then made an OCI image with umoci and, if asked,
+# pushed with skopeo.
+#
+#   images/build.sh [--tag TAG] [--out DIR] [--push REGISTRY] [--insecure] [IMAGE ...]
+#
+# IMAGE: virt-launcher, virt-controller, virt-handler (default: every one whose jar is built; virt-handler
+# needs handler/target/qvirt-handler.jar). Writes one OCI layout per image, DIR/IMAGE (default DIR
+# images/target), with the ref TAG (default 0.1.0). --push REGISTRY copies each to
+# docker://REGISTRY/IMAGE:TAG (--insecure: plain HTTP, no TLS check). Build the jars first:
+# `mvn -B -pl launcher,controller -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
+#
+# Every image: uid/gid 107 (KubeVirt's qemu user) in /etc/passwd and /etc/group, a static busybox as
+# /bin/busybox with its applets as links (sh, cp, ln, sleep, install, ...: the launcher pod's init and
+# disk containers run it), /tmp 1777, no package manager, no shell beyond busybox.
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+usage() { echo "usage: $0 [--tag TAG] [--out DIR] [--push REGISTRY] [--insecure] [virt-launcher|virt-controller|virt-handler ...]" >&2; exit 2; }
+tag=0.1.0 out="$here/target" push="" insecure=false images=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --tag) [[ $# -ge 2 ]] || usage; tag=$2; shift 2 ;;
+    --out) [[ $# -ge 2 ]] || usage; out=$2; shift 2 ;;
+    --push) [[ $# -ge 2 ]] || usage; push=$2; shift 2 ;;
+    --insecure) insecure=true; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    virt-launcher|virt-controller|virt-handler) images+=("$1"); shift ;;
+    *) echo "build.sh: unknown argument '$1' (allowed: --tag, --out, --push, --insecure, virt-launcher, virt-controller, virt-handler)" >&2; exit 2 ;;
+  esac
+done
+[[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "build.sh: invalid --tag '$tag' (an OCI tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})" >&2; exit 2; }
+for tool in umoci jar jlink jdeps ldd busybox; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool not found (scripts/install-deps.sh installs what is needed)" >&2; exit 1; }
+done
+[[ -z "$push" ]] || command -v skopeo >/dev/null || { echo "build.sh: skopeo not found, needed for --push" >&2; exit 1; }
+
+jar_of() { case "$1" in virt-launcher) echo "$root/launcher/target/qvirt-launcher.jar" ;;
+                        virt-controller) echo "$root/controller/target/qvirt-controller.jar" ;;
+                        virt-handler) echo "$root/handler/target/qvirt-handler.jar" ;; esac; }
+# Built = the jar exists and holds classes (a module without code still packages an empty jar).
+built() { [[ -f "$(jar_of "$1")" ]] && [[ $(jar tf "$(jar_of "$1")" | grep -c '\.class$') -gt 0 ]]; }
+if [[ ${#images[@]} -eq 0 ]]; then
+  for i in virt-launcher virt-controller virt-handler; do
+    if built "$i"; then images+=("$i"); else echo "build.sh: $i: $(jar_of "$i") has no classes (not built, or its module has no code yet), skipped" >&2; fi
+  done
+  [[ ${#images[@]} -gt 0 ]] || { echo "build.sh: no jar built: mvn -B -pl launcher,controller -am package -DskipTests" >&2; exit 1; }
+fi
+for i in "${images[@]}"; do
+  built "$i" || { echo "build.sh: $i: $(jar_of "$i") not built: mvn -B -pl ${i#virt-} -am package -DskipTests" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/qvirt-images.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+
+# A file and, for an ELF, every shared library the dynamic loader would map for it (resolved on this host).
+copy_with_libs() { # ROOTFS FILE...
+  local rootfs=$1; shift
+  local f lib
+  for f in "$@"; do
+    cp --parents -L "$f" "$rootfs"
+    if ldd "$f" >/dev/null 2>&1; then   # fails for a static binary
+      while read -r lib; do
+        [[ -n "$lib" && -e "$rootfs$lib" ]] || { [[ -n "$lib" ]] && cp --parents -L "$lib" "$rootfs"; }
+      done < <(ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+    fi
+  done
+}
+
+base_rootfs() { # ROOTFS
+  local r=$1
+  # Debian bookworm is merged-/usr: /lib, /lib64, /bin, /sbin are links, so paths ldd prints resolve.
+  mkdir -p "$r"/usr/{bin,sbin,lib,lib64} "$r"/etc "$r"/tmp "$r"/run "$r"/var/run "$r"/proc "$r"/dev "$r"/sys
+  ln -s usr/bin "$r/bin"; ln -s usr/sbin "$r/sbin"; ln -s usr/lib "$r/lib"; ln -s usr/lib64 "$r/lib64"
+  chmod 1777 "$r/tmp"
+  printf 'root:x:0:0:root:/root:/bin/sh\nqemu:x:107:107:qemu:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$r/etc/passwd"
+  printf 'root:x:0:\nkvm:x:108:qemu\nqemu:x:107:\nnogroup:x:65534:\n' > "$r/etc/group"
+  cp /bin/busybox "$r/usr/bin/busybox"
+  local applet
+  for applet in $(busybox --list-full); do
+    [[ -e "$r/$applet" || -L "$r/$applet" ]] || { mkdir -p "$r/$(dirname "$applet")"; ln -s /usr/bin/busybox "$r/$applet"; }
+  done
+}
+
+# One Java runtime for every image: the modules the jars use (jdeps) plus TLS with EC keys (API servers).
+jre=$work/jre
+modules=$( { for i in "${images[@]}"; do
+               j=$(jar_of "$i"); jdeps --ignore-missing-deps --multi-release 17 --print-module-deps \
+                 --class-path "$(dirname "$j")/lib/*" "$j"; done; echo java.logging,jdk.crypto.ec,java.naming; } \
+           | tr ',' '\n' | sort -u | paste -sd, -)
+jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --output "$jre"
+echo "build.sh: Java runtime with $modules ($(du -sh "$jre" | cut -f1))" >&2
+
+add_java_app() { # ROOTFS MODULE COMMAND
+  local r=$1 module=$2 cmd=$3
+  cp -a "$jre" "$r/usr/lib/qvirt-jre"
+  # ldd on the copied runtime: its own libraries are found through its RUNPATH, the system ones are copied.
+  local so lib
+  for so in "$r/usr/lib/qvirt-jre/bin/java" $(find "$r/usr/lib/qvirt-jre/lib" -name '*.so'); do
+    while read -r lib; do [[ -e "$r$lib" ]] || cp --parents -L "$lib" "$r"; done \
+      < <(ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// && $3 !~ /qvirt-jre/ {print $3} $1 ~ /^\// {print $1}')
+  done
+  mkdir -p "$r/usr/lib/qvirt/$module"
+  cp "$root/$module/target/qvirt-$module.jar" "$r/usr/lib/qvirt/$module/"
+  cp -r "$root/$module/target/lib" "$r/usr/lib/qvirt/$module/lib"
+  # The JVM flags of bin/_java-app that matter in a pod; exec keeps the pid (launcher exec becomes QEMU).
+  cat > "$r/usr/bin/$cmd" <<EOF
+#!/bin/sh
+exec /usr/lib/qvirt-jre/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djnr.ffi.asm.enabled=false \\
+  \${QVIRT_JAVA_OPTS:-} -jar /usr/lib/qvirt/$module/qvirt-$module.jar "\$@"
+EOF
+  chmod 755 "$r/usr/bin/$cmd"
+}
+
+add_qemu() { # ROOTFS
+  local r=$1
+  copy_with_libs "$r" /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/bin/xorriso \
+    /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+  # Firmware and option ROMs QEMU loads by name from Debian's firmware path (`qemu-system-x86_64 -L help`):
+  # bios-256k.bin (seabios), kvmvapic.bin, linuxboot_dma.bin, efi-virtio.rom (ipxe), ...
+  mkdir -p "$r/usr/share" "$r/usr/lib/ipxe"
+  cp -rL /usr/share/qemu /usr/share/seabios "$r/usr/share/"
+  cp -rL /usr/lib/ipxe/qemu "$r/usr/lib/ipxe/qemu"
+  mkdir -p "$r/run/qvirt" "$r/var/run/qvirt/container-disks" "$r/var/lib/qvirt/images"
+  chown 107:107 "$r/run/qvirt" "$r/var/run/qvirt/container-disks" "$r/var/lib/qvirt/images"
+}
+
+for image in "${images[@]}"; do
+  r=$work/$image/rootfs
+  mkdir -p "$r"
+  base_rootfs "$r"
+  case "$image" in
+    virt-launcher) add_java_app "$r" launcher launcher; add_qemu "$r"; entry=/usr/bin/launcher ;;
+    virt-controller) add_java_app "$r" controller virt-controller; entry=/usr/bin/virt-controller ;;
+    virt-handler) add_java_app "$r" handler virt-handler; entry=/usr/bin/virt-handler ;;
+  esac
+  layout=$out/$image
+  rm -rf "$layout"
+  umoci init --layout "$layout"
+  umoci new --image "$layout:$tag"
+  umoci insert --image "$layout:$tag" "$r" /
+  umoci config --image "$layout:$tag" --author "qvirt images/build.sh" \
+    --config.entrypoint "$entry" --config.user 107:107 --config.workingdir / \
+    --config.env PATH=/usr/bin:/usr/sbin --config.env JAVA_HOME=/usr/lib/qvirt-jre \
+    --config.label org.opencontainers.image.title="$image" --config.label org.opencontainers.image.version="$tag" \
+    --os linux --architecture amd64
+  umoci gc --layout "$layout"
+  echo "build.sh: $image:$tag -> $layout ($(du -sh "$layout" | cut -f1))" >&2
+  if [[ -n "$push" ]]; then
+    tls=(); $insecure && tls=(--dest-tls-verify=false)
+    skopeo copy -q "${tls[@]}" "oci:$layout:$tag" "docker://$push/$image:$tag"
+    echo "build.sh: pushed $push/$image:$tag" >&2
+  fi
+  echo "$layout:$tag"
+done
