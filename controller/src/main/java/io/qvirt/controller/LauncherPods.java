@@ -268,6 +268,9 @@ public final class LauncherPods {
                     .withNewSecurityContext()
                         .withRunAsUser(QEMU_UID).withRunAsGroup(QEMU_UID).withFsGroup(QEMU_UID).withRunAsNonRoot(true)
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                        // QEMU's hostfwd binds the interface's ports (80, 443, ...) in the pod's network namespace
+                        // as uid 107: a namespaced sysctl Kubernetes allows by default (a "safe" one since 1.22).
+                        .addNewSysctl().withName("net.ipv4.ip_unprivileged_port_start").withValue("0").endSysctl()
                     .endSecurityContext()
                     .withInitContainers(initContainers)
                     .withContainers(containers)

@@ -174,6 +174,9 @@ class UnitTest {
         assertEquals(List.of("container-disk-binary"), pod.getSpec().getInitContainers().stream().map(Container::getName).toList());
         assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem());
         assertFalse(c.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals("net.ipv4.ip_unprivileged_port_start=0", pod.getSpec().getSecurityContext().getSysctls().stream()
+                .map(x -> x.getName() + "=" + x.getValue()).reduce((a, b) -> a + "," + b).orElse(""),
+                "uid 107 may bind the forwarded ports below 1024");
     }
 
     @Test
