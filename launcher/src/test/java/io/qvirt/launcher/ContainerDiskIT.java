@@ -338,8 +338,14 @@ class ContainerDiskIT {
 
         // The pull's HTTP connections do not leak into QEMU (the VM has no network: any TCP socket would be one).
         long pid = ex.process().pid();
-        waitFor(() -> Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString().endsWith("qemu-system-x86_64"),
-                Duration.ofSeconds(30), ex);
+        // While the JVM's exec'ing thread takes over the pid, /proc/PID/exe briefly reads as missing: not yet.
+        waitFor(() -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString().endsWith("qemu-system-x86_64");
+            } catch (java.nio.file.NoSuchFileException e) {
+                return false;
+            }
+        }, Duration.ofSeconds(30), ex);
         java.util.Set<String> tcp = new java.util.HashSet<>();
         for (String table : List.of("tcp", "tcp6")) {
             for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/net/" + table)).stream().skip(1).toList()) {
