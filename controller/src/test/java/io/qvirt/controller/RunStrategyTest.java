@@ -12,8 +12,6 @@ import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.StartFailure;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,21 +20,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * KubeVirt's run strategies, transition by transition, against fabric8's CRUD mock API server (not a real
  * kube-apiserver). The tests play the handler by writing VMI phases (Succeeded, Failed) as it would.
  */
-class RunStrategyTest {
+class RunStrategyTest extends WithController {
     /** How long "nothing happens" is watched for. */
     private static final Duration QUIET = Duration.ofMillis(800);
-
-    private ControllerHarness h;
-
-    @BeforeEach
-    void start() throws Exception {
-        h = new ControllerHarness(ControllerHarness.options());
-    }
-
-    @AfterEach
-    void stop() {
-        h.close();
-    }
 
     private VirtualMachine vm(String strategy) {
         VirtualMachine vm = MockApi.seedVm();

@@ -14,8 +14,6 @@ import io.qvirt.api.VmValidator;
 import io.qvirt.api.model.Condition;
 import io.qvirt.api.model.Disk;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,19 +21,7 @@ import org.junit.jupiter.api.Test;
  * {@code KubeVirt} CR; against fabric8's CRUD mock API server (not a real kube-apiserver, so no webhook
  * refuses the invalid VM first: the controller is the one that must).
  */
-class ValidationAndConfigTest {
-    private ControllerHarness h;
-
-    @BeforeEach
-    void start() throws Exception {
-        h = new ControllerHarness(ControllerHarness.options());
-    }
-
-    @AfterEach
-    void stop() {
-        h.close();
-    }
-
+class ValidationAndConfigTest extends WithController {
     @Test
     void invalidVmGetsAFailureConditionNamingEveryFieldAndNoVmi() throws Exception {
         VirtualMachine vm = MockApi.seedVm();

@@ -14,27 +14,13 @@ import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.Condition;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The seed VM's life under the controller, against fabric8's CRUD mock API server (not a real
  * kube-apiserver; the tests play scheduler, kubelet and handler by writing pod and VMI status).
  */
-class VmLifecycleTest {
-    private ControllerHarness h;
-
-    @BeforeEach
-    void start() throws Exception {
-        h = new ControllerHarness(ControllerHarness.options());
-    }
-
-    @AfterEach
-    void stop() {
-        h.close();
-    }
-
+class VmLifecycleTest extends WithController {
     @Test
     void seedVmIsStoppedThenStartsWithVmiAndLauncherPod() throws Exception {
         h.create(MockApi.seedVm());
