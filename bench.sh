@@ -3,7 +3,8 @@
 # all: start, boot, QMP latency, memory, density, shutdown (see bench/README.md). Installs and starts libvirt by hand
 # (scripts/bench-libvirt.sh; stopped at the end); without it the other contenders still run.
 # Prints a markdown table, writes bench/results/<UTC>.{json,md,png}.
-#   ./bench.sh [--quick] [--runs N]   (default: n=10, density n=3, ~15 min; --quick: n=3, density n=1 with 3 guests)
+#   ./bench.sh [--quick] [--runs N] [--all]   (default: n=10, density n=3, ~15 min; --quick: n=3, density n=1 with
+#   3 guests; --all: then the controller's 1000-VM benchmark against fabric8's CRUD mock API, ~2 min)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/install-deps.sh
@@ -17,5 +18,20 @@ for j in "${jars[@]}"; do
     break
   fi
 done
+all=false args=()
+for a in "$@"; do if [[ "$a" == --all ]]; then all=true; else args+=("$a"); fi; done
 mkdir -p bench/results
-exec java -Djava.awt.headless=true -jar bench/target/qvirt-bench.jar "$@"
+if ! $all; then
+  exec java -Djava.awt.headless=true -jar bench/target/qvirt-bench.jar "${args[@]}"
+fi
+java -Djava.awt.headless=true -jar bench/target/qvirt-bench.jar "${args[@]}"
+# The controller benchmark lives in the controller's test tree (it needs the mock API server): compile it and
+# run it on its test classpath.
+cp_file=controller/target/bench.classpath
+lock=(); command -v flock >/dev/null && lock=(flock /tmp/qvirt-mvn.lock)
+"${lock[@]}" mvn -B -ntp -q -pl controller -am test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" -DskipTests >&2
+out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)-controller.txt
+java -Xmx2g -cp "controller/target/test-classes:controller/target/classes:$(cat "$cp_file")" \
+  io.qvirt.controller.bench.ControllerBench 1000 4 8 300 2>/dev/null | tee "$out"
+echo "Written: $out"
