@@ -1,0 +1,118 @@
+package io.qvirt.handler;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.qvirt.handler.deviceplugin.DevicePluginException;
+import io.qvirt.handler.deviceplugin.DevicePluginServer;
+import io.qvirt.handler.deviceplugin.KvmDevicePlugin;
+import io.qvirt.kvmprobe.ProbeReport;
+import io.qvirt.kvmprobe.Verdict;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * What virt-handler does on its node so far: probe {@code /dev/kvm}, label the Node from the verdict, and
+ * serve the {@code devices.kubevirt.io/kvm} device plugin, healthy only while the verdict is FULL; then
+ * probe again every {@code reprobe} and update both. (Driving VMIs over QMP is not built yet.)
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}.
+ */
+public final class NodeAgent implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
+
+    /** What to run; a null labeller or plugin directory leaves that part out. */
+    public record Settings(Supplier<ProbeReport> probe, NodeLabeller labeller, boolean useEmulation,
+                           Path devicePluginDir, String kvmDevice, int kvmDevices, Duration reprobe,
+                           Duration kubeletPoll) {}
+
+    private final Settings s;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "qvirt-reprobe");
+        t.setDaemon(true);
+        return t;
+    });
+    private KvmDevicePlugin plugin;
+    private DevicePluginServer server;
+    private volatile ProbeReport last;
+
+    public NodeAgent(Settings settings) {
+        this.s = settings;
+    }
+
+    /**
+     * Probes, labels the Node and registers the device plugin.
+     *
+     * @throws DevicePluginException if the kubelet's socket cannot be reached
+     * @throws IllegalStateException if the Node is missing
+     */
+    public void start() throws DevicePluginException {
+        ProbeReport r = s.probe().get();
+        last = r;
+        label(r);
+        if (s.devicePluginDir() != null) {
+            plugin = new KvmDevicePlugin(s.kvmDevice(), s.kvmDevices(), r.verdict() == Verdict.FULL, why(r));
+            server = new DevicePluginServer(s.devicePluginDir(), "kvm.sock", plugin, s.kubeletPoll());
+            server.start();
+        }
+        long ms = s.reprobe().toMillis();
+        timer.scheduleWithFixedDelay(this::reprobe, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** The latest probe report. */
+    public ProbeReport lastReport() {
+        return last;
+    }
+
+    /** The device plugin, or null without one. */
+    public KvmDevicePlugin plugin() {
+        return plugin;
+    }
+
+    public DevicePluginServer devicePluginServer() {
+        return server;
+    }
+
+    private void reprobe() {
+        try {
+            ProbeReport r = s.probe().get();
+            if (last != null && r.verdict() != last.verdict()) {
+                LOG.warning("kvm-probe verdict changed: " + last.verdict() + " -> " + r.verdict() + ": " + r.reason());
+            }
+            last = r;
+            label(r);
+            if (plugin != null) {
+                plugin.setHealth(r.verdict() == Verdict.FULL, why(r));
+            }
+        } catch (RuntimeException e) {
+            // The next round tries again; the API server or the Node may be back by then.
+            LOG.log(Level.WARNING, "re-probe and relabel failed", e);
+        }
+    }
+
+    private void label(ProbeReport r) {
+        if (s.labeller() != null) {
+            Map<String, String> changed = s.labeller().apply(r.nodeLabels(s.useEmulation()));
+            if (!changed.isEmpty()) {
+                LOG.info("node labels set: " + changed);
+            }
+        }
+    }
+
+    private static String why(ProbeReport r) {
+        return "kvm-probe: " + r.verdict() + " (" + r.reason() + ")";
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        if (server != null) {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.qvirt.handler.deviceplugin;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginOptions;
+import io.qvirt.handler.deviceplugin.v1beta1.RegisterRequest;
+import io.qvirt.handler.deviceplugin.v1beta1.RegistrationGrpc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Serves a {@link KvmDevicePlugin} on {@code <dir>/<endpoint>} (a Unix socket, gRPC on Netty's epoll
+ * transport) and registers it with the kubelet on {@code <dir>/kubelet.sock}, as the device-plugin API
+ * v1beta1 asks: serve first, then {@code Register}, since the kubelet dials the endpoint at once.
+ *
+ * <p>A kubelet restart removes every socket in {@code dir} and makes a new {@code kubelet.sock}; the
+ * plugin must then serve and register again. A watcher checks every {@code poll} whether the endpoint is
+ * gone or {@code kubelet.sock} is a new file (its inode changed) and does both, retrying at each poll
+ * until the kubelet answers.
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}.
+ */
+public final class DevicePluginServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DevicePluginServer.class.getName());
+    public static final String API_VERSION = "v1beta1";
+    public static final String KUBELET_SOCKET = "kubelet.sock";
+    private static final Duration REGISTER_DEADLINE = Duration.ofSeconds(10);
+
+    private final Path dir;
+    private final String endpoint;
+    private final KvmDevicePlugin plugin;
+    private final Duration poll;
+    private final EventLoopGroup group;
+    private final ScheduledExecutorService watcher;
+    private final AtomicInteger registrations = new AtomicInteger();
+    private Server server;
+    private Object kubeletInode;
+
+    /**
+     * @param dir      the kubelet's device-plugin directory (normally {@code /var/lib/kubelet/device-plugins})
+     * @param endpoint the plugin's socket name in {@code dir}, e.g. {@code kvm.sock}
+     * @param poll     how often to check for a kubelet restart
+     */
+    public DevicePluginServer(Path dir, String endpoint, KvmDevicePlugin plugin, Duration poll) {
+        if (endpoint.contains("/") || endpoint.equals(KUBELET_SOCKET)) {
+            throw new IllegalArgumentException("endpoint must be a plain file name other than kubelet.sock: " + endpoint);
+        }
+        this.dir = dir;
+        this.endpoint = endpoint;
+        this.plugin = plugin;
+        this.poll = poll;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("device-plugin", true),
+                EpollIoHandler.newFactory());
+        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "device-plugin-watch");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Serves the endpoint and registers with the kubelet, then starts watching for kubelet restarts.
+     *
+     * @throws DevicePluginException if the socket cannot be served or the kubelet refuses or does not answer
+     */
+    public synchronized void start() throws DevicePluginException {
+        serveAndRegister();
+        long ms = poll.toMillis();
+        watcher.scheduleWithFixedDelay(this::check, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** How many times registration succeeded (1 after start, one more per kubelet restart). */
+    public int registrations() {
+        return registrations.get();
+    }
+
+    public Path socket() {
+        return dir.resolve(endpoint);
+    }
+
+    private synchronized void check() {
+        try {
+            Object inode = inode(dir.resolve(KUBELET_SOCKET));
+            boolean gone = !Files.exists(socket());
+            boolean newKubelet = inode != null && !inode.equals(kubeletInode);
+            if (gone || newKubelet) {
+                LOG.info(KvmDevicePlugin.RESOURCE + ": " + (gone ? socket() + " was removed" : "kubelet.sock is new")
+                        + " (kubelet restarted): serving and registering again");
+                serveAndRegister();
+            }
+        } catch (DevicePluginException e) {
+            LOG.warning(e.getMessage() + "; trying again in " + poll.toMillis() + " ms");
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "device-plugin watcher", e);
+        }
+    }
+
+    private void serveAndRegister() throws DevicePluginException {
+        stopServer();
+        Path sock = socket();
+        try {
+            Files.deleteIfExists(sock); // a stale socket from a previous run would make bind fail
+            server = NettyServerBuilder.forAddress(new DomainSocketAddress(sock.toString()))
+                    .channelType(EpollServerDomainSocketChannel.class)
+                    .bossEventLoopGroup(group).workerEventLoopGroup(group)
+                    .addService(plugin).build().start();
+        } catch (IOException e) {
+            throw new DevicePluginException("cannot serve " + sock + ": " + e.getMessage(), e);
+        }
+        Path kubelet = dir.resolve(KUBELET_SOCKET);
+        Object inode = inode(kubelet);
+        if (inode == null) {
+            throw new DevicePluginException("no kubelet socket at " + kubelet + " (is this the kubelet's "
+                    + "device-plugins directory, mounted from the host?)", null);
+        }
+        ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(kubelet.toString()))
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
+        try {
+            RegistrationGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(REGISTER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                    .register(RegisterRequest.newBuilder().setVersion(API_VERSION).setEndpoint(endpoint)
+                            .setResourceName(KvmDevicePlugin.RESOURCE)
+                            .setOptions(DevicePluginOptions.getDefaultInstance()).build());
+        } catch (StatusRuntimeException e) {
+            throw new DevicePluginException("the kubelet at " + kubelet + " did not register "
+                    + KvmDevicePlugin.RESOURCE + ": " + e.getStatus(), e);
+        } finally {
+            ch.shutdownNow();
+        }
+        kubeletInode = inode;
+        registrations.incrementAndGet();
+        LOG.info(KvmDevicePlugin.RESOURCE + ": registered with the kubelet, serving " + sock);
+    }
+
+    private static Object inode(Path p) {
+        try {
+            return Files.getAttribute(p, "unix:ino");
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private void stopServer() {
+        if (server != null) {
+            plugin.completeWatchers();
+            server.shutdownNow();
+            try {
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            server = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        watcher.shutdownNow();
+        stopServer();
+        try {
+            Files.deleteIfExists(socket());
+        } catch (IOException e) {
+            LOG.warning("cannot remove " + socket() + ": " + e.getMessage());
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,172 @@
+package io.qvirt.handler.deviceplugin;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.qvirt.handler.deviceplugin.v1beta1.AllocateRequest;
+import io.qvirt.handler.deviceplugin.v1beta1.AllocateResponse;
+import io.qvirt.handler.deviceplugin.v1beta1.ContainerAllocateRequest;
+import io.qvirt.handler.deviceplugin.v1beta1.ContainerAllocateResponse;
+import io.qvirt.handler.deviceplugin.v1beta1.Device;
+import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginGrpc;
+import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginOptions;
+import io.qvirt.handler.deviceplugin.v1beta1.DeviceSpec;
+import io.qvirt.handler.deviceplugin.v1beta1.Empty;
+import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
+import io.qvirt.handler.deviceplugin.v1beta1.PreStartContainerRequest;
+import io.qvirt.handler.deviceplugin.v1beta1.PreStartContainerResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Logger;
+
+/**
+ * The {@code devices.kubevirt.io/kvm} device plugin: {@code count} interchangeable devices ({@code kvm0},
+ * {@code kvm1}, ...) that all stand for the node's one {@code /dev/kvm}, as KubeVirt's own plugin does, so
+ * that many launcher pods can each be given it. A device is {@code Healthy} only while kvm-probe says FULL:
+ * on a LIMITED host (such as kvm_pvm) a stock guest kernel dies under KVM, so the kubelet must offer none.
+ *
+ * <p>{@code Allocate} hands the container the device node with {@code rw} (QEMU opens it read-write; no
+ * {@code m}: the container may not create device nodes). Health changes are pushed to every open
+ * {@code ListAndWatch} stream. Thread-safe.
+ */
+public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase {
+    private static final Logger LOG = Logger.getLogger(KvmDevicePlugin.class.getName());
+    public static final String RESOURCE = "devices.kubevirt.io/kvm";
+    public static final String HEALTHY = "Healthy";
+    public static final String UNHEALTHY = "Unhealthy";
+
+    private final String devicePath;
+    private final Set<String> ids;
+    private final List<String> orderedIds;
+    private final List<ServerCallStreamObserver<ListAndWatchResponse>> watchers = new CopyOnWriteArrayList<>();
+    private volatile boolean healthy;
+    private volatile String why;
+
+    /**
+     * @param devicePath the host's KVM device, also its path in the container (normally {@code /dev/kvm})
+     * @param count      how many devices to advertise, at least 1 (the most launcher pods at once)
+     * @param healthy    the initial health
+     * @param why        why, for logs and allocation errors
+     */
+    public KvmDevicePlugin(String devicePath, int count, boolean healthy, String why) {
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be >= 1, not " + count);
+        }
+        this.devicePath = devicePath;
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            l.add("kvm" + i);
+        }
+        this.orderedIds = List.copyOf(l);
+        this.ids = Set.copyOf(l);
+        this.healthy = healthy;
+        this.why = why;
+    }
+
+    /** Sets the health of every device; open ListAndWatch streams get the new list if it changed. */
+    public void setHealth(boolean nowHealthy, String reason) {
+        boolean changed;
+        synchronized (this) {
+            changed = nowHealthy != healthy;
+            healthy = nowHealthy;
+            why = reason;
+        }
+        if (changed) {
+            LOG.info(RESOURCE + ": devices now " + (nowHealthy ? HEALTHY : UNHEALTHY) + " (" + reason + ")");
+            ListAndWatchResponse list = list();
+            for (ServerCallStreamObserver<ListAndWatchResponse> w : watchers) {
+                send(w, list);
+            }
+        }
+    }
+
+    public boolean healthy() {
+        return healthy;
+    }
+
+    /** How many ListAndWatch streams are open (the kubelet keeps one). */
+    public int watchers() {
+        return watchers.size();
+    }
+
+    /** Ends every open ListAndWatch stream (the server is going away). */
+    void completeWatchers() {
+        for (ServerCallStreamObserver<ListAndWatchResponse> w : watchers) {
+            watchers.remove(w);
+            try {
+                w.onCompleted();
+            } catch (RuntimeException e) {
+                // already cancelled by the client
+            }
+        }
+    }
+
+    ListAndWatchResponse list() {
+        String h = healthy ? HEALTHY : UNHEALTHY;
+        ListAndWatchResponse.Builder b = ListAndWatchResponse.newBuilder();
+        for (String id : orderedIds) {
+            b.addDevices(Device.newBuilder().setID(id).setHealth(h));
+        }
+        return b.build();
+    }
+
+    @Override
+    public void getDevicePluginOptions(Empty request, StreamObserver<DevicePluginOptions> out) {
+        out.onNext(DevicePluginOptions.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void listAndWatch(Empty request, StreamObserver<ListAndWatchResponse> out) {
+        ServerCallStreamObserver<ListAndWatchResponse> w = (ServerCallStreamObserver<ListAndWatchResponse>) out;
+        w.setOnCancelHandler(() -> watchers.remove(w));
+        // Register before the first send, so a health change in between reaches this stream too.
+        watchers.add(w);
+        send(w, list());
+    }
+
+    private static void send(ServerCallStreamObserver<ListAndWatchResponse> w, ListAndWatchResponse list) {
+        // gRPC stream observers are not thread-safe: one send at a time per stream.
+        synchronized (w) {
+            if (!w.isCancelled()) {
+                w.onNext(list);
+            }
+        }
+    }
+
+    @Override
+    public void allocate(AllocateRequest request, StreamObserver<AllocateResponse> out) {
+        AllocateResponse.Builder b = AllocateResponse.newBuilder();
+        for (ContainerAllocateRequest c : request.getContainerRequestsList()) {
+            for (String id : c.getDevicesIdsList()) {
+                if (!ids.contains(id)) {
+                    out.onError(Status.INVALID_ARGUMENT.withDescription("unknown " + RESOURCE + " device '" + id
+                            + "' (this plugin serves kvm0..kvm" + (ids.size() - 1) + ")").asRuntimeException());
+                    return;
+                }
+            }
+            if (!healthy) {
+                out.onError(Status.FAILED_PRECONDITION.withDescription(RESOURCE + " is unhealthy on this node: " + why)
+                        .asRuntimeException());
+                return;
+            }
+            ContainerAllocateResponse.Builder r = ContainerAllocateResponse.newBuilder();
+            if (c.getDevicesIdsCount() > 0) {
+                r.addDevices(DeviceSpec.newBuilder().setContainerPath(devicePath).setHostPath(devicePath)
+                        .setPermissions("rw"));
+            }
+            b.addContainerResponses(r);
+        }
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void preStartContainer(PreStartContainerRequest request, StreamObserver<PreStartContainerResponse> out) {
+        // Not asked for (pre_start_required is false), and nothing to prepare for /dev/kvm.
+        out.onNext(PreStartContainerResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+}
