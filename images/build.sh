@@ -12,7 +12,7 @@
 # docker://REGISTRY/IMAGE:TAG (--insecure: plain HTTP, no TLS check). Build the jars first:
 # `mvn -B -pl launcher,controller -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
 #
-# Every image: uid/gid 107 (KubeVirt's qemu user) in /etc/passwd and /etc/group, a static busybox as
+# Every image: uid/gid 107 (KubeVirt's qemu user; virt-handler runs as root) in /etc/passwd and /etc/group, a static busybox as
 # /bin/busybox with its applets as links (sh, cp, ln, sleep, install, ...: the launcher pod's init and
 # disk containers run it), /tmp 1777, no package manager, no shell beyond busybox.
 set -euo pipefail
@@ -104,6 +104,19 @@ add_java_app() { # ROOTFS MODULE COMMAND
     while read -r lib; do [[ -e "$r$lib" ]] || cp --parents -L "$lib" "$r"; done \
       < <(ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// && $3 !~ /qvirt-jre/ {print $3} $1 ~ /^\// {print $1}')
   done
+  # Native libraries inside the jars (Netty's epoll transport, jnr-ffi's jffi) are unpacked to /tmp and
+  # dlopen'ed at run time: the system libraries they link (libdl.so.2, ...) must be in the image too.
+  local jar entry natives=$work/natives-$module
+  mkdir -p "$natives"
+  for jar in "$root/$module/target/lib/"*.jar; do
+    while read -r entry; do
+      (cd "$natives" && jar xf "$jar" "$entry")
+    done < <(jar tf "$jar" | grep -E '^(META-INF/native/.*x86_64.*|jni/x86_64-Linux/.*)\.so$' || true)
+  done
+  while read -r so; do
+    while read -r lib; do [[ -e "$r$lib" ]] || cp --parents -L "$lib" "$r"; done \
+      < <(ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+  done < <(find "$natives" -name '*.so')
   mkdir -p "$r/usr/lib/qvirt/$module"
   cp "$root/$module/target/qvirt-$module.jar" "$r/usr/lib/qvirt/$module/"
   cp -r "$root/$module/target/lib" "$r/usr/lib/qvirt/$module/lib"
@@ -138,13 +151,16 @@ for image in "${images[@]}"; do
     virt-controller) add_java_app "$r" controller virt-controller; entry=/usr/bin/virt-controller ;;
     virt-handler) add_java_app "$r" handler virt-handler; entry=/usr/bin/virt-handler ;;
   esac
+  # The handler is the one root process (privileged DaemonSet: /dev/kvm, the kubelet's device-plugin
+  # directory); launcher and controller run as KubeVirt's qemu user.
+  user=107:107; [[ "$image" == virt-handler ]] && user=0:0
   layout=$out/$image
   rm -rf "$layout"
   umoci init --layout "$layout"
   umoci new --image "$layout:$tag"
   umoci insert --image "$layout:$tag" "$r" /
   umoci config --image "$layout:$tag" --author "qvirt images/build.sh" \
-    --config.entrypoint "$entry" --config.user 107:107 --config.workingdir / \
+    --config.entrypoint "$entry" --config.user "$user" --config.workingdir / \
     --config.env PATH=/usr/bin:/usr/sbin --config.env JAVA_HOME=/usr/lib/qvirt-jre \
     --config.label org.opencontainers.image.title="$image" --config.label org.opencontainers.image.version="$tag" \
     --os linux --architecture amd64

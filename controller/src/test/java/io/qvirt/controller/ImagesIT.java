@@ -60,9 +60,11 @@ class ImagesIT {
     static void build() throws Exception {
         work = Files.createTempDirectory("qvirt-images-it");
         Result r = run(List.of(ROOT.resolve("images/build.sh").toString(), "--out", work.resolve("oci").toString(),
-                "--tag", TAG, "virt-launcher", "virt-controller"), Map.of(), Duration.ofMinutes(5));
-        assertEquals(0, r.code, "images/build.sh (needs launcher and controller packaged): " + r.err);
-        assertTrue(r.out.contains("virt-launcher:" + TAG) && r.out.contains("virt-controller:" + TAG), r.out);
+                "--tag", TAG, "virt-launcher", "virt-controller", "virt-handler"), Map.of(), Duration.ofMinutes(5));
+        assertEquals(0, r.code, "images/build.sh (needs launcher, handler and controller packaged): " + r.err);
+        for (String image : List.of("virt-launcher", "virt-controller", "virt-handler")) {
+            assertTrue(r.out.contains(image + ":" + TAG), r.out);
+        }
     }
 
     @AfterAll
@@ -79,16 +81,32 @@ class ImagesIT {
 
     @Test
     void eachImageRunsItsEntrypointAsTheQemuUser() throws Exception {
-        for (String[] image : new String[][] {{"virt-launcher", "Usage: launcher"},
-                                              {"virt-controller", "Usage: virt-controller"}}) {
+        for (String[] image : new String[][] {{"virt-launcher", "Usage: launcher", "107:107"},
+                                              {"virt-controller", "Usage: virt-controller", "107:107"},
+                                              {"virt-handler", "Usage: virt-handler", "0:0"}}) {
             Bundle b = unpack(image[0]);
-            assertEquals("107:107", b.uid + ":" + b.gid, image[0] + ": the image's user");
+            assertEquals(image[2], b.uid + ":" + b.gid, image[0] + ": the image's user");
             List<String> args = new ArrayList<>(b.entrypoint);
             args.add("--help");
-            Result r = b.run(args, Map.of(), Duration.ofSeconds(60));
+            Result r = b.runAs(b.uid, args, Map.of(), Duration.ofSeconds(60), Map.of());
             assertEquals(0, r.code, image[0] + " " + args + ": " + r.err);
             assertTrue(r.out.contains(image[1]), image[0] + " --help printed: " + r.out);
         }
+    }
+
+    @Test
+    void theHandlerImageProbesKvmAndServesItsDevicePluginSocket() throws Exception {
+        // No kubelet here: the handler must get as far as probing /dev/kvm (jnr-ffi) and serving its gRPC
+        // socket (Netty's epoll natives) inside its image, then say that no kubelet socket is there.
+        Bundle b = unpack("virt-handler");
+        Path dp = dir("device-plugins");
+        List<String> args = new ArrayList<>(b.entrypoint);
+        args.addAll(List.of("--no-labels", "--device-plugin-dir", "/var/lib/kubelet/device-plugins"));
+        // The DaemonSet's root is writable; here only /tmp is (Netty and jnr-ffi unpack their natives there).
+        Result r = b.runAs(b.uid, args, Map.of(), Duration.ofSeconds(60),
+                Map.of(dp, "/var/lib/kubelet/device-plugins", dir("handler-tmp"), "/tmp"));
+        assertEquals(1, r.code, r.out + r.err);
+        assertTrue(r.err.contains("no kubelet socket at /var/lib/kubelet/device-plugins/kubelet.sock"), r.err);
     }
 
     @Test
@@ -153,6 +171,12 @@ class ImagesIT {
         Map<String, String> host = Map.of("QVIRT_RUNTIME_ROOT", runtime.toString());
         Result up = run(List.of(ROOT.resolve("bin/launcher").toString(), "unpause", "testvm"), host, Duration.ofSeconds(60));
         assertEquals(0, up.code, "unpause: " + up.out + up.err);
+        // QMP from inside the launcher image too (Netty's epoll natives load there): `launcher status` as a
+        // second manager beside the host's, on the same qmp.sock.
+        Result st = launcher.runAs(uid, List.of("launcher", "status", "testvm"), env(compute), Duration.ofSeconds(60),
+                Map.of(runtime, mountPath(compute, "runtime"), dir("status-tmp"), "/tmp"));
+        assertEquals(0, st.code, "launcher status in the image: " + st.out + st.err);
+        assertTrue(st.out.contains("VM default/testvm: Running"), st.out);
         Path log = vmDir.resolve("console.log");
         String console = awaitConsole(log, GuestMarkers.PROMPT_PATTERN, Duration.ofSeconds(120));
         Matcher ci = GuestMarkers.CLOUDINIT.matcher(console);
@@ -188,10 +212,6 @@ class ImagesIT {
 
     /** An unpacked image: its root and what its config says to run, as whom, with which environment. */
     private record Bundle(Path rootfs, List<String> entrypoint, long uid, long gid, Map<String, String> env) {
-        Result run(List<String> args, Map<String, String> extraEnv, Duration timeout) throws Exception {
-            return runAs(uid, args, extraEnv, timeout, Map.of());
-        }
-
         Result runAs(long user, List<String> args, Map<String, String> extraEnv, Duration timeout, Map<Path, String> binds)
                 throws Exception {
             return ImagesIT.run(command(user, args, extraEnv, binds), Map.of(), timeout);
