@@ -32,6 +32,9 @@ lock=(); command -v flock >/dev/null && lock=(flock /tmp/qvirt-mvn.lock)
 "${lock[@]}" mvn -B -ntp -q -pl controller -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" -DskipTests >&2
 out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)-controller.txt
-java -Xmx2g -cp "controller/target/test-classes:controller/target/classes:$(cat "$cp_file")" \
-  io.qvirt.controller.bench.ControllerBench 1000 4 8 300 2>/dev/null | tee "$out"
+# qvirt.root: where the bench finds testdata/vm.yaml (surefire sets it for the tests). The mock API server's
+# and fabric8's logs go to a file beside the figures.
+java -Xmx2g -Dqvirt.root="$PWD" -cp "controller/target/test-classes:controller/target/classes:$(cat "$cp_file")" \
+  io.qvirt.controller.bench.ControllerBench 1000 4 8 300 2>"${out%.txt}.log" | tee "$out"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "bench: controller benchmark failed, see ${out%.txt}.log" >&2; exit 1; }
 echo "Written: $out"

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.grpc.stub.StreamObserver;
 import io.qvirt.handler.deviceplugin.FakeKubelet;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
@@ -130,7 +129,7 @@ class NodeAgentTest {
             a.start();
             assertNotNull(kubelet.registrations.poll(5, TimeUnit.SECONDS));
             BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-            kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), collect(lists));
+            kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
             assertEquals("Unhealthy", lists.poll(5, TimeUnit.SECONDS).getDevices(0).getHealth());
 
             now.set(full);
@@ -161,26 +160,9 @@ class NodeAgentTest {
 
     private ListAndWatchResponse firstList() throws InterruptedException {
         BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), collect(lists));
+        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
         ListAndWatchResponse r = lists.poll(5, TimeUnit.SECONDS);
         assertNotNull(r, "ListAndWatch answered");
         return r;
-    }
-
-    static StreamObserver<ListAndWatchResponse> collect(BlockingQueue<ListAndWatchResponse> q) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(ListAndWatchResponse v) {
-                q.add(v);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        };
     }
 }

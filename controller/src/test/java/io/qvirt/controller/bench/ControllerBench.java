@@ -40,9 +40,15 @@ public final class ControllerBench {
         int workers = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int creators = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         int timeout = args.length > 3 ? Integer.parseInt(args[3]) : 120;
-        Result r = run(vms, workers, creators, Duration.ofSeconds(timeout));
-        System.out.println(r);
-        System.exit(r.complete() ? 0 : 1);
+        // Exit explicitly whatever happens: a failed run must not leave the JVM waiting on its pools.
+        try {
+            Result r = run(vms, workers, creators, Duration.ofSeconds(timeout));
+            System.out.println(r);
+            System.exit(r.complete() ? 0 : 1);
+        } catch (Throwable e) {
+            e.printStackTrace();
+            System.exit(1);
+        }
     }
 
     /** The figures of one run. */

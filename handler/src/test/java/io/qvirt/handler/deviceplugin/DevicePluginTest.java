@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.qvirt.handler.deviceplugin.v1beta1.AllocateRequest;
 import io.qvirt.handler.deviceplugin.v1beta1.AllocateResponse;
 import io.qvirt.handler.deviceplugin.v1beta1.ContainerAllocateRequest;
@@ -65,7 +64,7 @@ class DevicePluginTest {
         assertFalse(stub.getDevicePluginOptions(Empty.getDefaultInstance()).getGetPreferredAllocationAvailable());
 
         BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync(r.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), collect(lists));
+        kubelet.dialAsync(r.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
         ListAndWatchResponse first = lists.poll(5, TimeUnit.SECONDS);
         assertNotNull(first, "ListAndWatch sends the list at once");
         assertEquals(4, first.getDevicesCount());
@@ -96,7 +95,7 @@ class DevicePluginTest {
         server.start();
         kubelet.registrations.poll(5, TimeUnit.SECONDS);
         BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), collect(lists));
+        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
         assertNotNull(lists.poll(5, TimeUnit.SECONDS));
 
         plugin.setHealth(false, "kvm-probe: LIMITED (kvm_pvm)");
@@ -128,7 +127,7 @@ class DevicePluginTest {
         }
         assertEquals(2, server.registrations());
         BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync(again.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), collect(lists));
+        kubelet.dialAsync(again.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
         assertNotNull(lists.poll(5, TimeUnit.SECONDS), "served again on the new socket");
     }
 
@@ -139,22 +138,5 @@ class DevicePluginTest {
         DevicePluginException e = assertThrows(DevicePluginException.class, server::start);
         assertTrue(e.getMessage().contains("no kubelet socket at " + dir.resolve("kubelet.sock")), e.getMessage());
         kubelet = new FakeKubelet(dir); // for stop()
-    }
-
-    private static StreamObserver<ListAndWatchResponse> collect(BlockingQueue<ListAndWatchResponse> q) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(ListAndWatchResponse v) {
-                q.add(v);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        };
     }
 }

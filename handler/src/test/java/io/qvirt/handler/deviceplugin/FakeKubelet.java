@@ -13,6 +13,7 @@ import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginGrpc;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;
+import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
 import io.qvirt.handler.deviceplugin.v1beta1.RegisterRequest;
 import io.qvirt.handler.deviceplugin.v1beta1.RegistrationGrpc;
 import java.io.IOException;
@@ -72,6 +73,26 @@ public final class FakeKubelet implements AutoCloseable {
         plugin = NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve(endpoint).toString()))
                 .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
         return plugin;
+    }
+
+    /** A ListAndWatch observer that queues every list it is sent, as the kubelet's device manager reads them. */
+    public static StreamObserver<ListAndWatchResponse> collect(BlockingQueue<ListAndWatchResponse> q) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ListAndWatchResponse v) {
+                q.add(v);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // the plugin went away: the test sees no further list
+            }
+
+            @Override
+            public void onCompleted() {
+                // the plugin ended the stream: likewise
+            }
+        };
     }
 
     /** As a kubelet restart: its server stops, every socket in the directory goes, a new kubelet.sock comes. */
