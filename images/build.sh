@@ -10,7 +10,7 @@
 # needs handler/target/qvirt-handler.jar). Writes one OCI layout per image, DIR/IMAGE (default DIR
 # images/target), with the ref TAG (default 0.1.0). --push REGISTRY copies each to
 # docker://REGISTRY/IMAGE:TAG (--insecure: plain HTTP, no TLS check). Build the jars first:
-# `mvn -B -pl launcher,controller -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
+# `mvn -B -pl launcher,controller,handler -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
 #
 # Every image: uid/gid 107 (KubeVirt's qemu user; virt-handler runs as root) in /etc/passwd and /etc/group, a static busybox as
 # /bin/busybox with its applets as links (sh, cp, ln, sleep, install, ...: the launcher pod's init and
@@ -47,7 +47,7 @@ if [[ ${#images[@]} -eq 0 ]]; then
   for i in virt-launcher virt-controller virt-handler; do
     if built "$i"; then images+=("$i"); else echo "build.sh: $i: $(jar_of "$i") has no classes (not built, or its module has no code yet), skipped" >&2; fi
   done
-  [[ ${#images[@]} -gt 0 ]] || { echo "build.sh: no jar built: mvn -B -pl launcher,controller -am package -DskipTests" >&2; exit 1; }
+  [[ ${#images[@]} -gt 0 ]] || { echo "build.sh: no jar built: mvn -B -pl launcher,controller,handler -am package -DskipTests" >&2; exit 1; }
 fi
 for i in "${images[@]}"; do
   built "$i" || { echo "build.sh: $i: $(jar_of "$i") not built: mvn -B -pl ${i#virt-} -am package -DskipTests" >&2; exit 1; }
@@ -57,18 +57,40 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/qvirt-images.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
+# The shared libraries ldd resolves for an ELF file, one path a line; fails (naming them) if any is not found,
+# since the image would build and then fail only at run time.
+libs_of() { # FILE
+  local out
+  # libjvm.so is in the java process before any JDK library loads; ldd alone cannot find it for some.
+  out=$(ldd "$1" | grep -v '^[[:space:]]*libjvm\.so => not found' || true)
+  if grep -q 'not found' <<< "$out"; then
+    echo "build.sh: $1 needs libraries this host lacks:" >&2; grep 'not found' <<< "$out" >&2; return 1
+  fi
+  awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<< "$out"
+}
+
 # A file and, for an ELF, every shared library the dynamic loader would map for it (resolved on this host).
 copy_with_libs() { # ROOTFS FILE...
   local rootfs=$1; shift
-  local f lib
+  local f
   for f in "$@"; do
     cp --parents -L "$f" "$rootfs"
     if ldd "$f" >/dev/null 2>&1; then   # fails for a static binary
-      while read -r lib; do
-        [[ -n "$lib" && -e "$rootfs$lib" ]] || { [[ -n "$lib" ]] && cp --parents -L "$lib" "$rootfs"; }
-      done < <(ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+      copy_libs "$rootfs" "$f"
     fi
   done
+}
+
+# The system libraries of ELF file FILE into ROOTFS (those the rootfs has already, or that live in the
+# rootfs itself, as the Java runtime's own through its RUNPATH, are skipped).
+copy_libs() { # ROOTFS FILE
+  local rootfs=$1 libs lib
+  libs=$(libs_of "$2")   # an assignment, so a failure stops the build (set -e)
+  while read -r lib; do
+    if [[ -n "$lib" && "$lib" != "$rootfs"/* && ! -e "$rootfs$lib" ]]; then
+      cp --parents -L "$lib" "$rootfs"
+    fi
+  done <<< "$libs"
 }
 
 base_rootfs() { # ROOTFS
@@ -98,25 +120,26 @@ echo "build.sh: Java runtime with $modules ($(du -sh "$jre" | cut -f1))" >&2
 add_java_app() { # ROOTFS MODULE COMMAND
   local r=$1 module=$2 cmd=$3
   cp -a "$jre" "$r/usr/lib/qvirt-jre"
+  # Headless: no X11 or sound natives (their libraries are not even on a headless JDK's host).
+  rm -f "$r"/usr/lib/qvirt-jre/lib/{libawt_xawt,libjawt,libsplashscreen,libjsound}.so
   # ldd on the copied runtime: its own libraries are found through its RUNPATH, the system ones are copied.
-  local so lib
+  local so
   for so in "$r/usr/lib/qvirt-jre/bin/java" $(find "$r/usr/lib/qvirt-jre/lib" -name '*.so'); do
-    while read -r lib; do [[ -e "$r$lib" ]] || cp --parents -L "$lib" "$r"; done \
-      < <(ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// && $3 !~ /qvirt-jre/ {print $3} $1 ~ /^\// {print $1}')
+    copy_libs "$r" "$so"
   done
   # Native libraries inside the jars (Netty's epoll transport, jnr-ffi's jffi) are unpacked to /tmp and
   # dlopen'ed at run time: the system libraries they link (libdl.so.2, ...) must be in the image too.
-  local jar entry natives=$work/natives-$module
+  local jar entries entry natives=$work/natives-$module
   mkdir -p "$natives"
   for jar in "$root/$module/target/lib/"*.jar; do
-    while read -r entry; do
+    entries=$(jar tf "$jar" | grep -E '^(META-INF/native/.*x86_64.*|jni/x86_64-Linux/.*)\.so$' || true)
+    for entry in $entries; do
       (cd "$natives" && jar xf "$jar" "$entry")
-    done < <(jar tf "$jar" | grep -E '^(META-INF/native/.*x86_64.*|jni/x86_64-Linux/.*)\.so$' || true)
+    done
   done
-  while read -r so; do
-    while read -r lib; do [[ -e "$r$lib" ]] || cp --parents -L "$lib" "$r"; done \
-      < <(ldd "$so" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-  done < <(find "$natives" -name '*.so')
+  for so in $(find "$natives" -name '*.so'); do
+    copy_libs "$r" "$so"
+  done
   mkdir -p "$r/usr/lib/qvirt/$module"
   cp "$root/$module/target/qvirt-$module.jar" "$r/usr/lib/qvirt/$module/"
   cp -r "$root/$module/target/lib" "$r/usr/lib/qvirt/$module/lib"

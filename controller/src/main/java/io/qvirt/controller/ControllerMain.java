@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
             + "emulation flags. Exit codes: 0 ok, 1 runtime failure, 2 invalid usage.")
 public final class ControllerMain implements Callable<Integer> {
     @Option(names = "--kubeconfig", paramLabel = "FILE",
-            description = "kubeconfig to use (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)")
+            description = "kubeconfig to use (default: $KUBECONFIG or ~/.kube/config if there is one, else the "
+                    + "in-cluster service account)")
     Path kubeconfig;
 
     @Option(names = "--namespace", paramLabel = "NS", description = "watch only this namespace (default: all)")

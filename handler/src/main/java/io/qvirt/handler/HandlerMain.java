@@ -19,7 +19,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code virt-handler}: runs a {@link NodeAgent} until SIGTERM/SIGINT. Exit codes: 0 ok (and after a clean
@@ -36,12 +38,16 @@ import picocli.CommandLine.Option;
             "Not built yet: driving the VMIs of this node (cont, pause, status) over their qmp.sock.",
             "Exit codes: 0 ok, 1 runtime failure, 2 invalid usage."})
 public final class HandlerMain implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--node-name", paramLabel = "NAME", defaultValue = "${env:NODE_NAME}",
             description = "this node's name (default: $NODE_NAME)")
     String nodeName;
 
     @Option(names = "--kubeconfig", paramLabel = "FILE",
-            description = "kubeconfig to use (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)")
+            description = "kubeconfig to use (default: $KUBECONFIG or ~/.kube/config if there is one, else the "
+                    + "in-cluster service account)")
     Path kubeconfig;
 
     @Option(names = "--device-plugin-dir", paramLabel = "DIR", defaultValue = "/var/lib/kubelet/device-plugins",
@@ -103,7 +109,7 @@ public final class HandlerMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter err = new PrintWriter(System.err, true);
+        PrintWriter err = spec.commandLine().getErr();
         if (kvmDevices < 1 || reprobeSeconds < 1) {
             err.println("virt-handler: --kvm-devices and --reprobe must be >= 1");
             return 2;

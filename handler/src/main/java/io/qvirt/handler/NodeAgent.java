@@ -79,19 +79,25 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     private void reprobe() {
+        ProbeReport r;
         try {
-            ProbeReport r = s.probe().get();
-            if (last != null && r.verdict() != last.verdict()) {
-                LOG.warning("kvm-probe verdict changed: " + last.verdict() + " -> " + r.verdict() + ": " + r.reason());
-            }
-            last = r;
+            r = s.probe().get();
+        } catch (Throwable e) { // NOPMD: an Error here would silently end the scheduled re-probes
+            LOG.log(Level.WARNING, "re-probe failed; trying again in " + s.reprobe(), e);
+            return;
+        }
+        if (last != null && r.verdict() != last.verdict()) {
+            LOG.warning("kvm-probe verdict changed: " + last.verdict() + " -> " + r.verdict() + ": " + r.reason());
+        }
+        last = r;
+        // Device health first: it must follow the verdict even while the API server is unreachable.
+        if (plugin != null) {
+            plugin.setHealth(r.verdict() == Verdict.FULL, why(r));
+        }
+        try {
             label(r);
-            if (plugin != null) {
-                plugin.setHealth(r.verdict() == Verdict.FULL, why(r));
-            }
-        } catch (RuntimeException e) {
-            // The next round tries again; the API server or the Node may be back by then.
-            LOG.log(Level.WARNING, "re-probe and relabel failed", e);
+        } catch (Throwable e) { // NOPMD: the next round tries again; the API server may be back by then
+            LOG.log(Level.WARNING, "relabelling the node failed; trying again in " + s.reprobe(), e);
         }
     }
 

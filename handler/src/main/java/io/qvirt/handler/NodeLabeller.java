@@ -61,7 +61,11 @@ public final class NodeLabeller {
         // values where the real API server removes the keys. A removal of a label that someone else removed
         // meanwhile fails the patch (422); the next re-probe recomputes and sends it again.
         ArrayNode patch = JSON.createArrayNode();
-        if (node.getMetadata().getLabels() == null) {
+        if (current.isEmpty()) {
+            // No labels seen: the labels object may be absent, and "add" to it would replace any that appeared
+            // since the read; the resourceVersion test makes that a conflict (422), retried at the next probe.
+            patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
+                    .put("value", node.getMetadata().getResourceVersion());
             patch.addObject().put("op", "add").put("path", "/metadata/labels").putObject("value");
         }
         changes.forEach((k, v) -> {

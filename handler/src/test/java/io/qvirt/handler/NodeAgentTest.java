@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.qvirt.handler.deviceplugin.FakeKubelet;
-import io.qvirt.handler.deviceplugin.v1beta1.Empty;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
 import io.qvirt.kvmprobe.KvmProbe;
 import io.qvirt.kvmprobe.ProbeOptions;
@@ -24,8 +23,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -128,12 +125,11 @@ class NodeAgentTest {
         try (NodeAgent a = agent(now::get, false, Duration.ofMillis(100))) {
             a.start();
             assertNotNull(kubelet.registrations.poll(5, TimeUnit.SECONDS));
-            BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-            kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
-            assertEquals("Unhealthy", lists.poll(5, TimeUnit.SECONDS).getDevices(0).getHealth());
+            FakeKubelet.Watch w = kubelet.watch("kvm.sock");
+            assertEquals("Unhealthy", w.next().getDevices(0).getHealth());
 
             now.set(full);
-            ListAndWatchResponse next = lists.poll(5, TimeUnit.SECONDS);
+            ListAndWatchResponse next = w.next();
             assertNotNull(next, "the re-probe's health reaches the kubelet");
             assertEquals("Healthy", next.getDevices(0).getHealth());
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -148,7 +144,7 @@ class NodeAgentTest {
             assertEquals("true", l.get("cpu-feature.node.kubevirt.io/vmx"), l.toString());
 
             now.set(real); // KVM lost again: the CPU features go, the devices turn unhealthy
-            assertEquals("Unhealthy", lists.poll(5, TimeUnit.SECONDS).getDevices(0).getHealth());
+            assertEquals("Unhealthy", w.next().getDevices(0).getHealth());
             end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (labels().containsKey("cpu-feature.node.kubevirt.io/avx2") && System.nanoTime() < end) {
                 Thread.sleep(50);
@@ -158,10 +154,21 @@ class NodeAgentTest {
         }
     }
 
+    @Test
+    void aNodeWithoutLabelsGetsThemAndAReprobeWithNothingNewSendsNothing() {
+        client.nodes().resource(new NodeBuilder().withNewMetadata().withName("bare").endMetadata().build()).create();
+        NodeLabeller l = new NodeLabeller(client, "bare");
+        Map<String, String> want = Map.of("kubevirt.io/schedulable", "false", "qvirt.io/kvm-verdict", "NONE");
+        assertEquals(want, l.apply(want));
+        assertEquals(want, client.nodes().withName("bare").get().getMetadata().getLabels());
+        assertEquals(Map.of(), l.apply(want), "nothing differs, no patch");
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> new NodeLabeller(client, "no-such-node").apply(want));
+        assertTrue(e.getMessage().contains("node no-such-node not found"), e.getMessage());
+    }
+
     private ListAndWatchResponse firstList() throws InterruptedException {
-        BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
-        ListAndWatchResponse r = lists.poll(5, TimeUnit.SECONDS);
+        ListAndWatchResponse r = kubelet.watch("kvm.sock").next();
         assertNotNull(r, "ListAndWatch answered");
         return r;
     }

@@ -42,7 +42,8 @@ public final class DevicePluginServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DevicePluginServer.class.getName());
     public static final String API_VERSION = "v1beta1";
     public static final String KUBELET_SOCKET = "kubelet.sock";
-    private static final Duration REGISTER_DEADLINE = Duration.ofSeconds(10);
+    /** Short enough that a stop waiting behind a Register still removes the socket within the handler's 10 s. */
+    private static final Duration REGISTER_DEADLINE = Duration.ofSeconds(5);
 
     private final Path dir;
     private final String endpoint;
@@ -172,14 +173,21 @@ public final class DevicePluginServer implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        // Outside the lock: interrupts a check() in flight (a blocking Register gives up on interrupt).
         watcher.shutdownNow();
-        stopServer();
+        synchronized (this) {
+            stopServer();
+            removeSocket();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private void removeSocket() {
         try {
             Files.deleteIfExists(socket());
         } catch (IOException e) {
             LOG.warning("cannot remove " + socket() + ": " + e.getMessage());
         }
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -40,7 +40,7 @@ public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase
     private final String devicePath;
     private final Set<String> ids;
     private final List<String> orderedIds;
-    private final List<ServerCallStreamObserver<ListAndWatchResponse>> watchers = new CopyOnWriteArrayList<>();
+    private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
     private volatile boolean healthy;
     private volatile String why;
 
@@ -75,9 +75,8 @@ public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase
         }
         if (changed) {
             LOG.info(RESOURCE + ": devices now " + (nowHealthy ? HEALTHY : UNHEALTHY) + " (" + reason + ")");
-            ListAndWatchResponse list = list();
-            for (ServerCallStreamObserver<ListAndWatchResponse> w : watchers) {
-                send(w, list);
+            for (Watcher w : watchers) {
+                w.sendCurrent();
             }
         }
     }
@@ -93,13 +92,9 @@ public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase
 
     /** Ends every open ListAndWatch stream (the server is going away). */
     void completeWatchers() {
-        for (ServerCallStreamObserver<ListAndWatchResponse> w : watchers) {
+        for (Watcher w : watchers) {
             watchers.remove(w);
-            try {
-                w.onCompleted();
-            } catch (RuntimeException e) {
-                // already cancelled by the client
-            }
+            w.complete();
         }
     }
 
@@ -120,18 +115,44 @@ public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase
 
     @Override
     public void listAndWatch(Empty request, StreamObserver<ListAndWatchResponse> out) {
-        ServerCallStreamObserver<ListAndWatchResponse> w = (ServerCallStreamObserver<ListAndWatchResponse>) out;
-        w.setOnCancelHandler(() -> watchers.remove(w));
-        // Register before the first send, so a health change in between reaches this stream too.
+        Watcher w = new Watcher((ServerCallStreamObserver<ListAndWatchResponse>) out);
+        w.stream.setOnCancelHandler(() -> watchers.remove(w));
+        // Registered before the first send, and every send builds the list under the stream's lock: a health
+        // change racing with this call can never leave a stale list as the last one the kubelet got.
         watchers.add(w);
-        send(w, list());
+        w.sendCurrent();
     }
 
-    private static void send(ServerCallStreamObserver<ListAndWatchResponse> w, ListAndWatchResponse list) {
-        // gRPC stream observers are not thread-safe: one send at a time per stream.
-        synchronized (w) {
-            if (!w.isCancelled()) {
-                w.onNext(list);
+    /** One open ListAndWatch stream. gRPC's observers are not thread-safe: one call at a time, none after the end. */
+    private final class Watcher {
+        final ServerCallStreamObserver<ListAndWatchResponse> stream;
+        private boolean ended;
+
+        Watcher(ServerCallStreamObserver<ListAndWatchResponse> stream) {
+            this.stream = stream;
+        }
+
+        synchronized void sendCurrent() {
+            if (ended || stream.isCancelled()) {
+                return;
+            }
+            try {
+                stream.onNext(list());
+            } catch (RuntimeException e) {
+                // the stream broke under us (the kubelet went away): drop it, the others still get the news
+                ended = true;
+                watchers.remove(this);
+            }
+        }
+
+        synchronized void complete() {
+            if (!ended) {
+                ended = true;
+                try {
+                    stream.onCompleted();
+                } catch (RuntimeException e) {
+                    // already cancelled by the kubelet
+                }
             }
         }
     }

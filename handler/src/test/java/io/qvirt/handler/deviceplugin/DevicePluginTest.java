@@ -3,6 +3,7 @@ package io.qvirt.handler.deviceplugin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,8 +19,6 @@ import io.qvirt.handler.deviceplugin.v1beta1.RegisterRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,21 +58,18 @@ class DevicePluginTest {
         assertEquals("kvm.sock", r.getEndpoint());
         assertEquals("devices.kubevirt.io/kvm", r.getResourceName());
         assertFalse(r.getOptions().getPreStartRequired());
+        assertFalse(kubelet.dial(r.getEndpoint()).getDevicePluginOptions(Empty.getDefaultInstance())
+                .getGetPreferredAllocationAvailable());
 
-        var stub = kubelet.dial(r.getEndpoint()).withDeadlineAfter(5, TimeUnit.SECONDS);
-        assertFalse(stub.getDevicePluginOptions(Empty.getDefaultInstance()).getGetPreferredAllocationAvailable());
-
-        BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync(r.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
-        ListAndWatchResponse first = lists.poll(5, TimeUnit.SECONDS);
+        FakeKubelet.Watch w = kubelet.watch(r.getEndpoint());
+        ListAndWatchResponse first = w.next();
         assertNotNull(first, "ListAndWatch sends the list at once");
         assertEquals(4, first.getDevicesCount());
         assertEquals("kvm0", first.getDevices(0).getID());
         assertTrue(first.getDevicesList().stream().allMatch(d -> d.getHealth().equals("Healthy")), first.toString());
 
         // Two containers, one asking for a device: the device node, read-write, only where asked.
-        var stub2 = kubelet.dial(r.getEndpoint()).withDeadlineAfter(5, TimeUnit.SECONDS);
-        AllocateResponse a = stub2.allocate(AllocateRequest.newBuilder()
+        AllocateResponse a = kubelet.dial(r.getEndpoint()).allocate(AllocateRequest.newBuilder()
                 .addContainerRequests(ContainerAllocateRequest.newBuilder().addDevicesIds("kvm2"))
                 .addContainerRequests(ContainerAllocateRequest.newBuilder()).build());
         assertEquals(2, a.getContainerResponsesCount());
@@ -84,32 +80,36 @@ class DevicePluginTest {
         assertEquals(0, a.getContainerResponses(1).getDevicesCount());
 
         StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class, () -> kubelet.dial("kvm.sock")
-                .withDeadlineAfter(5, TimeUnit.SECONDS).allocate(AllocateRequest.newBuilder()
+                .allocate(AllocateRequest.newBuilder()
                         .addContainerRequests(ContainerAllocateRequest.newBuilder().addDevicesIds("gpu0")).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, unknown.getStatus().getCode());
         assertTrue(unknown.getStatus().getDescription().contains("gpu0"), unknown.getStatus().toString());
+        assertNull(w.ended(), "the ListAndWatch stream stays open across the other calls");
     }
 
     @Test
     void healthChangesReachTheOpenStreamAndUnhealthyRefusesAllocation() throws Exception {
         server.start();
         kubelet.registrations.poll(5, TimeUnit.SECONDS);
-        BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync("kvm.sock").listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
-        assertNotNull(lists.poll(5, TimeUnit.SECONDS));
+        FakeKubelet.Watch w = kubelet.watch("kvm.sock");
+        assertNotNull(w.next());
 
         plugin.setHealth(false, "kvm-probe: LIMITED (kvm_pvm)");
-        ListAndWatchResponse second = lists.poll(5, TimeUnit.SECONDS);
+        ListAndWatchResponse second = w.next();
         assertNotNull(second, "the kubelet hears of the change on the stream it holds");
         assertTrue(second.getDevicesList().stream().allMatch(d -> d.getHealth().equals("Unhealthy")), second.toString());
         plugin.setHealth(false, "still LIMITED");
-        assertEquals(null, lists.poll(300, TimeUnit.MILLISECONDS), "no change, nothing sent");
+        assertNull(w.next(300), "no change, nothing sent");
+        assertNull(w.ended(), "and the stream is still open");
 
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> kubelet.dial("kvm.sock")
-                .withDeadlineAfter(5, TimeUnit.SECONDS).allocate(AllocateRequest.newBuilder()
+                .allocate(AllocateRequest.newBuilder()
                         .addContainerRequests(ContainerAllocateRequest.newBuilder().addDevicesIds("kvm0")).build()));
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().contains("LIMITED"), e.getStatus().toString());
+
+        plugin.setHealth(true, "kvm-probe: FULL");
+        assertEquals("Healthy", w.next().getDevices(0).getHealth());
     }
 
     @Test
@@ -117,8 +117,9 @@ class DevicePluginTest {
         server.start();
         assertNotNull(kubelet.registrations.poll(5, TimeUnit.SECONDS));
         assertEquals(1, server.registrations());
-        kubelet.restart();
-        assertFalse(Files.exists(dir.resolve("kvm.sock")), "the restart removed the plugin's socket");
+        FakeKubelet.Watch before = kubelet.watch("kvm.sock");
+        assertNotNull(before.next());
+        assertTrue(kubelet.restart().contains("kvm.sock"), "the restart removed the plugin's socket");
         RegisterRequest again = kubelet.registrations.poll(10, TimeUnit.SECONDS);
         assertNotNull(again, "registered again after the kubelet restart");
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -126,9 +127,10 @@ class DevicePluginTest {
             Thread.sleep(20); // the kubelet has the request before the plugin has its answer
         }
         assertEquals(2, server.registrations());
-        BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
-        kubelet.dialAsync(again.getEndpoint()).listAndWatch(Empty.getDefaultInstance(), FakeKubelet.collect(lists));
-        assertNotNull(lists.poll(5, TimeUnit.SECONDS), "served again on the new socket");
+        assertTrue(Files.exists(dir.resolve("kvm.sock")), "served again");
+        FakeKubelet.Watch after = kubelet.watch(again.getEndpoint());
+        assertNotNull(after.next(), "ListAndWatch answers on the new socket");
+        assertNotNull(before.ended(), "the old stream ended with the old server");
     }
 
     @Test

@@ -19,6 +19,8 @@ import io.qvirt.handler.deviceplugin.v1beta1.RegistrationGrpc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +37,7 @@ public final class FakeKubelet implements AutoCloseable {
     public final BlockingQueue<RegisterRequest> registrations = new LinkedBlockingQueue<>();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private Server server;
-    private ManagedChannel plugin;
+    private final Map<String, ManagedChannel> channels = new HashMap<>();
 
     public FakeKubelet(Path dir) throws IOException {
         this.dir = dir;
@@ -57,62 +59,83 @@ public final class FakeKubelet implements AutoCloseable {
                 }).build().start();
     }
 
-    /** A channel to the plugin's endpoint, as the kubelet dials it after a registration. */
+    /** The plugin's endpoint over one channel per endpoint, as the kubelet's device manager keeps it. */
     public DevicePluginGrpc.DevicePluginBlockingStub dial(String endpoint) {
-        return DevicePluginGrpc.newBlockingStub(channel(endpoint));
+        return DevicePluginGrpc.newBlockingStub(channel(endpoint)).withDeadlineAfter(5, TimeUnit.SECONDS);
     }
 
-    public DevicePluginGrpc.DevicePluginStub dialAsync(String endpoint) {
-        return DevicePluginGrpc.newStub(channel(endpoint));
+    /** Opens ListAndWatch on the endpoint, as the kubelet does right after a registration. */
+    public Watch watch(String endpoint) {
+        Watch w = new Watch();
+        DevicePluginGrpc.newStub(channel(endpoint)).listAndWatch(Empty.getDefaultInstance(), w);
+        return w;
     }
 
     private synchronized ManagedChannel channel(String endpoint) {
-        if (plugin != null) {
-            plugin.shutdownNow();
+        return channels.computeIfAbsent(endpoint, e -> NettyChannelBuilder
+                .forAddress(new DomainSocketAddress(dir.resolve(e).toString()))
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build());
+    }
+
+    /** One ListAndWatch stream: every list it was sent, and whether (and how) it ended. */
+    public static final class Watch implements StreamObserver<ListAndWatchResponse> {
+        private final BlockingQueue<ListAndWatchResponse> lists = new LinkedBlockingQueue<>();
+        private volatile String ended;
+
+        /** The next list within 5 s, or null. */
+        public ListAndWatchResponse next() throws InterruptedException {
+            return lists.poll(5, TimeUnit.SECONDS);
         }
-        plugin = NettyChannelBuilder.forAddress(new DomainSocketAddress(dir.resolve(endpoint).toString()))
-                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
-        return plugin;
+
+        /** The next list within {@code ms}, or null. */
+        public ListAndWatchResponse next(long ms) throws InterruptedException {
+            return lists.poll(ms, TimeUnit.MILLISECONDS);
+        }
+
+        /** Null while the stream is open, else how it ended. */
+        public String ended() {
+            return ended;
+        }
+
+        @Override
+        public void onNext(ListAndWatchResponse v) {
+            lists.add(v);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            ended = "error: " + t;
+        }
+
+        @Override
+        public void onCompleted() {
+            ended = "completed by the plugin";
+        }
     }
 
-    /** A ListAndWatch observer that queues every list it is sent, as the kubelet's device manager reads them. */
-    public static StreamObserver<ListAndWatchResponse> collect(BlockingQueue<ListAndWatchResponse> q) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(ListAndWatchResponse v) {
-                q.add(v);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                // the plugin went away: the test sees no further list
-            }
-
-            @Override
-            public void onCompleted() {
-                // the plugin ended the stream: likewise
-            }
-        };
-    }
-
-    /** As a kubelet restart: its server stops, every socket in the directory goes, a new kubelet.sock comes. */
-    public void restart() throws Exception {
+    /**
+     * As a kubelet restart: its server stops, every socket in the directory goes, a new kubelet.sock comes.
+     *
+     * @return the sockets it removed (file names)
+     */
+    public java.util.List<String> restart() throws Exception {
+        java.util.List<String> removed = new java.util.ArrayList<>();
         stop();
         try (var s = Files.list(dir)) {
             for (Path p : s.toList()) {
                 if (p.getFileName().toString().endsWith(".sock")) {
                     Files.delete(p);
+                    removed.add(p.getFileName().toString());
                 }
             }
         }
         serve();
+        return removed;
     }
 
     private synchronized void stop() {
-        if (plugin != null) {
-            plugin.shutdownNow();
-            plugin = null;
-        }
+        channels.values().forEach(ManagedChannel::shutdownNow); // a restarted kubelet has no connections
+        channels.clear();
         try {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
