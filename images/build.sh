@@ -75,22 +75,25 @@ copy_with_libs() { # ROOTFS FILE...
   local f
   for f in "$@"; do
     cp --parents -L "$f" "$rootfs"
-    if ldd "$f" >/dev/null 2>&1; then   # fails for a static binary
-      copy_libs "$rootfs" "$f"
-    fi
+    copy_libs "$rootfs" "$f"   # nothing for a static binary
   done
 }
 
-# The system libraries of ELF file FILE into ROOTFS (those the rootfs has already, or that live in the
-# rootfs itself, as the Java runtime's own through its RUNPATH, are skipped).
+# The system libraries of ELF file FILE into ROOTFS (those the rootfs has already are skipped).
 copy_libs() { # ROOTFS FILE
-  local rootfs=$1 libs lib
+  local libs
   libs=$(libs_of "$2")   # an assignment, so a failure stops the build (set -e)
+  copy_paths "$1" "$libs"
+}
+
+# Host files, one absolute path a line, into ROOTFS at the same paths, unless already there.
+copy_paths() { # ROOTFS PATHS
+  local lib
   while read -r lib; do
-    if [[ -n "$lib" && "$lib" != "$rootfs"/* && ! -e "$rootfs$lib" ]]; then
-      cp --parents -L "$lib" "$rootfs"
+    if [[ -n "$lib" && ! -e "$1$lib" ]]; then
+      cp --parents -L "$lib" "$1"
     fi
-  done <<< "$libs"
+  done <<< "$2"
 }
 
 base_rootfs() { # ROOTFS
@@ -115,21 +118,24 @@ modules=$( { for i in "${images[@]}"; do
                  --class-path "$(dirname "$j")/lib/*" "$j"; done; echo java.logging,jdk.crypto.ec,java.naming; } \
            | tr ',' '\n' | sort -u | paste -sd, -)
 jlink --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=2 --output "$jre"
+# Headless: no X11 or sound natives (their libraries are not even on a headless JDK's host).
+rm -f "$jre"/lib/{libawt_xawt,libjawt,libsplashscreen,libjsound}.so
+# The host libraries the runtime links, once for every image; its own are found through its RUNPATH.
+jre_libs=""
+for so in "$jre/bin/java" $(find "$jre/lib" -name '*.so'); do
+  libs=$(libs_of "$so")   # an assignment, so a missing library stops the build
+  jre_libs+="$libs"$'\n'
+done
+jre_libs=$(grep -v "^$jre/" <<< "$jre_libs" | sort -u || true)
 echo "build.sh: Java runtime with $modules ($(du -sh "$jre" | cut -f1))" >&2
 
 add_java_app() { # ROOTFS MODULE COMMAND
   local r=$1 module=$2 cmd=$3
   cp -a "$jre" "$r/usr/lib/qvirt-jre"
-  # Headless: no X11 or sound natives (their libraries are not even on a headless JDK's host).
-  rm -f "$r"/usr/lib/qvirt-jre/lib/{libawt_xawt,libjawt,libsplashscreen,libjsound}.so
-  # ldd on the copied runtime: its own libraries are found through its RUNPATH, the system ones are copied.
-  local so
-  for so in "$r/usr/lib/qvirt-jre/bin/java" $(find "$r/usr/lib/qvirt-jre/lib" -name '*.so'); do
-    copy_libs "$r" "$so"
-  done
+  copy_paths "$r" "$jre_libs"
   # Native libraries inside the jars (Netty's epoll transport, jnr-ffi's jffi) are unpacked to /tmp and
   # dlopen'ed at run time: the system libraries they link (libdl.so.2, ...) must be in the image too.
-  local jar entries entry natives=$work/natives-$module
+  local jar entries entry so natives=$work/natives-$module
   mkdir -p "$natives"
   for jar in "$root/$module/target/lib/"*.jar; do
     entries=$(jar tf "$jar" | grep -E '^(META-INF/native/.*x86_64.*|jni/x86_64-Linux/.*)\.so$' || true)

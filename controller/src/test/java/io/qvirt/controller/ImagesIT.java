@@ -144,7 +144,7 @@ class ImagesIT {
                 qvirtBin, mountPath(disk, "qvirt-bin"), disks, mountPath(disk, "container-disks")),
                 work.resolve("disk.out"));
         Path link = disks.resolve("containerdisk");
-        await(() -> Files.isSymbolicLink(link), Duration.ofSeconds(20), "the disk container publishes its /disk");
+        MockApi.await(Duration.ofSeconds(20), "the disk container publishes its /disk", () -> Files.isSymbolicLink(link));
         assertTrue(Files.readSymbolicLink(link).toString().matches("/proc/\\d+/root/disk"), link.toString());
 
         // 3. compute: launcher exec becomes QEMU; $(POD_IP) as the kubelet expands it.
@@ -161,8 +161,8 @@ class ImagesIT {
         mounts.forEach((inside, host) -> binds.put(host, inside));
         Process qemu = launcher.startAs(uid, cmd, env(compute), binds, work.resolve("compute.out"));
         Path vmDir = runtime.resolve("default/testvm");
-        await(() -> Files.exists(vmDir.resolve("launcher.json")) || !qemu.isAlive(), Duration.ofSeconds(90),
-                "launcher.json from launcher exec in the image");
+        MockApi.await(Duration.ofSeconds(90), "launcher.json from launcher exec in the image",
+                () -> Files.exists(vmDir.resolve("launcher.json")) || !qemu.isAlive());
         assertTrue(qemu.isAlive(), "launcher exec exited: " + Files.readString(work.resolve("compute.out")));
         JsonNode state = JSON.readTree(vmDir.resolve("launcher.json").toFile());
         assertEquals("tcg", state.path("accelerator").asText(), state.toString());
@@ -335,16 +335,6 @@ class ImagesIT {
             Thread.sleep(100);
         }
         throw new AssertionError("no " + p + " in " + log + " within " + timeout + ":\n" + text);
-    }
-
-    private static void await(java.util.function.BooleanSupplier c, Duration timeout, String what) throws Exception {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (!c.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError(what + ": not within " + timeout);
-            }
-            Thread.sleep(50);
-        }
     }
 
     private static String sha256(byte[] b) throws Exception {

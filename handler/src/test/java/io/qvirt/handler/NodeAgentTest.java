@@ -132,10 +132,7 @@ class NodeAgentTest {
             ListAndWatchResponse next = w.next();
             assertNotNull(next, "the re-probe's health reaches the kubelet");
             assertEquals("Healthy", next.getDevices(0).getHealth());
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!"true".equals(labels().get("cpu-feature.node.kubevirt.io/avx2")) && System.nanoTime() < end) {
-                Thread.sleep(50);
-            }
+            Wait.until(Duration.ofSeconds(5), () -> "true".equals(labels().get("cpu-feature.node.kubevirt.io/avx2")));
             Map<String, String> l = labels();
             assertEquals("true", l.get("kubevirt.io/schedulable"), l.toString());
             assertEquals("FULL", l.get("qvirt.io/kvm-verdict"));
@@ -145,10 +142,7 @@ class NodeAgentTest {
 
             now.set(real); // KVM lost again: the CPU features go, the devices turn unhealthy
             assertEquals("Unhealthy", w.next().getDevices(0).getHealth());
-            end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (labels().containsKey("cpu-feature.node.kubevirt.io/avx2") && System.nanoTime() < end) {
-                Thread.sleep(50);
-            }
+            Wait.until(Duration.ofSeconds(5), () -> !labels().containsKey("cpu-feature.node.kubevirt.io/avx2"));
             assertFalse(labels().keySet().stream().anyMatch(k -> k.startsWith("cpu-feature.node.kubevirt.io/")), labels().toString());
             assertFalse(labels().containsKey("qvirt.io/kvm-nested"), labels().toString());
         }

@@ -3,15 +3,7 @@ package io.qvirt.handler.deviceplugin;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginOptions;
 import io.qvirt.handler.deviceplugin.v1beta1.RegisterRequest;
 import io.qvirt.handler.deviceplugin.v1beta1.RegistrationGrpc;
@@ -68,8 +60,7 @@ public final class DevicePluginServer implements AutoCloseable {
         this.endpoint = endpoint;
         this.plugin = plugin;
         this.poll = poll;
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("device-plugin", true),
-                EpollIoHandler.newFactory());
+        this.group = UnixGrpc.newGroup("device-plugin");
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "device-plugin-watch");
             t.setDaemon(true);
@@ -118,11 +109,7 @@ public final class DevicePluginServer implements AutoCloseable {
         stopServer();
         Path sock = socket();
         try {
-            Files.deleteIfExists(sock); // a stale socket from a previous run would make bind fail
-            server = NettyServerBuilder.forAddress(new DomainSocketAddress(sock.toString()))
-                    .channelType(EpollServerDomainSocketChannel.class)
-                    .bossEventLoopGroup(group).workerEventLoopGroup(group)
-                    .addService(plugin).build().start();
+            server = UnixGrpc.serve(sock, group, plugin);
         } catch (IOException e) {
             throw new DevicePluginException("cannot serve " + sock + ": " + e.getMessage(), e);
         }
@@ -132,8 +119,7 @@ public final class DevicePluginServer implements AutoCloseable {
             throw new DevicePluginException("no kubelet socket at " + kubelet + " (is this the kubelet's "
                     + "device-plugins directory, mounted from the host?)", null);
         }
-        ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(kubelet.toString()))
-                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build();
+        ManagedChannel ch = UnixGrpc.channel(kubelet, group);
         try {
             RegistrationGrpc.newBlockingStub(ch)
                     .withDeadlineAfter(REGISTER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)

@@ -85,11 +85,6 @@ public final class KvmDevicePlugin extends DevicePluginGrpc.DevicePluginImplBase
         return healthy;
     }
 
-    /** How many ListAndWatch streams are open (the kubelet keeps one). */
-    public int watchers() {
-        return watchers.size();
-    }
-
     /** Ends every open ListAndWatch stream (the server is going away). */
     void completeWatchers() {
         for (Watcher w : watchers) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.qvirt.handler.Wait;
 import io.qvirt.handler.deviceplugin.v1beta1.AllocateRequest;
 import io.qvirt.handler.deviceplugin.v1beta1.AllocateResponse;
 import io.qvirt.handler.deviceplugin.v1beta1.ContainerAllocateRequest;
@@ -122,10 +123,8 @@ class DevicePluginTest {
         assertTrue(kubelet.restart().contains("kvm.sock"), "the restart removed the plugin's socket");
         RegisterRequest again = kubelet.registrations.poll(10, TimeUnit.SECONDS);
         assertNotNull(again, "registered again after the kubelet restart");
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (server.registrations() < 2 && System.nanoTime() < end) {
-            Thread.sleep(20); // the kubelet has the request before the plugin has its answer
-        }
+        // The kubelet has the request before the plugin has its answer.
+        Wait.until(Duration.ofSeconds(5), () -> server.registrations() >= 2);
         assertEquals(2, server.registrations());
         assertTrue(Files.exists(dir.resolve("kvm.sock")), "served again");
         FakeKubelet.Watch after = kubelet.watch(again.getEndpoint());

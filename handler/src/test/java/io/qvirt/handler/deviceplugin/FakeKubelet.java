@@ -2,15 +2,8 @@ package io.qvirt.handler.deviceplugin;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginGrpc;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
@@ -35,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public final class FakeKubelet implements AutoCloseable {
     public final Path dir;
     public final BlockingQueue<RegisterRequest> registrations = new LinkedBlockingQueue<>();
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final EventLoopGroup group = UnixGrpc.newGroup("fake-kubelet");
     private Server server;
     private final Map<String, ManagedChannel> channels = new HashMap<>();
 
@@ -45,18 +38,15 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private void serve() throws IOException {
-        Path sock = dir.resolve(DevicePluginServer.KUBELET_SOCKET);
-        Files.deleteIfExists(sock);
-        server = NettyServerBuilder.forAddress(new DomainSocketAddress(sock.toString()))
-                .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(group).workerEventLoopGroup(group)
-                .addService(new RegistrationGrpc.RegistrationImplBase() {
+        server = UnixGrpc.serve(dir.resolve(DevicePluginServer.KUBELET_SOCKET), group,
+                new RegistrationGrpc.RegistrationImplBase() {
                     @Override
                     public void register(RegisterRequest request, StreamObserver<Empty> out) {
                         registrations.add(request);
                         out.onNext(Empty.getDefaultInstance());
                         out.onCompleted();
                     }
-                }).build().start();
+                });
     }
 
     /** The plugin's endpoint over one channel per endpoint, as the kubelet's device manager keeps it. */
@@ -72,9 +62,7 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private synchronized ManagedChannel channel(String endpoint) {
-        return channels.computeIfAbsent(endpoint, e -> NettyChannelBuilder
-                .forAddress(new DomainSocketAddress(dir.resolve(e).toString()))
-                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(group).usePlaintext().build());
+        return channels.computeIfAbsent(endpoint, e -> UnixGrpc.channel(dir.resolve(e), group));
     }
 
     /** One ListAndWatch stream: every list it was sent, and whether (and how) it ended. */
