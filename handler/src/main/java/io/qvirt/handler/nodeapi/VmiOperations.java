@@ -1,0 +1,25 @@
+package io.qvirt.handler.nodeapi;
+
+import io.qvirt.launcher.plan.RuntimePaths;
+
+/**
+ * What the node API may do to a VMI on this node. Implemented by the handler's VMI driver; the node API
+ * only routes, authenticates and relays. Every method checks the VMI (on this node, running, ...) and
+ * throws {@link NodeApiException} with KubeVirt's status code and wording when it may not proceed.
+ */
+public interface VmiOperations {
+    /** Pauses the guest. 404 unknown VMI / not on this node; 409 not running or already paused. */
+    void pause(String namespace, String name);
+
+    /** Resumes a paused guest. 404 as {@link #pause}; 409 not paused. */
+    void unpause(String namespace, String name);
+
+    /** Hard reset (QMP {@code system_reset}). 404 as {@link #pause}; 409 not running. */
+    void reset(String namespace, String name);
+
+    /**
+     * The VM's runtime directory (its {@code console.sock} and {@code console.lock}), after checking the VMI
+     * is on this node and its QEMU is up. 404/409 as {@link #pause}.
+     */
+    RuntimePaths consolePaths(String namespace, String name);
+}
