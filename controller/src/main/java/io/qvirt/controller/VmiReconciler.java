@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -53,6 +54,8 @@ final class VmiReconciler implements Reconciler {
     static final String VMI_FINALIZER = "kubevirt.io/foregroundDeleteVirtualMachine";
     /** KubeVirt's VMI condition for "the controller could not set the VMI up" (pod creation, image pulls). */
     static final String SYNCHRONIZED = "Synchronized";
+    /** KubeVirt's label of a VMI handed over to a node; virt-handler watches the VMIs labelled with its node. */
+    static final String NODE_NAME_LABEL = "kubevirt.io/nodeName";
     static final Duration EXPECTATION_TIMEOUT = Duration.ofSeconds(30);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -215,7 +218,7 @@ final class VmiReconciler implements Reconciler {
      * @param pod the newest launcher pod, or null right after creating it
      */
     private void writeStatus(VirtualMachineInstance vmi, Pod pod) {
-        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> {
+        patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
             String phase = VmReconciler.phase(fresh);
             if (Phase.isFinal(phase)) {
                 return null;
@@ -267,8 +270,27 @@ final class VmiReconciler implements Reconciler {
                 s.set("conditions", KubevirtJson.toTree(conds));
                 changed = true;
             }
-            return changed ? s : null;
+            ObjectNode patch = NODES.objectNode();
+            if (Phase.SCHEDULED.equals(next) && node != null && !node.equals(label(fresh, NODE_NAME_LABEL))) {
+                // KubeVirt labels the VMI with its node when handing it over: virt-handler's informer selects by it.
+                Map<String, String> labels = new LinkedHashMap<>();
+                if (fresh.getMetadata().getLabels() != null) {
+                    labels.putAll(fresh.getMetadata().getLabels());
+                }
+                labels.put(NODE_NAME_LABEL, node);
+                patch.putObject("metadata").set("labels", KubevirtJson.toTree(labels));
+                changed = true;
+            }
+            if (!changed) {
+                return null;
+            }
+            patch.set("status", s);
+            return patch;
         }, false);
+    }
+
+    private static String label(VirtualMachineInstance vmi, String key) {
+        return vmi.getMetadata().getLabels() == null ? null : vmi.getMetadata().getLabels().get(key);
     }
 
     /** Mirrors the pod's PodScheduled condition while it is not True (reason Unschedulable and message). */

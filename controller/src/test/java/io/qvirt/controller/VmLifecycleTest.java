@@ -93,6 +93,10 @@ class VmLifecycleTest extends WithController {
             VirtualMachineInstance v = h.vmi("testvm");
             return "Scheduled".equals(VmReconciler.phase(v)) && "node1".equals(v.getStatus().getNodeName());
         });
+        // The handler's informer selects VMIs by this label (KubeVirt's kubevirt.io/nodeName).
+        assertEquals("node1", h.vmi("testvm").getMetadata().getLabels().get("kubevirt.io/nodeName"));
+        assertEquals("testvm", h.vmi("testvm").getMetadata().getLabels().get("kubevirt.io/domain"),
+                "the template's labels are kept beside it");
         h.vmiPhase("testvm", "Running", null);
         h.awaitPrintable("testvm", "Running");
         MockApi.await(ControllerHarness.WAIT, "VM ready", () -> Boolean.TRUE.equals(h.vm("testvm").getStatus().getReady()));
