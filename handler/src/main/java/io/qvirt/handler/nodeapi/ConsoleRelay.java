@@ -1,0 +1,141 @@
+package io.qvirt.handler.nodeapi;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The two halves of a console session once the WebSocket is up: {@link WebSocketSide} in the client's
+ * pipeline, {@link SocketSide} in the pipeline of the connection to the VM's {@code console.sock}. Both
+ * channels run on the same event loop (the socket's is registered on the WebSocket's loop), so neither
+ * half needs a lock, and a write to the other channel is a plain call.
+ *
+ * <p>Bytes pass untouched: a data frame's payload is written to the socket as is, and what the socket
+ * gives is one binary frame per read, at most the socket's receive buffer cap in size. Backpressure:
+ * when one side's outbound buffer passes its high water mark, the other side stops reading until it
+ * drains, so a slow client never makes the handler buffer the guest's output without bound.
+ *
+ * <p>Closing either side closes the other: a client's close (or a dropped connection) closes the
+ * socket, which ends the session and releases the console lock; the socket closing (QEMU gone or it
+ * hung up) sends a WebSocket close and then closes the connection.
+ */
+final class ConsoleRelay {
+    private static final Logger LOG = Logger.getLogger(ConsoleRelay.class.getName());
+
+    private ConsoleRelay() {
+    }
+
+    /** In the WebSocket's pipeline (after the frame decoder): client frames to the console socket. */
+    static final class WebSocketSide extends ChannelInboundHandlerAdapter {
+        private final Channel socket;
+
+        WebSocketSide(Channel socket) {
+            this.socket = socket;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof WebSocketFrame frame)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (frame instanceof BinaryWebSocketFrame || frame instanceof ContinuationWebSocketFrame
+                    || frame instanceof TextWebSocketFrame) {
+                // Text frames too: their payload is bytes as well, and a tool like websocat sends text by default.
+                ByteBuf data = frame.content();
+                if (data.isReadable()) {
+                    socket.writeAndFlush(data.retain());
+                    if (!socket.isWritable()) {
+                        ctx.channel().config().setAutoRead(false);
+                    }
+                }
+                frame.release();
+            } else if (frame instanceof PingWebSocketFrame) {
+                ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()));
+                frame.release();
+            } else if (frame instanceof CloseWebSocketFrame close) {
+                // Answer the close with the client's status, then hang up; channelInactive closes the socket.
+                int code = close.statusCode();
+                frame.release();
+                ctx.writeAndFlush(code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, ""))
+                        .addListener(ChannelFutureListener.CLOSE);
+            } else {
+                frame.release(); // Pong: nothing to do.
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            socket.config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            socket.close();
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // A protocol violation (oversized frame, unmasked frame) or a reset connection: end the session.
+            LOG.log(Level.FINE, "console WebSocket from " + ctx.channel().remoteAddress() + " failed", cause);
+            ctx.close();
+        }
+    }
+
+    /** In the console socket's pipeline: the guest's bytes to the client as binary frames. */
+    static final class SocketSide extends ChannelInboundHandlerAdapter {
+        private final Channel webSocket;
+
+        SocketSide(Channel webSocket) {
+            this.webSocket = webSocket;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf data)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            webSocket.writeAndFlush(new BinaryWebSocketFrame(data));
+            if (!webSocket.isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            webSocket.config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (webSocket.isActive()) {
+                webSocket.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "the console closed"))
+                        .addListener(ChannelFutureListener.CLOSE);
+            }
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(Level.FINE, "console socket failed", cause);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package io.qvirt.handler.nodeapi;
+
+import java.util.concurrent.ExecutorService;
+
+/**
+ * What a connection's handlers share with the server: the VMI operations, the executor that runs
+ * everything that may block (QMP calls, file locks), and the console bridge.
+ */
+record NodeApiServices(VmiOperations operations, ExecutorService blocking, ConsoleBridge console) {
+}

@@ -1,0 +1,116 @@
+package io.qvirt.handler.nodeapi;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The node API's server {@link SslContext}, rebuilt when its PEM files change.
+ *
+ * <p>Kubernetes updates a mounted Secret by swapping a symlink, so the files change all at once but at
+ * a moment of its choosing; cert-rotation must not need a handler restart. {@link #refresh()} re-reads
+ * the three files (a few KiB) and builds a new context only when their bytes differ from the ones in
+ * use; a set that does not build (a half-written file, a key not matching the certificate) is logged
+ * once and the previous context stays, so a bad rotation never locks virt-api out. Comparing the bytes
+ * rather than mtimes also catches a swap that keeps the timestamps (a copy with {@code cp -p}).
+ *
+ * <p>{@link #current()} is what every new connection uses; connections already open keep the context
+ * they started with.
+ */
+final class ReloadingSslContext {
+    private static final Logger LOG = Logger.getLogger(ReloadingSslContext.class.getName());
+    /** TLS 1.0 and 1.1 are refused: KubeVirt's handler and virt-api speak 1.2 at least. */
+    static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    private final TlsFiles files;
+    private volatile SslContext current;
+    private Material loaded;
+    private Material lastFailed;
+
+    /** The three files' bytes, compared as a whole. */
+    private record Material(byte[] cert, byte[] key, byte[] ca) {
+        boolean sameAs(Material o) {
+            return o != null && Arrays.equals(cert, o.cert) && Arrays.equals(key, o.key) && Arrays.equals(ca, o.ca);
+        }
+    }
+
+    /**
+     * Loads the files once.
+     *
+     * @throws IllegalArgumentException naming the files if they cannot be read or do not make a server context
+     */
+    ReloadingSslContext(TlsFiles files) {
+        this.files = files;
+        Material m;
+        try {
+            m = read();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("node API TLS files unreadable: " + e.getMessage(), e);
+        }
+        try {
+            current = build(m);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("node API TLS files " + files + " do not make a server context: " + e.getMessage(), e);
+        }
+        loaded = m;
+    }
+
+    /** The context new connections get. */
+    SslContext current() {
+        return current;
+    }
+
+    /**
+     * Re-reads the files and swaps the context if they changed and build. Blocking file I/O: called from
+     * the server's reload thread, never from an event loop. Not thread-safe (one caller).
+     *
+     * @return true if a new context was put in place
+     */
+    boolean refresh() {
+        Material m;
+        try {
+            m = read();
+        } catch (IOException e) {
+            // Mid-swap (the old ..data link gone, the new one not yet there): try again at the next tick.
+            LOG.log(Level.FINE, "node API TLS files not readable now, keeping the current ones", e);
+            return false;
+        }
+        if (m.sameAs(loaded) || m.sameAs(lastFailed)) {
+            return false;
+        }
+        try {
+            current = build(m);
+            loaded = m;
+            lastFailed = null;
+            LOG.info("node API TLS certificate, key or client CA changed: new connections use the new ones");
+            return true;
+        } catch (Exception e) {
+            lastFailed = m;
+            LOG.warning("node API TLS files changed but do not make a server context, keeping the previous one: " + e);
+            return false;
+        }
+    }
+
+    private Material read() throws IOException {
+        return new Material(Files.readAllBytes(files.certChain()), Files.readAllBytes(files.key()),
+                Files.readAllBytes(files.clientCa()));
+    }
+
+    private static SslContext build(Material m) throws IOException {
+        return SslContextBuilder
+                .forServer(new ByteArrayInputStream(m.cert()), new ByteArrayInputStream(m.key()))
+                .trustManager(new ByteArrayInputStream(m.ca()))
+                .clientAuth(ClientAuth.REQUIRE)
+                .protocols(PROTOCOLS)
+                // The JDK's provider: netty-tcnative is not shipped in the handler's image.
+                .sslProvider(SslProvider.JDK)
+                .build();
+    }
+}

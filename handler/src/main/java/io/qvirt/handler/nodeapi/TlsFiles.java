@@ -1,0 +1,19 @@
+package io.qvirt.handler.nodeapi;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where the node API's TLS material is: PEM files as mounted from a Secret.
+ *
+ * @param certChain the server's certificate, then any intermediates (PEM {@code CERTIFICATE} blocks)
+ * @param key       the server certificate's private key, unencrypted PKCS#8 PEM ({@code PRIVATE KEY})
+ * @param clientCa  the CA certificate(s) whose signature a client certificate must carry
+ */
+public record TlsFiles(Path certChain, Path key, Path clientCa) {
+    public TlsFiles {
+        Objects.requireNonNull(certChain, "certChain");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(clientCa, "clientCa");
+    }
+}
