@@ -9,7 +9,13 @@ import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.qvirt.handler.deviceplugin.DevicePluginException;
 import io.qvirt.kvmprobe.KvmProbe;
 import io.qvirt.kvmprobe.ProbeOptions;
+import io.qvirt.handler.nodeapi.NodeApiServer;
+import io.qvirt.handler.nodeapi.TlsFiles;
+import io.qvirt.handler.vmi.HandlerMetrics;
+import io.qvirt.handler.vmi.VmiDriver;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,13 +35,16 @@ import picocli.CommandLine.Spec;
  * invalid usage.
  */
 @Command(name = "virt-handler", mixinStandardHelpOptions = true, version = "qvirt virt-handler 0.1.0",
-        description = {"qvirt's node agent (one per node, as a DaemonSet). What it does so far:",
+        description = {"qvirt's node agent (one per node, as a DaemonSet):",
             "  - labels this Node from kvm-probe: kubevirt.io/schedulable, qvirt.io/kvm-verdict, qvirt.io/kvm-vendor,",
             "    and with FULL KVM qvirt.io/kvm-nested and cpu-feature.node.kubevirt.io/<feature>;",
             "  - serves the devices.kubevirt.io/kvm device plugin to the kubelet, its devices Healthy only while",
-            "    kvm-probe says FULL;",
-            "  - probes again every --reprobe and updates both.",
-            "Not built yet: driving the VMIs of this node (cont, pause, status) over their qmp.sock.",
+            "    kvm-probe says FULL; probes again every --reprobe and updates both;",
+            "  - drives the VMIs of this node through each launcher pod's qmp.sock under --runtime-root (cont,",
+            "    power-off, status from QMP events: Running, Paused, Succeeded, Failed); never spawns QEMU, and a",
+            "    restart re-attaches to every running QEMU;",
+            "  - serves the node API for virt-api (pause, unpause, reset, console) over mutual TLS on",
+            "    --node-api-listen, and /metrics and /healthz on --metrics-listen.",
             "Exit codes: 0 ok, 1 runtime failure, 2 invalid usage."})
 public final class HandlerMain implements Callable<Integer> {
     @Spec
@@ -74,6 +83,40 @@ public final class HandlerMain implements Callable<Integer> {
     @Option(names = "--no-device-plugin", description = "do not serve the device plugin (labels only)")
     boolean noDevicePlugin;
 
+    @Option(names = "--runtime-root", paramLabel = "DIR", defaultValue = "/run/qvirt",
+            description = "where launcher pods make each VM's directory (the hostPath they share; default: ${DEFAULT-VALUE})")
+    Path runtimeRoot;
+
+    @Option(names = "--resync", paramLabel = "SECONDS", defaultValue = "30",
+            description = "sync every VMI of this node this often even without events (default: ${DEFAULT-VALUE})")
+    int resyncSeconds;
+
+    @Option(names = "--sync-workers", paramLabel = "N", defaultValue = "4",
+            description = "VMIs synced at once (default: ${DEFAULT-VALUE})")
+    int syncWorkers;
+
+    @Option(names = "--node-api-listen", paramLabel = "HOST:PORT",
+            description = "serve the node API (mutual TLS) here, e.g. 0.0.0.0:8186 as KubeVirt's; needs --tls-cert, "
+                    + "--tls-key and --tls-ca (default: not served)")
+    String nodeApiListen;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "the node API's serving certificate (PEM)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "its private key (PEM)")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "the CA whose client certificates the node API accepts (PEM): qvirt's CA, which signs virt-api's")
+    Path tlsCa;
+
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
+            description = "serve /metrics (Prometheus) and /healthz over plain HTTP here (default: not served)")
+    String metricsListen;
+
+    @Option(names = "--no-vmis", description = "do not drive VMIs (labels and device plugin only)")
+    boolean noVmis;
+
     @Option(names = "--no-labels", description = "do not label the Node (device plugin only; no API server needed)")
     boolean noLabels;
 
@@ -110,13 +153,14 @@ public final class HandlerMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        if (kvmDevices < 1 || reprobeSeconds < 1) {
-            err.println("virt-handler: --kvm-devices and --reprobe must be >= 1");
+        if (kvmDevices < 1 || reprobeSeconds < 1 || resyncSeconds < 1 || syncWorkers < 1) {
+            err.println("virt-handler: --kvm-devices, --reprobe, --resync and --sync-workers must be >= 1");
             return 2;
         }
-        if (!noLabels && (nodeName == null || nodeName.isBlank())) {
+        boolean needApi = !noLabels || !noVmis;
+        if (needApi && (nodeName == null || nodeName.isBlank())) {
             err.println("virt-handler: no node name: set --node-name or $NODE_NAME (the DaemonSet sets it from "
-                    + "spec.nodeName), or --no-labels");
+                    + "spec.nodeName), or --no-labels --no-vmis");
             return 2;
         }
         if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
@@ -128,11 +172,37 @@ public final class HandlerMain implements Callable<Integer> {
                     + "kubelet's /var/lib/kubelet/device-plugins), or --no-device-plugin");
             return 2;
         }
+        InetSocketAddress apiAddress;
+        InetSocketAddress metricsAddress;
+        try {
+            apiAddress = nodeApiListen == null ? null : hostPort("--node-api-listen", nodeApiListen);
+            metricsAddress = metricsListen == null ? null : hostPort("--metrics-listen", metricsListen);
+        } catch (IllegalArgumentException e) {
+            err.println("virt-handler: " + e.getMessage());
+            return 2;
+        }
+        if (apiAddress != null) {
+            if (noVmis) {
+                err.println("virt-handler: --node-api-listen serves VMIs: it cannot go with --no-vmis");
+                return 2;
+            }
+            for (Object[] f : new Object[][] {{"--tls-cert", tlsCert}, {"--tls-key", tlsKey}, {"--tls-ca", tlsCa}}) {
+                if (f[1] == null || !Files.isReadable((Path) f[1])) {
+                    err.println("virt-handler: --node-api-listen needs " + f[0] + " FILE (readable PEM)"
+                            + (f[1] == null ? "" : "; cannot read " + f[1]));
+                    return 2;
+                }
+            }
+        }
         KubernetesClient client = null;
         CountDownLatch done = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        HandlerMetrics metrics = new HandlerMetrics();
+        VmiDriver driver = null;
+        NodeApiServer nodeApi = null;
+        MetricsEndpoint metricsEndpoint = null;
         try {
-            if (!noLabels) {
+            if (needApi) {
                 Config config = kubeconfig != null ? Config.fromKubeconfig(Files.readString(kubeconfig))
                         : new ConfigBuilder().build();
                 client = new KubernetesClientBuilder().withConfig(config)
@@ -140,7 +210,7 @@ public final class HandlerMain implements Callable<Integer> {
             }
             ProbeOptions probe = ProbeOptions.defaults().withDevice(kvmDevice);
             NodeAgent.Settings settings = new NodeAgent.Settings(() -> KvmProbe.probe(probe),
-                    client == null ? null : new NodeLabeller(client, nodeName), useEmulation,
+                    noLabels ? null : new NodeLabeller(client, nodeName), useEmulation,
                     noDevicePlugin ? null : devicePluginDir, kvmDevice.toString(), kvmDevices,
                     Duration.ofSeconds(reprobeSeconds), Duration.ofSeconds(1));
             try (NodeAgent agent = new NodeAgent(settings)) {
@@ -153,10 +223,29 @@ public final class HandlerMain implements Callable<Integer> {
                     }
                 }, "qvirt-shutdown"));
                 agent.start();
+                if (!noVmis) {
+                    driver = new VmiDriver(client, new VmiDriver.Settings(nodeName, runtimeRoot,
+                            Duration.ofSeconds(resyncSeconds), Duration.ofSeconds(3), syncWorkers), metrics, Clock.systemUTC());
+                    driver.start(Duration.ofSeconds(60));
+                }
+                if (apiAddress != null) {
+                    nodeApi = new NodeApiServer(apiAddress, new TlsFiles(tlsCert, tlsKey, tlsCa), driver);
+                    nodeApi.start();
+                }
+                if (metricsAddress != null) {
+                    VmiDriver d = driver;
+                    metricsEndpoint = new MetricsEndpoint(metricsAddress,
+                            () -> metrics.render(d == null ? java.util.List.of() : d.samples()),
+                            () -> d == null || d.ready());
+                    metricsEndpoint.start();
+                }
                 err.println("virt-handler: kvm-probe " + agent.lastReport().verdict() + " on " + kvmDevice
                         + (noLabels ? "" : "; node " + nodeName + " labelled")
                         + (noDevicePlugin ? "" : "; devices.kubevirt.io/kvm served on "
-                            + agent.devicePluginServer().socket()));
+                            + agent.devicePluginServer().socket())
+                        + (noVmis ? "" : "; driving VMIs under " + runtimeRoot)
+                        + (nodeApi == null ? "" : "; node API on " + nodeApiListen)
+                        + (metricsEndpoint == null ? "" : "; metrics on " + metricsListen));
                 done.await();
             }
         } catch (DevicePluginException e) {
@@ -171,11 +260,39 @@ public final class HandlerMain implements Callable<Integer> {
                     + "not noexec: " + causes(e));
             return 1;
         } finally {
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
+            if (nodeApi != null) {
+                nodeApi.close();
+            }
+            if (driver != null) {
+                driver.close(); // detaches only: the VMs keep running
+            }
             if (client != null) {
                 client.close();
             }
             stopped.countDown();
         }
         return 0;
+    }
+
+    /** {@code HOST:PORT} (HOST may be an IPv4 address, a name, or [IPv6]). */
+    static InetSocketAddress hostPort(String flag, String v) {
+        int colon = v.lastIndexOf(':');
+        if (colon <= 0 || colon == v.length() - 1) {
+            throw new IllegalArgumentException(flag + " '" + v + "': expected HOST:PORT, e.g. 0.0.0.0:8186");
+        }
+        String host = v.substring(0, colon).replace("[", "").replace("]", "");
+        int port;
+        try {
+            port = Integer.parseInt(v.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " '" + v + "': the port must be a number 0-65535");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(flag + " '" + v + "': the port must be a number 0-65535");
+        }
+        return new InetSocketAddress(host, port);
     }
 }

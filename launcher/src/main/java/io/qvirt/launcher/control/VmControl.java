@@ -93,27 +93,42 @@ public final class VmControl implements AutoCloseable {
      * @return how it ended
      */
     public ShutdownOutcome shutdown(Duration grace, Runnable killer) {
-        VmState before = state();
-        if (before.phase() == VmPhase.SUCCEEDED || before.phase() == VmPhase.FAILED) {
+        ShutdownOutcome o = powerOff(grace);
+        if (o.how() != ShutdownOutcome.How.QEMU_GONE) {
             quitOrKill(killer);
-            return new ShutdownOutcome(ShutdownOutcome.How.ALREADY_STOPPED, before.reason());
         }
-        try (EventWaiter off = qmp.expectEvent("SHUTDOWN", e -> true)) {
+        return o;
+    }
+
+    /**
+     * The first half of {@link #shutdown}: ACPI power button and the wait for the guest to power off, without
+     * ending QEMU, so a manager can record the outcome while QEMU (with {@code -no-shutdown}) still holds it.
+     * A guest that is not running (prelaunch, paused) or already stopped is not signalled. The caller then
+     * ends QEMU with {@link #quitOrKill}.
+     *
+     * @param grace how long the guest may take to power off
+     * @return how it ended; {@link ShutdownOutcome.How#FORCED_AFTER_GRACE} if the guest is still on
+     */
+    public ShutdownOutcome powerOff(Duration grace) {
+        try {
+            VmState before = state();
+            if (before.phase() == VmPhase.SUCCEEDED || before.phase() == VmPhase.FAILED) {
+                return new ShutdownOutcome(ShutdownOutcome.How.ALREADY_STOPPED, before.reason());
+            }
             if (before.phase() == VmPhase.SCHEDULED || before.paused()) {
                 // A guest that is not running cannot see the power button; it has nothing to save either.
-                quitOrKill(killer);
                 return new ShutdownOutcome(ShutdownOutcome.How.QUIT, "guest was not running (" + before.qemuStatus() + ")");
             }
-            await(qmp.commands().systemPowerdown(), "system_powerdown");
-            try {
-                QmpEvent e = off.await(grace);
-                String reason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
-                quitOrKill(killer);
-                return new ShutdownOutcome(ShutdownOutcome.How.GUEST_POWERED_OFF, reason);
-            } catch (QmpTimeoutException timeout) {
-                quitOrKill(killer);
-                return new ShutdownOutcome(ShutdownOutcome.How.FORCED_AFTER_GRACE,
-                        "guest did not power off within " + grace.toSeconds() + " s");
+            try (EventWaiter off = qmp.expectEvent("SHUTDOWN", e -> true)) {
+                await(qmp.commands().systemPowerdown(), "system_powerdown");
+                try {
+                    QmpEvent e = off.await(grace);
+                    String reason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
+                    return new ShutdownOutcome(ShutdownOutcome.How.GUEST_POWERED_OFF, reason);
+                } catch (QmpTimeoutException timeout) {
+                    return new ShutdownOutcome(ShutdownOutcome.How.FORCED_AFTER_GRACE,
+                            "guest did not power off within " + grace.toSeconds() + " s");
+                }
             }
         } catch (QmpDisconnectedException gone) {
             return new ShutdownOutcome(ShutdownOutcome.How.QEMU_GONE, "QEMU went away: " + gone.getMessage());

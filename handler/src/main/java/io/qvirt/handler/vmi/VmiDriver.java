@@ -1,0 +1,751 @@
+package io.qvirt.handler.vmi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Lister;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmiDefaults;
+import io.qvirt.api.client.ResourcePatcher;
+import io.qvirt.api.model.AcceleratorStatus;
+import io.qvirt.api.model.Phase;
+import io.qvirt.handler.nodeapi.NodeApiException;
+import io.qvirt.handler.nodeapi.VmiOperations;
+import io.qvirt.launcher.control.ShutdownOutcome;
+import io.qvirt.launcher.control.VmControlException;
+import io.qvirt.launcher.control.VmPhase;
+import io.qvirt.launcher.control.VmState;
+import io.qvirt.launcher.plan.RuntimePaths;
+import io.qvirt.launcher.runtime.LauncherInfo;
+import io.qvirt.launcher.runtime.LauncherInfos;
+import io.qvirt.launcher.runtime.RuntimeDir;
+import io.qvirt.qmp.QmpClient;
+import io.qvirt.qmp.QmpException;
+import io.qvirt.qmp.QmpOptions;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * virt-handler's VMI part: drives the QEMU of every VMI on this node through its {@code qmp.sock} (never spawning
+ * one) and writes the VMI's status from what QEMU reports.
+ * <ul>
+ * <li>Start: a {@code Scheduled} VMI whose launcher has made its directory (QEMU in {@code prelaunch}) is
+ *     attached, {@code cont}ed (unless {@code startStrategy: Paused}) and written {@code Running}.</li>
+ * <li>Status follows QMP events (STOP, RESUME, SHUTDOWN, GUEST_PANICKED, RESET) and a periodic resync.</li>
+ * <li>End: a deleted VMI gets ACPI power-off and, after its grace period, is ended; a guest that powers itself
+ *     off ends {@code Succeeded}; a panic, QEMU's internal error, or QEMU gone ends {@code Failed} naming the
+ *     cause. The final phase is written before QEMU is told to quit, so the pod completes after it.</li>
+ * <li>Restart safety: a VMI becomes {@code Failed} only when its QEMU is gone, which only the launcher pod
+ *     tells (its compute container terminated, or the pod finished or deleted); a socket that does not
+ *     answer only delays the next sync. On start, every {@code qmp.sock} under the runtime root is re-attached;
+ *     a QEMU whose VMI no longer exists is powered off.</li>
+ * </ul>
+ * Informer callbacks and QMP listeners only enqueue; one sync per VMI key runs at a time ({@link KeyedWorkers}).
+ */
+public final class VmiDriver implements VmiOperations, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(VmiDriver.class.getName());
+    public static final String NODE_NAME_LABEL = "kubevirt.io/nodeName";
+    static final String LAUNCHER_LABEL = "kubevirt.io";
+    static final String LAUNCHER_VALUE = "virt-launcher";
+    static final String CREATED_BY_LABEL = "kubevirt.io/created-by";
+    static final String DOMAIN_ANNOTATION = "kubevirt.io/domain";
+    static final String BY_CREATOR = "createdBy";
+    static final String COMPUTE = "compute";
+    private static final Duration RETRY = Duration.ofSeconds(1);
+
+    /**
+     * @param nodeName       this node
+     * @param runtimeRoot    where launcher pods make each VM's directory (the hostPath {@code /run/qvirt})
+     * @param resync         how often every VMI is synced even without an event
+     * @param connectTimeout bound on attaching to one {@code qmp.sock} (greeting and capabilities)
+     * @param workers        syncs at once
+     */
+    public record Settings(String nodeName, Path runtimeRoot, Duration resync, Duration connectTimeout, int workers) {}
+
+    private final KubernetesClient client;
+    private final Settings settings;
+    private final ResourcePatcher patcher;
+    private final Clock clock;
+    private final HandlerMetrics metrics;
+    private final Map<String, Domain> domains = new ConcurrentHashMap<>();
+    /** Keys with a power-off under way (one at a time per VMI). */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    private final KeyedWorkers workers;
+    private final ExecutorService shutdowns = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "qvirt-vmi-shutdown");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "qvirt-vmi-resync");
+        t.setDaemon(true);
+        return t;
+    });
+    private SharedIndexInformer<VirtualMachineInstance> vmis;
+    private SharedIndexInformer<Pod> pods;
+
+    public VmiDriver(KubernetesClient client, Settings settings, HandlerMetrics metrics, Clock clock) {
+        this.client = client;
+        this.settings = settings;
+        this.patcher = new ResourcePatcher(client);
+        this.clock = clock;
+        this.metrics = metrics;
+        this.workers = new KeyedWorkers("vmi", settings.workers(), this::timedSync);
+    }
+
+    /**
+     * Starts the informers (VMIs labelled with this node, launcher pods), waits for their first list, then
+     * enqueues every VMI and every VM directory under the runtime root.
+     *
+     * @throws IllegalStateException if the informers cannot list within {@code timeout}
+     */
+    public void start(Duration timeout) {
+        vmis = client.resources(VirtualMachineInstance.class).inAnyNamespace()
+                .withLabel(NODE_NAME_LABEL, settings.nodeName()).runnableInformer(0);
+        vmis.addEventHandler(enqueue(o -> key(o)));
+        pods = client.pods().inAnyNamespace().withLabel(LAUNCHER_LABEL, LAUNCHER_VALUE).runnableInformer(0);
+        pods.addIndexers(Map.of(BY_CREATOR, p -> {
+            String uid = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get(CREATED_BY_LABEL);
+            return uid == null ? List.of() : List.of(uid);
+        }));
+        pods.addEventHandler(enqueue(p -> {
+            String vmi = p.getMetadata().getAnnotations() == null ? null
+                    : p.getMetadata().getAnnotations().get(DOMAIN_ANNOTATION);
+            return vmi == null ? null : p.getMetadata().getNamespace() + "/" + vmi;
+        }));
+        try {
+            CompletableFuture.allOf(vmis.start().toCompletableFuture(), pods.start().toCompletableFuture())
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot list VMIs and launcher pods: " + e, e);
+        }
+        for (String key : localKeys()) {
+            workers.add(key);
+        }
+        long ms = settings.resync().toMillis();
+        timer.scheduleWithFixedDelay(this::resync, ms, ms, TimeUnit.MILLISECONDS);
+    }
+
+    /** True while both informers have synced and run. */
+    public boolean ready() {
+        return vmis != null && vmis.hasSynced() && vmis.isRunning() && pods.hasSynced() && pods.isRunning();
+    }
+
+    /** How many QEMUs the handler is attached to now. */
+    public int attached() {
+        return domains.size();
+    }
+
+    private void resync() {
+        try {
+            for (VirtualMachineInstance v : vmis.getStore().list()) {
+                workers.add(key(v));
+            }
+            domains.keySet().forEach(workers::add);
+            localKeys().forEach(workers::add);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "resync failed: " + e, e);
+        }
+    }
+
+    /** {@code namespace/name} of every VM directory with a {@code qmp.sock} under the runtime root. */
+    private List<String> localKeys() {
+        List<String> out = new ArrayList<>();
+        Path root = settings.runtimeRoot();
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        try (DirectoryStream<Path> nss = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path ns : nss) {
+                try (DirectoryStream<Path> names = Files.newDirectoryStream(ns, Files::isDirectory)) {
+                    for (Path vm : names) {
+                        if (Files.exists(vm.resolve("qmp.sock"))) {
+                            out.add(ns.getFileName() + "/" + vm.getFileName());
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.warning("cannot list " + root + ": " + e.getMessage());
+        }
+        return out;
+    }
+
+    private <T extends HasMetadata> ResourceEventHandler<T> enqueue(java.util.function.Function<T, String> keyOf) {
+        Consumer<T> add = o -> {
+            String k = keyOf.apply(o);
+            if (k != null) {
+                workers.add(k);
+            }
+        };
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                add.accept(obj);
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                add.accept(newObj);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                add.accept(obj);
+            }
+        };
+    }
+
+    private static String key(HasMetadata o) {
+        return o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+    }
+
+    private Duration timedSync(String key) {
+        long t0 = System.nanoTime();
+        try {
+            return sync(key);
+        } finally {
+            metrics.sync(System.nanoTime() - t0);
+        }
+    }
+
+    /** One idempotent pass over one VMI key: attach, start, write status, or end. Returns when to look again. */
+    Duration sync(String key) {
+        String[] nn = key.split("/", 2);
+        VirtualMachineInstance vmi = new Lister<>(vmis.getIndexer()).namespace(nn[0]).get(nn[1]);
+        Domain d = domains.get(key);
+        if (vmi == null || !settings.nodeName().equals(nodeName(vmi))) {
+            return orphan(key, nn[0], nn[1], d);
+        }
+        String uid = vmi.getMetadata().getUid();
+        if (d != null && !d.uid.equals(uid)) {
+            // A QEMU of an older VMI of the same name: that VMI is gone.
+            return orphan(key, nn[0], nn[1], d);
+        }
+        String phase = vmi.getStatus() == null || vmi.getStatus().getPhase() == null ? "" : vmi.getStatus().getPhase();
+        if (Phase.isFinal(phase)) {
+            if (d != null && !stopping.contains(key)) {
+                endQemu(key, d, uid);
+            } else if (d == null) {
+                cleanDirIfDead(nn[0], nn[1], uid);
+            }
+            return null;
+        }
+        if (!Phase.SCHEDULED.equals(phase) && !Phase.RUNNING.equals(phase)) {
+            return null; // the controller's phases
+        }
+        if (stopping.contains(key)) {
+            return null; // the power-off in progress writes the end
+        }
+        Pod pod = pod(uid);
+        if (d == null) {
+            d = attach(key, vmi);
+            if (d == null) {
+                String gone = qemuGone(vmi, pod);
+                if (gone != null) {
+                    write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, "QemuExited", gone, clock.instant()));
+                    cleanDirIfDead(nn[0], nn[1], uid);
+                    return null;
+                }
+                return RETRY; // the launcher is not ready yet, or QMP is busy: never a reason to fail the VMI
+            }
+        }
+        long event = d.takePendingEvent();
+        if (!d.isOpen()) {
+            detach(key, d);
+            String gone = qemuGone(vmi, pod);
+            if (gone != null) {
+                String why = d.shutdownReason() != null ? "guest powered off (" + d.shutdownReason() + "), then " + gone : gone;
+                write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, "QemuExited", why, clock.instant()));
+                cleanDirIfDead(nn[0], nn[1], uid);
+                return null;
+            }
+            return RETRY; // re-attach, or wait for the pod to say QEMU is gone
+        }
+        if (vmi.getMetadata().getDeletionTimestamp() != null) {
+            powerOff(key, vmi, d);
+            return null;
+        }
+        VmState s;
+        try {
+            s = d.control.state();
+            if (s.phase() == VmPhase.SCHEDULED && Phase.SCHEDULED.equals(phase) && !d.started
+                    && !"Paused".equals(vmi.getSpec().getStartStrategy())) {
+                d.control.cont();
+                s = d.control.state();
+            }
+        } catch (VmControlException | QmpException e) {
+            return RETRY; // no answer is not an answer: look again, change nothing
+        }
+        d.started = true;
+        switch (s.phase()) {
+            case SUCCEEDED -> {
+                write(vmi, VmiStatuses.ended(vmi, Phase.SUCCEEDED, "GuestShutdown",
+                        "the guest powered off (" + s.reason() + ")", clock.instant()));
+                endQemu(key, d, uid);
+                recordEvent(event);
+                return null;
+            }
+            case FAILED -> {
+                write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, s.qemuStatus().equals("guest-panicked")
+                        ? "GuestPanicked" : "QemuInternalError", s.reason(), clock.instant()));
+                endQemu(key, d, uid);
+                recordEvent(event);
+                return null;
+            }
+            default -> {
+                boolean paused = s.paused() || s.phase() == VmPhase.SCHEDULED;
+                write(vmi, VmiStatuses.running(vmi, observed(d, pod, paused), clock.instant()));
+                recordEvent(event);
+                return null;
+            }
+        }
+    }
+
+    private void recordEvent(long eventNanos) {
+        if (eventNanos != 0) {
+            metrics.eventToStatus(System.nanoTime() - eventNanos);
+        }
+    }
+
+    private VmiStatuses.Observed observed(Domain d, Pod pod, boolean paused) {
+        String podIp = pod != null && pod.getStatus() != null ? pod.getStatus().getPodIP() : null;
+        if (podIp == null && d.info != null) {
+            podIp = d.info.ipAddress();
+        }
+        String image = pod == null || pod.getSpec() == null ? null : pod.getSpec().getContainers().stream()
+                .filter(c -> COMPUTE.equals(c.getName())).map(c -> c.getImage()).findFirst().orElse(null);
+        String qos = pod != null && pod.getStatus() != null ? pod.getStatus().getQosClass() : null;
+        AcceleratorStatus accel = null;
+        if (d.info != null && d.info.accelerator() != null) {
+            accel = new AcceleratorStatus();
+            accel.setName(d.info.accelerator());
+            accel.setReason(d.info.acceleratorReason());
+        }
+        return new VmiStatuses.Observed(paused, podIp, image, qos, accel);
+    }
+
+    private void write(VirtualMachineInstance vmi, ObjectNode status) {
+        if (status == null) {
+            return;
+        }
+        // Computed from the cached copy; on a conflict the patcher re-reads, and the recomputation keeps only
+        // what still differs (a final phase is never rewritten).
+        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> fresh == vmi ? status : recompute(fresh, status), false);
+        metrics.statusWrite();
+    }
+
+    /** After a conflict: the same intent applied to the fresh object; a final phase there wins. */
+    private static ObjectNode recompute(VirtualMachineInstance fresh, ObjectNode intent) {
+        String phase = fresh.getStatus() == null ? null : fresh.getStatus().getPhase();
+        if (Phase.isFinal(phase)) {
+            return null;
+        }
+        return intent;
+    }
+
+    /**
+     * Connects to the VMI's {@code qmp.sock} if its launcher has made the directory for this VMI (its
+     * {@code vmi.json} has the VMI's uid). Null if there is nothing (yet) to attach to, or QEMU does not answer.
+     */
+    private Domain attach(String key, VirtualMachineInstance vmi) {
+        RuntimePaths p = RuntimeDir.paths(settings.runtimeRoot(), vmi.getMetadata().getNamespace(), vmi.getMetadata().getName());
+        if (!Files.exists(p.qmpSocket()) || !vmi.getMetadata().getUid().equals(dirUid(p))) {
+            return null;
+        }
+        return connect(key, vmi.getMetadata().getUid(), p);
+    }
+
+    private Domain connect(String key, String uid, RuntimePaths p) {
+        LauncherInfo info;
+        try {
+            info = LauncherInfos.read(p);
+        } catch (RuntimeException e) {
+            info = null;
+        }
+        QmpOptions opts = QmpOptions.defaults().withConnectTimeout(settings.connectTimeout())
+                .withCommandTimeout(Duration.ofSeconds(10));
+        QmpClient qmp;
+        try {
+            qmp = QmpClient.connect(p.qmpSocket(), opts).get(settings.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.fine("cannot attach to " + p.qmpSocket() + " yet: " + e);
+            return null;
+        }
+        Domain d = new Domain(key, uid, p, info, qmp, () -> workers.add(key));
+        Domain old = domains.put(key, d);
+        if (old != null) {
+            old.close();
+        }
+        metrics.attached(domains.size());
+        LOG.info("attached to " + key + " (" + p.qmpSocket() + ")");
+        return d;
+    }
+
+    private void detach(String key, Domain d) {
+        domains.remove(key, d);
+        d.close();
+        metrics.attached(domains.size());
+    }
+
+    /** The uid in the directory's {@code vmi.json} (the VMI its launcher was started for), or null. */
+    static String dirUid(RuntimePaths p) {
+        try {
+            JsonNode n = KubevirtJson.json().readTree(p.vmiJson().toFile());
+            return n.path("metadata").path("uid").asText(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Why the VMI's QEMU is gone, from its launcher pod alone; null while it may still run. A pod missing from
+     * the cache is checked against the API server before it counts.
+     */
+    private String qemuGone(VirtualMachineInstance vmi, Pod pod) {
+        if (pod == null) {
+            List<Pod> live;
+            try {
+                live = client.pods().inNamespace(vmi.getMetadata().getNamespace())
+                        .withLabel(CREATED_BY_LABEL, vmi.getMetadata().getUid()).list().getItems();
+            } catch (KubernetesClientException e) {
+                return null; // the API server does not answer: that says nothing about QEMU
+            }
+            if (!live.isEmpty()) {
+                return qemuGone(vmi, live.get(0));
+            }
+            return Phase.RUNNING.equals(vmi.getStatus().getPhase()) ? "the launcher pod is gone" : null;
+        }
+        ContainerStatus compute = pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null ? null
+                : pod.getStatus().getContainerStatuses().stream().filter(c -> COMPUTE.equals(c.getName())).findFirst().orElse(null);
+        if (compute != null && compute.getState() != null && compute.getState().getTerminated() != null) {
+            return "QEMU exited: " + describe(compute.getState().getTerminated());
+        }
+        String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if ("Succeeded".equals(podPhase) || "Failed".equals(podPhase)) {
+            return "the launcher pod " + pod.getMetadata().getName() + " ended (" + podPhase + ")";
+        }
+        return null;
+    }
+
+    /** "killed by signal 9 (SIGKILL)", "exit code 1: <message>". */
+    static String describe(ContainerStateTerminated t) {
+        Integer sig = t.getSignal();
+        Integer code = t.getExitCode();
+        if ((sig == null || sig == 0) && code != null && code > 128 && code < 160) {
+            sig = code - 128;
+        }
+        String what = sig != null && sig != 0 ? "killed by signal " + sig + signalName(sig)
+                : "exit code " + code;
+        return what + (t.getMessage() == null || t.getMessage().isBlank() ? "" : ": " + t.getMessage().strip());
+    }
+
+    private static String signalName(int sig) {
+        return switch (sig) {
+            case 9 -> " (SIGKILL)";
+            case 15 -> " (SIGTERM)";
+            case 6 -> " (SIGABRT)";
+            case 11 -> " (SIGSEGV)";
+            case 2 -> " (SIGINT)";
+            case 1 -> " (SIGHUP)";
+            default -> "";
+        };
+    }
+
+    private Pod pod(String vmiUid) {
+        List<Pod> ps = pods.getIndexer().byIndex(BY_CREATOR, vmiUid);
+        return ps.stream().max((a, b) -> Objects.requireNonNullElse(a.getMetadata().getCreationTimestamp(), "")
+                .compareTo(Objects.requireNonNullElse(b.getMetadata().getCreationTimestamp(), ""))).orElse(null);
+    }
+
+    private static String nodeName(VirtualMachineInstance vmi) {
+        return vmi.getStatus() == null ? null : vmi.getStatus().getNodeName();
+    }
+
+    /**
+     * ACPI power-off of a deleted VMI, off the sync workers (it waits for the guest): then its final phase, then
+     * {@code quit}. After the grace period the guest is ended anyway, as KubeVirt does.
+     */
+    private void powerOff(String key, VirtualMachineInstance vmi, Domain d) {
+        if (!stopping.add(key)) {
+            return;
+        }
+        long graceS = vmi.getSpec() != null && vmi.getSpec().getTerminationGracePeriodSeconds() != null
+                ? vmi.getSpec().getTerminationGracePeriodSeconds() : VmiDefaults.DEFAULT_GRACE_PERIOD_SECONDS;
+        Instant deleted = parse(vmi.getMetadata().getDeletionTimestamp());
+        Instant deadline = (deleted != null ? deleted : clock.instant()).plusSeconds(graceS);
+        Duration grace = Duration.between(clock.instant(), deadline);
+        if (grace.compareTo(Duration.ofSeconds(1)) < 0) {
+            grace = Duration.ofSeconds(1);
+        }
+        Duration g = grace;
+        shutdowns.execute(() -> {
+            try {
+                ShutdownOutcome o = d.control.powerOff(g);
+                LOG.info(key + ": power-off: " + o.how() + " (" + o.detail() + ")");
+                if (o.how() != ShutdownOutcome.How.QEMU_GONE) {
+                    VirtualMachineInstance fresh = freshVmi(vmi);
+                    if (fresh != null) {
+                        boolean failed = o.how() == ShutdownOutcome.How.ALREADY_STOPPED && o.detail() != null
+                                && o.detail().startsWith("guest-panicked");
+                        write(fresh, VmiStatuses.ended(fresh, failed ? Phase.FAILED : Phase.SUCCEEDED,
+                                switch (o.how()) {
+                                    case GUEST_POWERED_OFF -> "GuestShutdown";
+                                    case FORCED_AFTER_GRACE -> "Destroyed";
+                                    default -> failed ? "GuestPanicked" : "Deleted";
+                                }, "VMI deleted: " + o.detail(), clock.instant()));
+                    }
+                    d.control.quitOrKill(killer(d));
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, key + ": power-off failed: " + e, e);
+            } finally {
+                detach(key, d);
+                cleanDirIfDead(vmi.getMetadata().getNamespace(), vmi.getMetadata().getName(), d.uid);
+                stopping.remove(key);
+                workers.add(key);
+            }
+        });
+    }
+
+    private VirtualMachineInstance freshVmi(VirtualMachineInstance vmi) {
+        try {
+            return client.resources(VirtualMachineInstance.class).inNamespace(vmi.getMetadata().getNamespace())
+                    .withName(vmi.getMetadata().getName()).get();
+        } catch (KubernetesClientException e) {
+            return vmi;
+        }
+    }
+
+    /** Ends a QEMU whose VMI is final (its status is written): {@code quit}, then its directory goes. */
+    private void endQemu(String key, Domain d, String uid) {
+        if (!stopping.add(key)) {
+            return;
+        }
+        shutdowns.execute(() -> {
+            try {
+                d.control.quitOrKill(killer(d));
+            } finally {
+                detach(key, d);
+                cleanDirIfDead(d.paths.dir().getParent().getFileName().toString(), d.paths.dir().getFileName().toString(), uid);
+                stopping.remove(key);
+            }
+        });
+    }
+
+    /**
+     * A QEMU under the runtime root whose VMI is gone (checked on the API server, not the cache: the label
+     * that brings a VMI to this handler comes only with {@code Scheduled}, after its QEMU started) is powered
+     * off with the default grace period.
+     */
+    private Duration orphan(String key, String ns, String name, Domain d) {
+        RuntimePaths p = RuntimeDir.paths(settings.runtimeRoot(), ns, name);
+        String dirUid = dirUid(p);
+        VirtualMachineInstance live;
+        try {
+            live = client.resources(VirtualMachineInstance.class).inNamespace(ns).withName(name).get();
+        } catch (KubernetesClientException e) {
+            return Duration.ofSeconds(5); // cannot tell: leave it alone
+        }
+        String uid = d != null ? d.uid : dirUid;
+        if (live != null && live.getMetadata().getUid().equals(uid)) {
+            if (d != null && !settings.nodeName().equals(nodeName(live)) && nodeName(live) != null) {
+                detach(key, d); // it runs elsewhere now; not ours to drive
+            }
+            return null; // its VMI exists: the label will bring it here, or it is not scheduled yet
+        }
+        if (stopping.contains(key)) {
+            return null;
+        }
+        if (d == null || !d.isOpen()) {
+            if (d != null) {
+                detach(key, d);
+            }
+            if (!RuntimeDir.isLive(p)) {
+                return null;
+            }
+            d = connect(key, uid == null ? "" : uid, p);
+            if (d == null) {
+                return Duration.ofSeconds(5);
+            }
+        }
+        Domain dd = d;
+        stopping.add(key);
+        LOG.info(key + ": its VMI (uid " + uid + ") is gone; powering its QEMU off");
+        shutdowns.execute(() -> {
+            try {
+                dd.control.shutdown(Duration.ofSeconds(VmiDefaults.DEFAULT_GRACE_PERIOD_SECONDS), killer(dd));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, key + ": power-off of the orphan failed: " + e, e);
+            } finally {
+                detach(key, dd);
+                if (!RuntimeDir.isLive(p) && Objects.equals(dirUid(p), dirUid)) {
+                    RuntimeDir.delete(p);
+                }
+                stopping.remove(key);
+            }
+        });
+        return null;
+    }
+
+    /** Removes the VM's directory once nothing listens on its qmp.sock, if it still belongs to {@code uid}. */
+    private void cleanDirIfDead(String ns, String name, String uid) {
+        RuntimePaths p = RuntimeDir.paths(settings.runtimeRoot(), ns, name);
+        if (Files.isDirectory(p.dir()) && uid != null && uid.equals(dirUid(p)) && !RuntimeDir.isLive(p)) {
+            try {
+                RuntimeDir.delete(p);
+            } catch (RuntimeException e) {
+                LOG.warning("cannot remove " + p.dir() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * SIGKILL for a QEMU that ignores {@code quit}: only a pid that is QEMU (its executable says so), since the
+     * pid comes from a file the pod wrote.
+     */
+    private static Runnable killer(Domain d) {
+        return () -> {
+            if (d.info == null || d.info.qemuPid() <= 0) {
+                return;
+            }
+            ProcessHandle.of(d.info.qemuPid()).ifPresent(ph -> {
+                String cmd = ph.info().command().orElse("");
+                if (cmd.contains("qemu-system")) {
+                    ph.destroyForcibly();
+                }
+            });
+        };
+    }
+
+    private static Instant parse(String ts) {
+        try {
+            return ts == null ? null : Instant.parse(ts);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    // ---- the node API's operations ----
+
+    private Domain runningDomain(String namespace, String name) {
+        String key = namespace + "/" + name;
+        VirtualMachineInstance vmi = vmis == null ? null : new Lister<>(vmis.getIndexer()).namespace(namespace).get(name);
+        if (vmi == null || !settings.nodeName().equals(nodeName(vmi))) {
+            throw new NodeApiException(404, "VMI " + key + " is not on node " + settings.nodeName());
+        }
+        Domain d = domains.get(key);
+        if (d == null || !d.isOpen() || stopping.contains(key)
+                || !Phase.RUNNING.equals(vmi.getStatus() == null ? null : vmi.getStatus().getPhase())) {
+            throw new NodeApiException(409, "VMI " + key + " is not running");
+        }
+        return d;
+    }
+
+    private VmState state(Domain d) {
+        try {
+            return d.control.state();
+        } catch (VmControlException | QmpException e) {
+            throw new NodeApiException(503, "QEMU of " + d.key + " does not answer: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void pause(String namespace, String name) {
+        Domain d = runningDomain(namespace, name);
+        VmState s = state(d);
+        if (s.paused() || s.phase() == VmPhase.SCHEDULED) {
+            throw new NodeApiException(409, "VMI is already paused");
+        }
+        if (s.phase() != VmPhase.RUNNING) {
+            throw new NodeApiException(409, "VMI is not running");
+        }
+        d.control.pause();
+        workers.add(d.key);
+    }
+
+    @Override
+    public void unpause(String namespace, String name) {
+        Domain d = runningDomain(namespace, name);
+        VmState s = state(d);
+        if (!s.paused() && s.phase() != VmPhase.SCHEDULED) {
+            throw new NodeApiException(409, "VMI is not paused");
+        }
+        d.control.unpause();
+        workers.add(d.key);
+    }
+
+    @Override
+    public void reset(String namespace, String name) {
+        Domain d = runningDomain(namespace, name);
+        if (state(d).phase() != VmPhase.RUNNING) {
+            throw new NodeApiException(409, "VMI is not running");
+        }
+        d.control.reset();
+        workers.add(d.key);
+    }
+
+    @Override
+    public RuntimePaths consolePaths(String namespace, String name) {
+        return runningDomain(namespace, name).paths;
+    }
+
+    /** Per-VMI figures for {@code /metrics}: one entry per attached QEMU. */
+    public List<VmiSample> samples() {
+        List<VmiSample> out = new ArrayList<>();
+        for (Domain d : domains.values()) {
+            if (d.isOpen()) {
+                out.add(VmiSample.read(d, settings.nodeName()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        if (vmis != null) {
+            vmis.stop();
+        }
+        if (pods != null) {
+            pods.stop();
+        }
+        workers.close();
+        shutdowns.shutdown();
+        try {
+            shutdowns.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Detach only: QEMU keeps running without its handler, and the next handler re-attaches.
+        domains.values().forEach(Domain::close);
+        domains.clear();
+    }
+}
