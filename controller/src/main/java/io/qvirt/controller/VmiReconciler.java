@@ -2,6 +2,7 @@ package io.qvirt.controller;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
@@ -56,6 +57,8 @@ final class VmiReconciler implements Reconciler {
     static final String SYNCHRONIZED = "Synchronized";
     /** KubeVirt's label of a VMI handed over to a node; virt-handler watches the VMIs labelled with its node. */
     static final String NODE_NAME_LABEL = "kubevirt.io/nodeName";
+    /** KubeVirt's reason for a pod (or VMI) that could not be created. */
+    static final String FAILED_CREATE = "FailedCreate";
     static final Duration EXPECTATION_TIMEOUT = Duration.ofSeconds(30);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -66,6 +69,7 @@ final class VmiReconciler implements Reconciler {
     private final Clock clock;
     /** VMI uid -> when a pod was created for it and not yet seen in the cache. */
     private final Map<String, Instant> expectations = new ConcurrentHashMap<>();
+    private final Events events;
 
     VmiReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, Clock clock) {
         this.client = client;
@@ -73,6 +77,7 @@ final class VmiReconciler implements Reconciler {
         this.patcher = new Patcher(client);
         this.config = config;
         this.clock = clock;
+        this.events = new Events(client, clock);
     }
 
     @Override
@@ -107,13 +112,7 @@ final class VmiReconciler implements Reconciler {
         }
 
         if (Phase.isFinal(phase)) {
-            if (!pods.isEmpty()) {
-                pods.forEach(this::deletePod);
-                return null;
-            }
-            expectations.remove(uid);
-            patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, false);
-            return null;
+            return finalPods(vmi, pods, now);
         }
 
         if (!Objects2.hasFinalizer(vmi, VMI_FINALIZER)) {
@@ -123,19 +122,31 @@ final class VmiReconciler implements Reconciler {
             }
         }
 
-        if (pods.isEmpty()) {
+        Pod pod = currentPod(vmi, pods);
+        if (pod == null) {
             Instant expected = expectations.get(uid);
             if (expected != null && now.isBefore(expected.plus(EXPECTATION_TIMEOUT))) {
                 return EXPECTATION_TIMEOUT; // the create is on its way to the cache; its event will come first
             }
             if (phase.isEmpty() || Phase.PENDING.equals(phase)) {
-                createPod(vmi);
-                writeStatus(vmi, null);
+                Pod created;
+                try {
+                    created = createPod(vmi);
+                } catch (KubernetesClientException e) {
+                    // KubeVirt: an Event, and Synchronized=False reason FailedCreate (the VM copies it); retried.
+                    String message = "Error creating pod: " + Objects.requireNonNullElse(e.getMessage(), e.toString());
+                    events.record(vmi, Events.WARNING, FAILED_CREATE, message);
+                    writeStatus(vmi, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
+                    throw e;
+                }
+                events.record(vmi, Events.NORMAL, "SuccessfulCreate",
+                        "Created virtual machine pod " + created.getMetadata().getName());
+                writeStatus(vmi, null, true, null);
                 return null;
             }
-            // Not Pending, no pod in the cache: check the server before failing the VMI.
+            // Scheduling, Scheduled, Running without a pod in the cache: check the server before failing the VMI.
             List<Pod> live = livePods(vmi);
-            if (!live.isEmpty()) {
+            if (!live.isEmpty() && currentPod(vmi, live) != null) {
                 return Duration.ofSeconds(1);
             }
             expectations.remove(uid);
@@ -143,8 +154,109 @@ final class VmiReconciler implements Reconciler {
             return null;
         }
         expectations.remove(uid);
-        writeStatus(vmi, newest(pods));
+        writeStatus(vmi, pod, false, null);
         return null;
+    }
+
+    /**
+     * The pods of a final VMI. KubeVirt keeps a completed pod (its logs) and the VMI's finalizer until the VMI
+     * is deleted; so does qvirt. The handler writes the final phase before QEMU quits, so a pod whose compute
+     * container still runs is given the VMI's grace period to end; one whose compute container has ended but
+     * which still runs (its containerDisk containers sleep until stopped) is deleted, as is one that never
+     * started: either would hold its node's resources for ever.
+     */
+    private Duration finalPods(VirtualMachineInstance vmi, List<Pod> pods, Instant now) {
+        if (pods.isEmpty()) {
+            expectations.remove(vmi.getMetadata().getUid());
+            patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, false);
+            return null;
+        }
+        Instant finished = Objects.requireNonNullElse(finishedAt(vmi), now);
+        Instant deadline = finished.plusSeconds(grace(vmi) + 1);
+        Duration requeue = null;
+        for (Pod p : pods) {
+            if (podIsDown(p)) {
+                continue; // completed: kept for its logs
+            }
+            if (!started(p) || computeTerminated(p) != null || !now.isBefore(deadline)) {
+                deletePod(p);
+            } else {
+                requeue = Duration.between(now, deadline);
+            }
+        }
+        return requeue;
+    }
+
+    private static Instant finishedAt(VirtualMachineInstance vmi) {
+        if (vmi.getStatus() == null || vmi.getStatus().getPhaseTransitionTimestamps() == null) {
+            return null;
+        }
+        Instant at = null;
+        for (PhaseTransition t : vmi.getStatus().getPhaseTransitionTimestamps()) {
+            if (Phase.isFinal(t.getPhase())) {
+                at = Objects2.time(t.getPhaseTransitionTimestamp());
+            }
+        }
+        return at;
+    }
+
+    /**
+     * KubeVirt's current pod: the newest launcher pod on the VMI's node, or the newest one if it has no node yet.
+     */
+    static Pod currentPod(VirtualMachineInstance vmi, List<Pod> pods) {
+        String node = vmi.getStatus() == null ? null : vmi.getStatus().getNodeName();
+        return pods.stream()
+                .filter(p -> node == null || node.isEmpty()
+                        || node.equals(p.getSpec() == null ? null : p.getSpec().getNodeName()))
+                .max(Comparator.comparing(p -> Objects.requireNonNullElse(p.getMetadata().getCreationTimestamp(), "")))
+                .orElse(null);
+    }
+
+    /** KubeVirt's "pod is down": phase Succeeded or Failed. */
+    static boolean podIsDown(Pod pod) {
+        String p = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        return "Succeeded".equals(p) || "Failed".equals(p);
+    }
+
+    /** KubeVirt's "down or going down": the pod is down, its compute container has terminated, or it is deleted. */
+    static boolean podIsDownOrGoingDown(Pod pod) {
+        return podIsDown(pod) || computeTerminated(pod) != null || Objects2.deleting(pod);
+    }
+
+    /** The compute container's terminated state, or null while it has not terminated. */
+    static ContainerStateTerminated computeTerminated(Pod pod) {
+        ContainerStatus cs = containerStatus(pod, LauncherPods.COMPUTE);
+        return cs == null || cs.getState() == null ? null : cs.getState().getTerminated();
+    }
+
+    private static ContainerStatus containerStatus(Pod pod, String name) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return null;
+        }
+        return pod.getStatus().getContainerStatuses().stream().filter(c -> name.equals(c.getName())).findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * KubeVirt's "pod ready to be handed over": not down or going down, phase Running, the compute container
+     * running (not necessarily ready) and every other container ready.
+     */
+    static boolean podReadyForHandOver(Pod pod) {
+        if (podIsDownOrGoingDown(pod) || pod.getStatus() == null || !"Running".equals(pod.getStatus().getPhase())) {
+            return false;
+        }
+        if (pod.getStatus().getContainerStatuses() != null) {
+            for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
+                if (LauncherPods.COMPUTE.equals(cs.getName())) {
+                    if (cs.getState() == null || cs.getState().getRunning() == null) {
+                        return false;
+                    }
+                } else if (!Boolean.TRUE.equals(cs.getReady())) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     private List<Pod> pods(String uid) {
@@ -154,11 +266,6 @@ final class VmiReconciler implements Reconciler {
     private List<Pod> livePods(VirtualMachineInstance vmi) {
         return client.pods().inNamespace(vmi.getMetadata().getNamespace())
                 .withLabel(LauncherPods.CREATED_BY_LABEL, vmi.getMetadata().getUid()).list().getItems();
-    }
-
-    private static Pod newest(List<Pod> pods) {
-        return pods.stream().max(Comparator.comparing(p -> Objects.requireNonNullElse(
-                p.getMetadata().getCreationTimestamp(), ""))).orElseThrow();
     }
 
     private static long grace(VirtualMachineInstance vmi) {
@@ -172,11 +279,11 @@ final class VmiReconciler implements Reconciler {
                 || "Succeeded".equals(pod.getStatus().getPhase()) || "Failed".equals(pod.getStatus().getPhase()));
     }
 
-    private void createPod(VirtualMachineInstance vmi) {
+    private Pod createPod(VirtualMachineInstance vmi) {
         Pod pod = LauncherPods.build(vmi, config.get());
         expectations.put(vmi.getMetadata().getUid(), clock.instant());
         try {
-            client.pods().inNamespace(vmi.getMetadata().getNamespace()).resource(pod).create();
+            return client.pods().inNamespace(vmi.getMetadata().getNamespace()).resource(pod).create();
         } catch (KubernetesClientException e) {
             expectations.remove(vmi.getMetadata().getUid());
             throw e;
@@ -212,43 +319,67 @@ final class VmiReconciler implements Reconciler {
     }
 
     /**
-     * The VMI's status from its pod: phase (only Pending/Scheduling/Scheduled are the controller's; after that
-     * the handler's), node, PodScheduled and Synchronized conditions.
+     * The VMI's status from its pod, as KubeVirt's VMI controller: the phase only while it is the controller's
+     * (Pending, Scheduling; Scheduled and later are the handler's), the node and its label at the hand-over, the
+     * PodScheduled, Synchronized and (before Running) Ready conditions. The handler's conditions are never
+     * touched: the patch is computed from the freshest VMI and guarded by its resourceVersion.
      *
-     * @param pod the newest launcher pod, or null right after creating it
+     * @param pod     the current launcher pod, or null (none yet, or just created)
+     * @param created a pod was just created for the VMI
+     * @param failure a Synchronized=False condition to set (pod creation failed), or null
      */
-    private void writeStatus(VirtualMachineInstance vmi, Pod pod) {
+    private void writeStatus(VirtualMachineInstance vmi, Pod pod, boolean created, Condition failure) {
         patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
             String phase = VmReconciler.phase(fresh);
             if (Phase.isFinal(phase)) {
                 return null;
             }
+            boolean controllers = phase.isEmpty() || Phase.PENDING.equals(phase) || Phase.SCHEDULING.equals(phase);
             String next = phase;
             String node = fresh.getStatus() == null ? null : fresh.getStatus().getNodeName();
             List<Condition> conds = conditions(fresh);
             String reason = null;
             if (pod == null) {
-                next = Phase.SCHEDULING;
-            } else {
-                String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+                if (created) {
+                    next = Phase.SCHEDULING;
+                    conds = dropFailedCreate(conds);
+                } else if (phase.isEmpty()) {
+                    next = Phase.PENDING;
+                }
+                if (failure != null) {
+                    conds = withCondition(conds, failure);
+                }
+                if (controllers) {
+                    conds = withCondition(conds, condition(ConditionType.READY, "False", "PodNotExists",
+                            "virt-launcher pod has not yet been scheduled"));
+                }
+            } else if (controllers) {
+                conds = dropFailedCreate(conds);
                 conds = podScheduled(conds, pod);
                 conds = pullErrors(conds, pod);
-                if ("Failed".equals(podPhase) || "Succeeded".equals(podPhase)) {
+                if (podReadyForHandOver(pod) && !Objects2.deleting(fresh)) {
+                    next = Phase.SCHEDULED;
+                    node = pod.getSpec().getNodeName();
+                } else if (podIsDownOrGoingDown(pod)) {
                     next = Phase.FAILED;
                     reason = "PodTerminated";
                     conds = withCondition(conds, condition(SYNCHRONIZED, "False", "PodTerminated",
-                            "launcher pod " + pod.getMetadata().getName() + " ended (" + podPhase + ")"
-                                    + terminationMessage(pod)));
-                } else if (phase.isEmpty() || Phase.PENDING.equals(phase) || Phase.SCHEDULING.equals(phase)) {
-                    String podNode = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-                    if ("Running".equals(podPhase) && podNode != null && !podNode.isEmpty()) {
-                        next = Phase.SCHEDULED;
-                        node = podNode;
-                    } else {
-                        next = Phase.SCHEDULING;
-                    }
+                            "launcher pod " + pod.getMetadata().getName() + " ended before the hand-over ("
+                                    + podState(pod) + ")" + terminationMessage(pod)));
+                } else {
+                    next = Phase.SCHEDULING;
+                }
+                if (podIsDownOrGoingDown(pod)) {
+                    conds = withCondition(conds, condition(ConditionType.READY, "False", "PodTerminating",
+                            "virt-launcher pod is terminating"));
+                } else {
+                    conds = withCondition(conds, condition(ConditionType.READY, "False", "GuestNotRunning",
+                            "Guest VM is not reported as running"));
                 }
             }
+            // Scheduled and Running belong to the handler: a finished pod (compute exited, or the pod Succeeded or
+            // Failed) does not fail the VMI here; the handler writes Succeeded or Failed. Only a missing pod does
+            // (reconcile -> writeFailed), as in KubeVirt.
             ObjectNode s = NODES.objectNode();
             VirtualMachineInstanceStatus cur = fresh.getStatus() == null ? new VirtualMachineInstanceStatus()
                     : fresh.getStatus();
@@ -287,6 +418,19 @@ final class VmiReconciler implements Reconciler {
             patch.set("status", s);
             return patch;
         }, false);
+    }
+
+    private static List<Condition> dropFailedCreate(List<Condition> conds) {
+        Condition sync = Objects2.condition(conds, SYNCHRONIZED);
+        return sync != null && FAILED_CREATE.equals(sync.getReason()) ? without(conds, SYNCHRONIZED) : conds;
+    }
+
+    private static String podState(Pod pod) {
+        if (Objects2.deleting(pod)) {
+            return "pod deleted";
+        }
+        String p = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        return podIsDown(pod) ? "pod " + p : "compute container terminated";
     }
 
     private static String label(VirtualMachineInstance vmi, String key) {

@@ -74,6 +74,9 @@ class RunStrategyTest extends WithController {
         } else {
             h.awaitPrintable("testvm", printable);
             assertVmiStaysFor(QUIET, first.getMetadata().getUid(), strategy + " must not restart after " + phase);
+            // QEMU quits after the handler's final phase; the containerDisk container keeps the pod running
+            h.podStatus(h.awaitPod(first), "{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"compute\","
+                    + "\"image\":\"l\",\"state\":{\"terminated\":{\"exitCode\":0}}}]}");
             MockApi.await(ControllerHarness.WAIT, "launcher pod cleaned up", () -> h.podsOf(first).isEmpty());
             assertEquals(Boolean.FALSE, h.vm("testvm").getStatus().getReady());
         }
