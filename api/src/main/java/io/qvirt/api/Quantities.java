@@ -24,9 +24,59 @@ public final class Quantities {
     private Quantities() {
     }
 
-    /** True if {@code text} is a quantity Kubernetes accepts. */
+    /** Longest quantity text read (Kubernetes' own quantities are far shorter). */
+    static final int MAX_LENGTH = 64;
+    /** Largest exponent magnitude of an {@code e<int>} suffix read; beyond it a value is out of any range. */
+    static final int MAX_EXPONENT = 1000;
+
+    /** True if {@code text} is a quantity Kubernetes accepts (at most 64 characters, exponent within +-1000). */
     public static boolean isValid(String text) {
-        return text != null && QUANTITY.matcher(text).matches();
+        if (text == null || text.length() > MAX_LENGTH) {
+            return false;
+        }
+        Matcher m = QUANTITY.matcher(text);
+        if (!m.matches()) {
+            return false;
+        }
+        String suffix = m.group(2);
+        if (suffix != null && suffix.matches("[eE][+-]?[0-9]+")) {
+            String digits = suffix.substring(1).replaceFirst("^[+-]", "").replaceFirst("^0+(?=.)", "");
+            return digits.length() <= 4 && Integer.parseInt(digits) <= MAX_EXPONENT;
+        }
+        return true;
+    }
+
+    /**
+     * True if the quantity is valid and its value ({@link #value(String)}, and in milli-units) fits a signed
+     * 64-bit integer, as every quantity qvirt uses must.
+     */
+    public static boolean inRange(String text) {
+        if (!isValid(text)) {
+            return false;
+        }
+        BigDecimal milli = exact(text).movePointRight(3);
+        return magnitudeDigits(milli) <= 18;
+    }
+
+    /** Digits before the decimal point (negative for values below 0.1); 0 for zero. */
+    private static long magnitudeDigits(BigDecimal d) {
+        return d.signum() == 0 ? 0 : (long) d.precision() - d.scale();
+    }
+
+    /** {@code d} rounded up to an integer, saturated to the range of a long; never slow, whatever the exponent. */
+    private static long ceilSaturated(BigDecimal d) {
+        long digits = magnitudeDigits(d);
+        if (digits > 19) {
+            return d.signum() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        }
+        if (digits < -2) {
+            return d.signum() > 0 ? 1 : 0;
+        }
+        BigInteger i = d.setScale(0, RoundingMode.CEILING).toBigInteger();
+        if (i.bitLength() > 63) {
+            return i.signum() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        }
+        return i.longValue();
     }
 
     /**
@@ -39,7 +89,7 @@ public final class Quantities {
             throw new IllegalArgumentException("quantity is empty");
         }
         Matcher m = QUANTITY.matcher(text);
-        if (!m.matches()) {
+        if (!isValid(text) || !m.matches()) {
             throw new IllegalArgumentException("quantities must match the regular expression "
                     + "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
         }
@@ -99,12 +149,13 @@ public final class Quantities {
     }
 
     /**
-     * The integer value as Kubernetes' {@code Quantity.Value()} gives it: the exact value rounded up.
+     * The integer value as Kubernetes' {@code Quantity.Value()} gives it: the exact value rounded up; a value
+     * beyond a long is {@link Long#MAX_VALUE} (or {@link Long#MIN_VALUE}), see {@link #inRange(String)}.
      *
      * @throws IllegalArgumentException if the quantity is not valid
      */
     public static long value(String text) {
-        return exact(text).setScale(0, RoundingMode.CEILING).longValueExact();
+        return ceilSaturated(exact(text));
     }
 
     /** {@link #value(String)} of a fabric8 quantity; null counts as 0, as an absent Kubernetes quantity. */
@@ -124,6 +175,6 @@ public final class Quantities {
 
     /** Milli-units, as Kubernetes' {@code MilliValue()} ({@code 500m} CPU is 500, {@code 2} is 2000). */
     public static long milliValue(Quantity q) {
-        return q == null ? 0 : exact(text(q)).movePointRight(3).setScale(0, RoundingMode.CEILING).longValueExact();
+        return q == null ? 0 : ceilSaturated(exact(text(q)).movePointRight(3));
     }
 }

@@ -617,16 +617,17 @@ final class SpecValidator {
     private void disks(Devices devices) {
         List<Disk> disks = list(devices.getDisks());
         String base = p + ".domain.devices.disks";
+        Map<String, Integer> firstByName = new HashMap<>();
         for (int i = 0; i < disks.size(); i++) {
             Disk disk = disks.get(i);
             String dp = base + "[" + i + "]";
             if (disk.getName() == null) {
                 required(dp + ".name");
             }
-            for (int j = 0; j < i; j++) {
-                if (disk.getName() != null && disk.getName().equals(disks.get(j).getName())) {
-                    add(dp + ".name", dp + " and " + base + "[" + j + "] must not have the same Name.");
-                }
+            Integer first = disk.getName() == null ? null : firstByName.putIfAbsent(disk.getName(), i);
+            if (first != null) {
+                // KubeVirt names every earlier disk of that name; one is enough (and keeps this linear).
+                add(dp + ".name", dp + " and " + base + "[" + first + "] must not have the same Name.");
             }
             int targets = (disk.getDisk() != null ? 1 : 0) + (disk.getLun() != null ? 1 : 0)
                     + (disk.getCdrom() != null ? 1 : 0);
@@ -992,6 +993,16 @@ final class SpecValidator {
 
     /** KubeVirt's {@code ValidatePath}: absolute, not root, no relative components. */
     private void path(String field, String path) {
+        // qvirt: a NUL cannot be in a Linux path and control characters have no place in one; the launcher
+        // hands these paths to the file system and to QEMU.
+        if (path.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            add(field, field + " must not contain control characters (NUL, newline, ...)");
+            return;
+        }
+        if (path.length() > 4096) {
+            add(field, field + " must be at most 4096 characters (PATH_MAX)");
+            return;
+        }
         if ("/".equals(path)) {
             add(field, field + " must not point to root");
             return;
@@ -1029,6 +1040,10 @@ final class SpecValidator {
         }
     }
 
+    private static String shorten(String text) {
+        return text == null || text.length() <= 80 ? text : text.substring(0, 80) + "...";
+    }
+
     private static byte[] base64(String text) {
         try {
             return Base64.getDecoder().decode(text);
@@ -1049,8 +1064,15 @@ final class SpecValidator {
             return false;
         }
         if (!Quantities.isValid(q)) {
-            add(field, field + " '" + Quantities.text(q) + "': quantities must match the regular expression "
-                    + "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+            add(field, field + " '" + shorten(Quantities.text(q)) + "': quantities must match the regular expression "
+                    + "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+                    + (Quantities.text(q).length() > Quantities.MAX_LENGTH ? " (at most " + Quantities.MAX_LENGTH
+                    + " characters)" : ""));
+            return false;
+        }
+        // qvirt: Kubernetes keeps such values, but no memory, disk or CPU count is that large.
+        if (!Quantities.inRange(Quantities.text(q))) {
+            add(field, field + " '" + Quantities.text(q) + "': out of range (at most 2^63-1 in milli-units)");
             return false;
         }
         return true;

@@ -105,7 +105,8 @@ class LoaderTest {
                     cpu: {cores: many}
                     devices: {}
                 """);
-        assertTrue(e.getMessage().startsWith("in.yaml:1:1: document 1: spec.domain.cpu.cores: "), e.getMessage());
+        assertEquals("in.yaml:6:18: document 1: spec.domain.cpu.cores: expected an integer, found a string \"many\"",
+                e.getMessage());
     }
 
     @Test
