@@ -164,7 +164,7 @@ final class ConsoleBridge {
                 .channel(transport.unixClient())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 1024, SOCKET_READ_MAX))
+                .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 1024, SOCKET_READ_MAX))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER)
                 .handler(new ConsoleRelay.SocketSide(ws))
                 .connect(transport.unixAddress().apply(p.paths().consoleSocket()));
@@ -220,7 +220,8 @@ final class ConsoleBridge {
         try {
             blocking.execute(lease::close);
         } catch (RejectedExecutionException e) {
-            // Shutting down: release here rather than leave the console locked.
+            // Shutting down (or every blocking thread busy and the queue full): release here, a few
+            // syscalls on the loop, rather than leave the console locked.
             lease.close();
         }
     }

@@ -6,6 +6,13 @@ import io.qvirt.launcher.plan.RuntimePaths;
  * What the node API may do to a VMI on this node. Implemented by the handler's VMI driver; the node API
  * only routes, authenticates and relays. Every method checks the VMI (on this node, running, ...) and
  * throws {@link NodeApiException} with KubeVirt's status code and wording when it may not proceed.
+ *
+ * <p>The node API calls these from its own blocking threads, never from a Netty event loop, and
+ * concurrently (several clients, several VMIs): they may block on QMP, but should bound their waits, since
+ * a client waits for the answer. Any other exception is answered 500 with its one-line message. The
+ * handler must not take a VM's {@code console.lock} in-process by other means (the launcher's
+ * {@code ConsoleClient}): a Java file lock belongs to the process, and the node API keeps the handler's
+ * own console locks itself.
  */
 public interface VmiOperations {
     /** Pauses the guest. 404 unknown VMI / not on this node; 409 not running or already paused. */

@@ -15,14 +15,21 @@ public final class ConsoleHolderMain {
     }
 
     public static void main(String[] args) throws Exception {
-        try (ConsoleClient c = ConsoleClient.attach(new RuntimePaths(Path.of(args[0])), args[1])) {
+        ConsoleClient c;
+        try {
+            c = ConsoleClient.attach(new RuntimePaths(Path.of(args[0])), args[1]);
+        } catch (LauncherException e) {
+            System.out.println("REFUSED " + e.getMessage());
+            return;
+        }
+        try {
             System.out.println("ATTACHED");
             System.out.flush();
             while (System.in.read() >= 0) {
                 // Hold the console until the parent closes our stdin (or dies).
             }
-        } catch (LauncherException e) {
-            System.out.println("REFUSED " + e.getMessage());
+        } finally {
+            c.close();
         }
     }
 }
