@@ -1,8 +1,10 @@
-package io.qvirt.handler.deviceplugin;
+package io.qvirt.sandbox;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
+import io.qvirt.handler.deviceplugin.DevicePluginServer;
+import io.qvirt.handler.deviceplugin.UnixGrpc;
 import io.netty.channel.EventLoopGroup;
 import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginGrpc;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.qvirt.handler.deviceplugin.FakeKubelet;
+import io.qvirt.sandbox.FakeKubelet;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
 import io.qvirt.kvmprobe.KvmProbe;
 import io.qvirt.kvmprobe.ProbeOptions;

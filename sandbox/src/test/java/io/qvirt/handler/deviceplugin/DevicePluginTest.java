@@ -17,6 +17,7 @@ import io.qvirt.handler.deviceplugin.v1beta1.DeviceSpec;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
 import io.qvirt.handler.deviceplugin.v1beta1.RegisterRequest;
+import io.qvirt.sandbox.FakeKubelet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
