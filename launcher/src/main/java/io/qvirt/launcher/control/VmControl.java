@@ -23,6 +23,8 @@ import java.util.concurrent.TimeoutException;
 public final class VmControl implements AutoCloseable {
     /** How long a single QMP command may take before the VM is declared unresponsive. */
     public static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    /** How often the ACPI power button is pressed again while a graceful shutdown waits. */
+    public static final Duration POWER_BUTTON_REPEAT = Duration.ofSeconds(5);
 
     private final QmpClient qmp;
     private final QmpSubscription subscription;
@@ -119,15 +121,33 @@ public final class VmControl implements AutoCloseable {
                 // A guest that is not running cannot see the power button; it has nothing to save either.
                 return new ShutdownOutcome(ShutdownOutcome.How.QUIT, "guest was not running (" + before.qemuStatus() + ")");
             }
+            long deadline = System.nanoTime() + grace.toNanos();
             try (EventWaiter off = qmp.expectEvent("SHUTDOWN", e -> true)) {
-                await(qmp.commands().systemPowerdown(), "system_powerdown");
-                try {
-                    QmpEvent e = off.await(grace);
-                    String reason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
-                    return new ShutdownOutcome(ShutdownOutcome.How.GUEST_POWERED_OFF, reason);
-                } catch (QmpTimeoutException timeout) {
-                    return new ShutdownOutcome(ShutdownOutcome.How.FORCED_AFTER_GRACE,
-                            "guest did not power off within " + grace.toSeconds() + " s");
+                while (true) {
+                    // Pressed again every few seconds: a guest can miss one press (still booting, its ACPI
+                    // daemon not yet listening, or right after a resume); a guest already shutting down ignores more.
+                    await(qmp.commands().systemPowerdown(), "system_powerdown");
+                    long left = deadline - System.nanoTime();
+                    try {
+                        // The waiter's future, not await(): await gives up the waiter on its first timeout.
+                        QmpEvent e = off.future().get(Math.max(1, Math.min(left, POWER_BUTTON_REPEAT.toNanos())),
+                                TimeUnit.NANOSECONDS);
+                        String reason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
+                        return new ShutdownOutcome(ShutdownOutcome.How.GUEST_POWERED_OFF, reason);
+                    } catch (TimeoutException timeout) {
+                        if (deadline - System.nanoTime() <= 0) {
+                            return new ShutdownOutcome(ShutdownOutcome.How.FORCED_AFTER_GRACE,
+                                    "guest did not power off within " + grace.toSeconds() + " s");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new VmControlException("interrupted while waiting for the guest to power off", e);
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof QmpException q) {
+                            throw q;
+                        }
+                        throw new VmControlException("waiting for SHUTDOWN failed: " + e.getCause(), e.getCause());
+                    }
                 }
             }
         } catch (QmpDisconnectedException gone) {

@@ -1,0 +1,383 @@
+package io.qvirt.handler.vmi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.model.Condition;
+import io.qvirt.handler.nodeapi.NodeApiException;
+import io.qvirt.testdata.ConsoleWatcher;
+import io.qvirt.testdata.GuestMarkers;
+import io.qvirt.testdata.TestGuest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link VmiDriver} against real QEMU (TCG) started by the real {@code bin/launcher exec}, as in a launcher pod,
+ * and fabric8's CRUD mock API server (not a kube-apiserver). The test plays the controller and the kubelet: it
+ * writes the VMI's {@code Scheduled} hand-over and the launcher pod's status itself.
+ */
+class VmiDriverIT {
+    private static final String NODE = "node-a";
+    private static final Duration BOOT = Duration.ofSeconds(90);
+
+    @TempDir
+    Path tmp;
+    private KubernetesMockServer server;
+    private KubernetesClient client;
+    private final List<VmiDriver> drivers = new ArrayList<>();
+    private final List<Process> launchers = new ArrayList<>();
+    private final List<ConsoleWatcher> consoles = new ArrayList<>();
+    private final Map<String, SocketChannel> channels = new HashMap<>();
+    /** Every phase any watch event showed, per VMI name: a Failed must never appear where it is not due. */
+    private final Map<String, List<String>> phasesSeen = new HashMap<>();
+
+    /** Held strongly: the mock logs every request at INFO. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    @BeforeEach
+    void setUp() throws IOException {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(List.of()), false);
+        server.init();
+        client = server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
+                .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());
+        for (String crd : new String[] {"virtualmachineinstances.kubevirt.io-v1.yml", "virtualmachines.kubevirt.io-v1.yml"}) {
+            try (InputStream in = VmiDriver.class.getResourceAsStream("/META-INF/fabric8/" + crd)) {
+                client.apiextensions().v1().customResourceDefinitions()
+                        .resource(Serialization.unmarshal(in, CustomResourceDefinition.class)).create();
+            }
+        }
+        client.resources(VirtualMachineInstance.class).inAnyNamespace().watch(new io.fabric8.kubernetes.client.Watcher<>() {
+            @Override
+            public void eventReceived(Action action, VirtualMachineInstance v) {
+                if (v.getStatus() != null && v.getStatus().getPhase() != null) {
+                    phasesSeen.computeIfAbsent(v.getMetadata().getName(), k -> new CopyOnWriteArrayList<>())
+                            .add(v.getStatus().getPhase());
+                }
+            }
+
+            @Override
+            public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {
+            }
+        });
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        drivers.forEach(VmiDriver::close);
+        for (ConsoleWatcher c : consoles) {
+            c.close();
+        }
+        for (Process p : launchers) {
+            p.destroyForcibly();
+        }
+        client.close();
+        try {
+            server.destroy();
+        } catch (IllegalStateException e) {
+            System.err.println("mock API server: " + e.getMessage());
+        }
+    }
+
+    private Path runtimeRoot() {
+        return tmp.resolve("run");
+    }
+
+    private VmiDriver driver() {
+        VmiDriver d = new VmiDriver(client, new VmiDriver.Settings(NODE, runtimeRoot(), Duration.ofSeconds(2),
+                Duration.ofSeconds(3), 2), new HandlerMetrics(), Clock.systemUTC());
+        drivers.add(d);
+        d.start(Duration.ofSeconds(20));
+        return d;
+    }
+
+    /** Creates the VMI, hands it over as the controller does (Scheduled, nodeName, label), makes its pod, starts its launcher. */
+    private VirtualMachineInstance launch(String name, String podIp) throws Exception {
+        Path overlay = tmp.resolve(name + ".qcow2");
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-b", TestGuest.get().diskQcow2().toString(), "-F", "qcow2",
+                overlay.toString());
+        String yaml = """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachineInstance
+                metadata:
+                  name: %s
+                  namespace: default
+                  finalizers: [test.qvirt.io/keep]
+                spec:
+                  terminationGracePeriodSeconds: 30
+                  domain:
+                    devices:
+                      disks:
+                      - name: rootdisk
+                        disk: {bus: virtio}
+                      interfaces:
+                      - name: default
+                        masquerade: {}
+                        macAddress: "02:00:00:00:00:0%d"
+                    resources:
+                      requests:
+                        memory: 128Mi
+                  networks:
+                  - name: default
+                    pod: {}
+                  volumes:
+                  - name: rootdisk
+                    hostDisk: {path: %s, type: Disk}
+                """.formatted(name, launchers.size() + 1, overlay);
+        VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class)
+                .resource(KubevirtJson.yaml().readValue(yaml, VirtualMachineInstance.class)).create();
+        String uid = vmi.getMetadata().getUid();
+        vmi.getMetadata().setLabels(Map.of(VmiDriver.NODE_NAME_LABEL, NODE));
+        vmi = client.resources(VirtualMachineInstance.class).resource(vmi).update();
+        vmi.setStatus(new io.qvirt.api.model.VirtualMachineInstanceStatus());
+        vmi.getStatus().setPhase("Scheduled");
+        vmi.getStatus().setNodeName(NODE);
+        vmi = client.resources(VirtualMachineInstance.class).resource(vmi).update();
+        Pod pod = new PodBuilder().withNewMetadata().withName("virt-launcher-" + name + "-abcde").withNamespace("default")
+                .addToLabels("kubevirt.io", "virt-launcher").addToLabels("kubevirt.io/created-by", uid)
+                .addToAnnotations("kubevirt.io/domain", name).endMetadata()
+                .withNewSpec().withNodeName(NODE).addNewContainer().withName("compute").withImage("registry.local/virt-launcher:test")
+                .endContainer().endSpec()
+                .withNewStatus().withPhase("Running").withPodIP(podIp).withQosClass("Burstable")
+                .withContainerStatuses(new ContainerStatusBuilder().withName("compute").withNewState().withNewRunning()
+                        .withStartedAt("2026-12-01T00:00:00Z").endRunning().endState().build()).endStatus().build();
+        client.pods().resource(pod).create();
+
+        VirtualMachineInstance forLauncher = new VirtualMachineInstance();
+        forLauncher.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name)
+                .withNamespace("default").withUid(uid).build());
+        forLauncher.setSpec(vmi.getSpec());
+        Path root = TestGuest.projectRoot();
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/launcher").toString(), "exec", "--vmi-json",
+                KubevirtJson.toJson(forLauncher), "--accel", "tcg", "--forward-address", podIp)
+                .redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".launcher.log").toFile());
+        pb.environment().put("QVIRT_RUNTIME_ROOT", runtimeRoot().toString());
+        launchers.add(pb.start());
+        return vmi;
+    }
+
+    private static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+    }
+
+    private VirtualMachineInstance get(String name) {
+        return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
+    }
+
+    private static String phase(VirtualMachineInstance v) {
+        return v == null || v.getStatus() == null ? null : v.getStatus().getPhase();
+    }
+
+    private static Condition condition(VirtualMachineInstance v, String type) {
+        if (v == null || v.getStatus() == null || v.getStatus().getConditions() == null) {
+            return null;
+        }
+        return v.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    }
+
+    private VirtualMachineInstance awaitVmi(String name, Duration timeout, String what, Predicate<VirtualMachineInstance> p) {
+        return await(timeout, what + " (" + name + ")", () -> {
+            VirtualMachineInstance v = get(name);
+            return v != null && p.test(v) ? v : null;
+        });
+    }
+
+    private static <T> T await(Duration timeout, String what, Supplier<T> value) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            T t = value.get();
+            if (t != null) {
+                return t;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private Path vmDir(String name) {
+        return runtimeRoot().resolve("default").resolve(name);
+    }
+
+    private ConsoleWatcher console(String name) throws IOException {
+        Path sock = vmDir(name).resolve("console.sock");
+        await(Duration.ofSeconds(60), "console.sock of " + name, () -> Files.exists(sock) ? sock : null);
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.connect(UnixDomainSocketAddress.of(sock));
+        channels.put(name, ch);
+        ConsoleWatcher w = new ConsoleWatcher(Channels.newInputStream(ch), name);
+        consoles.add(w);
+        return w;
+    }
+
+    /** Types on the console opened by {@link #console} (QEMU serves one console client at a time). */
+    private void type(String name, String text) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            channels.get(name).write(b);
+        }
+    }
+
+    private long qemuPid(String name) throws IOException {
+        Path json = vmDir(name).resolve("launcher.json");
+        await(Duration.ofSeconds(60), "launcher.json of " + name, () -> Files.exists(json) ? json : null);
+        return KubevirtJson.json().readTree(json.toFile()).path("qemuPid").asLong();
+    }
+
+    @Test
+    void startsPausesSurvivesHandlerRestartsAndPowersOffOnDelete() throws Exception {
+        VmiDriver d1 = driver();
+        launch("hvm1", "127.0.0.5");
+        ConsoleWatcher con = console("hvm1");
+        VirtualMachineInstance v = awaitVmi("hvm1", BOOT, "Running and Ready", x -> "Running".equals(phase(x))
+                && condition(x, "Ready") != null && "True".equals(condition(x, "Ready").getStatus()));
+        con.await(GuestMarkers.BOOTED, BOOT);
+        assertEquals("127.0.0.5", v.getStatus().getInterfaces().get(0).getIpAddress(), "masquerade: the pod IP");
+        assertEquals(List.of("127.0.0.5"), v.getStatus().getInterfaces().get(0).getIpAddresses());
+        assertEquals("02:00:00:00:00:01", v.getStatus().getInterfaces().get(0).getMac());
+        assertEquals("tcg", v.getStatus().getQvirtAccelerator().getName());
+        assertNotNull(v.getStatus().getQvirtAccelerator().getReason());
+        assertEquals("registry.local/virt-launcher:test", v.getStatus().getLauncherContainerImageVersion());
+        assertEquals("Burstable", v.getStatus().getQosClass());
+        assertEquals("False", condition(v, "LiveMigratable").getStatus());
+        long pid = qemuPid("hvm1");
+
+        d1.pause("default", "hvm1");
+        awaitVmi("hvm1", Duration.ofSeconds(5), "Paused condition", x -> condition(x, "Paused") != null
+                && "True".equals(condition(x, "Paused").getStatus()) && "False".equals(condition(x, "Ready").getStatus()));
+        NodeApiException again = org.junit.jupiter.api.Assertions.assertThrows(NodeApiException.class,
+                () -> d1.pause("default", "hvm1"));
+        assertEquals(409, again.status());
+        d1.unpause("default", "hvm1");
+        awaitVmi("hvm1", Duration.ofSeconds(5), "Paused gone", x -> condition(x, "Paused") == null
+                && "True".equals(condition(x, "Ready").getStatus()));
+        NodeApiException notPaused = org.junit.jupiter.api.Assertions.assertThrows(NodeApiException.class,
+                () -> d1.unpause("default", "hvm1"));
+        assertEquals(409, notPaused.status());
+        NodeApiException elsewhere = org.junit.jupiter.api.Assertions.assertThrows(NodeApiException.class,
+                () -> d1.pause("default", "nosuchvmi"));
+        assertEquals(404, elsewhere.status());
+        String metrics = new HandlerMetrics().render(d1.samples());
+        assertTrue(metrics.contains("kubevirt_vmi_memory_resident_bytes{namespace=\"default\",name=\"hvm1\",node=\"node-a\"}"), metrics);
+        assertTrue(metrics.contains("kubevirt_vmi_storage_read_traffic_bytes_total{namespace=\"default\",name=\"hvm1\""), metrics);
+
+        // Handler restarts: detach, attach again; nothing restarted, nothing Failed.
+        VmiDriver current = d1;
+        for (int i = 0; i < 3; i++) {
+            current.close();
+            current = driver();
+            VmiDriver c = current;
+            await(Duration.ofSeconds(10), "re-attached", () -> c.attached() == 1 ? true : null);
+        }
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the same QEMU still runs");
+        assertEquals(pid, qemuPid("hvm1"));
+        current.pause("default", "hvm1");
+        awaitVmi("hvm1", Duration.ofSeconds(5), "Paused after the restarts", x -> condition(x, "Paused") != null);
+        current.unpause("default", "hvm1");
+        awaitVmi("hvm1", Duration.ofSeconds(5), "running after the restarts", x -> condition(x, "Paused") == null);
+        assertFalse(phasesSeen.getOrDefault("hvm1", List.of()).contains("Failed"), "never Failed: " + phasesSeen);
+
+        // Deleted (the finalizer keeps it, with a deletionTimestamp): ACPI power-off, Succeeded, QEMU quits.
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("hvm1").delete();
+        con.await(GuestMarkers.POWEROFF, Duration.ofSeconds(60));
+        VirtualMachineInstance done = awaitVmi("hvm1", Duration.ofSeconds(30), "Succeeded", x -> "Succeeded".equals(phase(x)));
+        assertEquals("GuestShutdown", done.getStatus().getReason());
+        assertTrue(launchers.get(0).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit after the status");
+        await(Duration.ofSeconds(10), "VM directory removed", () -> Files.exists(vmDir("hvm1")) ? null : true);
+    }
+
+    @Test
+    void qemuKilledIsFailedOnlyOnceThePodSaysSoAndAGuestPowerOffIsSucceeded() throws Exception {
+        driver();
+        launch("hvm2", "127.0.0.6");
+        launch("hvm3", "127.0.0.7");
+        ConsoleWatcher c2 = console("hvm2");
+        ConsoleWatcher c3 = console("hvm3");
+        awaitVmi("hvm2", BOOT, "Running", x -> "Running".equals(phase(x)));
+        awaitVmi("hvm3", BOOT, "Running", x -> "Running".equals(phase(x)));
+        c2.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+        c3.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+
+        // hvm2: QEMU killed. Its socket is gone at once, but only the pod may say QEMU is gone.
+        long pid = qemuPid("hvm2");
+        run("kill", "-KILL", Long.toString(pid));
+        assertTrue(launchers.get(0).waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        Thread.sleep(3000);
+        assertEquals("Running", phase(get("hvm2")), "a dead socket alone never fails the VMI");
+        Pod pod = client.pods().inNamespace("default").withName("virt-launcher-hvm2-abcde").get();
+        pod.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName("compute").withNewState()
+                .withNewTerminated().withExitCode(137).withSignal(9).withReason("Error").endTerminated().endState().build()));
+        client.pods().resource(pod).updateStatus();
+        VirtualMachineInstance failed = awaitVmi("hvm2", Duration.ofSeconds(10), "Failed", x -> "Failed".equals(phase(x)));
+        assertTrue(condition(failed, "Ready").getMessage().contains("signal 9 (SIGKILL)"), failed.getStatus().getConditions().toString());
+
+        // hvm3: the guest powers itself off.
+        type("hvm3", "poweroff -f\n"); // the guest's init is a script: plain poweroff would signal it
+        VirtualMachineInstance off = awaitVmi("hvm3", Duration.ofSeconds(60), "Succeeded", x -> "Succeeded".equals(phase(x)));
+        assertEquals("GuestShutdown", off.getStatus().getReason());
+        assertTrue(launchers.get(1).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit once the status was written");
+        assertFalse(phasesSeen.getOrDefault("hvm3", List.of()).contains("Failed"), phasesSeen.toString());
+    }
+
+    @Test
+    void aQemuWhoseVmiIsGoneIsPoweredOff() throws Exception {
+        launch("hvm4", "127.0.0.8");
+        ConsoleWatcher c = console("hvm4");
+        long pid = qemuPid("hvm4");
+        // The VMI goes away while no handler runs; the QEMU is left in prelaunch.
+        VirtualMachineInstance v = get("hvm4");
+        v.getMetadata().setFinalizers(List.of());
+        client.resources(VirtualMachineInstance.class).resource(v).update();
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("hvm4").delete();
+        await(Duration.ofSeconds(10), "VMI gone", () -> get("hvm4") == null ? true : null);
+        driver();
+        assertTrue(launchers.get(0).waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the orphan QEMU is ended");
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+        await(Duration.ofSeconds(10), "its directory removed", () -> Files.exists(vmDir("hvm4")) ? null : true);
+        c.close();
+    }
+}
