@@ -202,7 +202,6 @@ final class ConsoleBridge {
             ws.pipeline().remove(IdleStateHandler.class);
         }
         ws.pipeline().replace(NodeApiRouter.class, "console-relay", new ConsoleRelay.WebSocketSide(socket));
-        ws.config().setWriteBufferWaterMark(WATER);
         upgraded.run();
         req.release();
         handshake.addListener(f -> {

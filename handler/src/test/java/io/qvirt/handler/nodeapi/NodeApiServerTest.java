@@ -185,11 +185,34 @@ class NodeApiServerTest {
     }
 
     @Test
-    void requestsOnOneKeptAliveConnectionAreServedInOrder() throws Exception {
-        for (int i = 0; i < 5; i++) {
-            assertEquals(200, put(VMI + "/pause").statusCode());
+    void pipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstIsSlow() throws Exception {
+        ops.delayMillis = 300;
+        try (SSLSocket s = RawHttps.connect(client, server.port())) {
+            String host = "Host: 127.0.0.1\r\n";
+            s.getOutputStream().write(("PUT " + VMI + "/pause HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\n" + host + "\r\n"
+                    + "PUT " + VMI + "/nope HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n"
+                    + "PUT " + VMI + "/unpause HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            RawHttps.Response pause = RawHttps.read(s.getInputStream());
+            RawHttps.Response health = RawHttps.read(s.getInputStream());
+            RawHttps.Response nope = RawHttps.read(s.getInputStream());
+            RawHttps.Response unpause = RawHttps.read(s.getInputStream());
+            assertEquals(List.of(200, 200, 404, 200), List.of(pause.status(), health.status(), nope.status(), unpause.status()));
+            assertEquals(List.of("", "ok"), List.of(pause.body(), health.body()));
         }
-        assertEquals(5, ops.calls.size());
+        assertEquals(List.of("pause default/testvm", "unpause default/testvm"), ops.calls);
+    }
+
+    @Test
+    void aPortInUseFailsStartAndLeavesNothingRunning() throws Exception {
+        NodeApiServer second = new NodeApiServer(new InetSocketAddress("127.0.0.1", server.port()), certs.serverFiles(), ops);
+        IOException e = assertThrows(IOException.class, second::start);
+        assertTrue(e.getMessage().contains("cannot listen on"), e.getMessage());
+        second.close();
+        // The first server still answers; only its threads remain.
+        assertEquals(200, RawHttps.get(client, server.port(), "/healthz").status());
     }
 
     // ---- mutual TLS ------------------------------------------------------------------------------------

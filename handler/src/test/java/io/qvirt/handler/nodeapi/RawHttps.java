@@ -68,7 +68,7 @@ final class RawHttps {
     }
 
     /** Status line, headers (names lower-cased), and a Content-Length body; does not wait for the connection to end. */
-    private static Response read(InputStream in) throws IOException {
+    static Response read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int state = 0;
         while (state < 4) {

@@ -13,6 +13,8 @@ final class RecordingVmiOperations implements VmiOperations {
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** Thrown by every call while set. */
     volatile RuntimeException failure;
+    /** How long each call takes, as a QMP round trip would. */
+    volatile long delayMillis;
     /** What {@link #consolePaths} returns. */
     volatile Supplier<RuntimePaths> consolePaths = () -> {
         throw new NodeApiException(404, "no console set up in this test");
@@ -40,6 +42,15 @@ final class RecordingVmiOperations implements VmiOperations {
     }
 
     private void record(String op, String namespace, String name) {
+        long d = delayMillis;
+        if (d > 0) {
+            try {
+                Thread.sleep(d);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            }
+        }
         calls.add(op + " " + namespace + "/" + name);
         RuntimeException f = failure;
         if (f != null) {
