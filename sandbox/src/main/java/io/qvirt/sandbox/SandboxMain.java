@@ -235,12 +235,9 @@ public final class SandboxMain {
         }
     }
 
-    /**
-     * Processes (other than this one) whose command line mentions {@code dir}; with {@code kill}, each gets
-     * SIGKILL (and is waited for, at most 5 s). "pid: cmdline" each.
-     */
-    static List<String> leftovers(Path dir, boolean kill) {
-        List<String> out = new ArrayList<>();
+    /** Processes other than this one whose command line mentions {@code dir}: pid -> command line. */
+    static java.util.SortedMap<Long, String> mentioning(Path dir) {
+        java.util.SortedMap<Long, String> out = new java.util.TreeMap<>();
         String needle = dir.toString();
         long self = ProcessHandle.current().pid();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
@@ -249,29 +246,43 @@ public final class SandboxMain {
                 if (!name.chars().allMatch(Character::isDigit) || Long.parseLong(name) == self) {
                     continue;
                 }
-                String cmdline;
                 try {
-                    cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').trim();
-                } catch (IOException e) {
-                    continue;
-                }
-                boolean mentions = cmdline.contains(needle + "/") || cmdline.endsWith(needle) || cmdline.contains(needle + " ");
-                if (mentions && ours(p)) {
-                    out.add(name + ": " + (cmdline.length() > 160 ? cmdline.substring(0, 160) + "..." : cmdline));
-                    if (kill) {
-                        ProcessHandle.of(Long.parseLong(name)).ifPresent(h -> {
-                            h.destroyForcibly();
-                            try {
-                                h.onExit().get(5, TimeUnit.SECONDS);
-                            } catch (Exception e) {
-                                // reported by the second scan
-                            }
-                        });
+                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').trim();
+                    if (cmdline.contains(needle + "/") || cmdline.endsWith(needle) || cmdline.contains(needle + " ")) {
+                        out.put(Long.parseLong(name), cmdline);
                     }
+                } catch (IOException e) {
+                    // gone meanwhile
                 }
             }
         } catch (IOException e) {
-            out.add("cannot scan /proc: " + e);
+            throw new java.io.UncheckedIOException("cannot scan /proc", e);
+        }
+        return out;
+    }
+
+    /**
+     * Processes of the rig ({@link #ours}) whose command line mentions {@code dir}; with {@code kill}, each gets
+     * SIGKILL (and is waited for, at most 5 s). "pid: cmdline" each.
+     */
+    static List<String> leftovers(Path dir, boolean kill) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<Long, String> e : mentioning(dir).entrySet()) {
+            if (!ours(Path.of("/proc/" + e.getKey()))) {
+                continue;
+            }
+            String cmdline = e.getValue();
+            out.add(e.getKey() + ": " + (cmdline.length() > 160 ? cmdline.substring(0, 160) + "..." : cmdline));
+            if (kill) {
+                ProcessHandle.of(e.getKey()).ifPresent(h -> {
+                    h.destroyForcibly();
+                    try {
+                        h.onExit().get(5, TimeUnit.SECONDS);
+                    } catch (Exception ex) {
+                        // reported by the second scan
+                    }
+                });
+            }
         }
         return out;
     }

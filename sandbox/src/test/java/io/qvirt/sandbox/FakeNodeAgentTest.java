@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.qvirt.handler.Wait;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,13 +100,10 @@ class FakeNodeAgentTest {
         return box[0];
     }
 
+    /** {@link Wait#until}, failing the test naming {@code what}. */
     static void await(Duration timeout, String what, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.sleep(50);
+        if (!Wait.until(timeout, cond)) {
+            throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
         }
     }
 

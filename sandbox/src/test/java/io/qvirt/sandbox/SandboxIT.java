@@ -18,7 +18,6 @@ import io.qvirt.api.ManifestLoader;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.testdata.TestGuest;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,23 +93,15 @@ class SandboxIT {
         return new KubernetesClientBuilder().withConfig(c).withHttpClientFactory(new JdkHttpClientFactory()).build();
     }
 
+    /** Until {@code cond} holds (an exception counts as not yet), or fails the test naming {@code what}. */
     static void await(Duration timeout, String what, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            boolean ok;
+        FakeNodeAgentTest.await(timeout, what, () -> {
             try {
-                ok = cond.getAsBoolean();
+                return cond.getAsBoolean();
             } catch (RuntimeException e) {
-                ok = false;
+                return false;
             }
-            if (ok) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.sleep(200);
-        }
+        });
     }
 
     static <T> T awaitValue(Duration timeout, String what, Supplier<T> value) throws InterruptedException {
@@ -122,27 +112,9 @@ class SandboxIT {
         return t;
     }
 
-    /** Processes whose command line mentions {@code dir} ("pid exe: cmdline"). */
-    static List<String> processesMentioning(Path dir) throws IOException {
-        List<String> out = new ArrayList<>();
-        long self = ProcessHandle.current().pid();
-        try (Stream<Path> s = Files.list(Path.of("/proc"))) {
-            for (Path p : s.toList()) {
-                String n = p.getFileName().toString();
-                if (!n.chars().allMatch(Character::isDigit) || Long.parseLong(n) == self) {
-                    continue;
-                }
-                try {
-                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-                    if (cmd.contains(dir.toString())) {
-                        out.add(n + " " + cmd.substring(0, Math.min(200, cmd.length())));
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        }
-        return out;
+    /** Processes whose command line mentions {@code dir} ("pid cmdline"). */
+    static List<String> processesMentioning(Path dir) {
+        return SandboxMain.mentioning(dir).entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList();
     }
 
     static long containerPid(ContainerStatus c) {
@@ -287,13 +259,7 @@ class SandboxIT {
         ProcessHandle.of(daemon).orElseThrow().destroyForcibly(); // SIGKILL: no shutdown hook runs
         await(Duration.ofSeconds(15), "every child of the SIGKILLed daemon gone (pdeathsig)",
                 () -> pids.stream().allMatch(pid -> ProcessHandle.of(pid).isEmpty()));
-        await(Duration.ofSeconds(10), "no process mentions " + dir, () -> {
-            try {
-                return processesMentioning(dir).isEmpty();
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        await(Duration.ofSeconds(10), "no process mentions " + dir, () -> processesMentioning(dir).isEmpty());
         Result down = run(Duration.ofSeconds(60), BIN.toString(), "down", "--dir", dir.toString());
         assertEquals(0, down.code(), down.out());
         assertTrue(down.out().contains("no sandbox running"), down.out());
