@@ -96,7 +96,7 @@ public final class ControllerMain implements Callable<Integer> {
         ControllerOptions options = ControllerOptions.standard().withNamespace(namespace).withWorkers(workers)
                 .withDefaults(new ClusterConfig(useEmulation, imageRegistry, imageTag, java.util.List.of()));
         options = new ControllerOptions(options.namespace(), kubevirtNamespace, options.workers(), options.defaults(),
-                options.crashLoopBase(), options.crashLoopMax(), options.crashLoopReset(), options.retryBase(),
+                options.crashLoopBase(), options.crashLoopMax(), options.retryBase(),
                 options.retryMax(), options.resync());
         AtomicInteger exit = new AtomicInteger(0);
         CountDownLatch done = new CountDownLatch(1);

@@ -16,7 +16,6 @@ import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.model.Condition;
 import io.qvirt.api.model.ConditionType;
 import io.qvirt.api.model.Phase;
-import io.qvirt.api.model.PhaseTransition;
 import io.qvirt.api.model.PrintableStatus;
 import io.qvirt.api.model.RunStrategy;
 import io.qvirt.api.model.StartFailure;
@@ -26,38 +25,55 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
  * VirtualMachine -> VirtualMachineInstance, by run strategy, as KubeVirt's VM controller
- * ({@code pkg/virt-controller/watch/vm.go}):
+ * ({@code pkg/virt-controller/watch/vm/vm.go}, syncRunStrategy):
  * <ul>
  * <li>{@code running: true} is Always, {@code running: false} is Halted.</li>
- * <li>Always: a VMI whenever there is none; a finished one (Succeeded or Failed) is deleted and made anew.</li>
- * <li>RerunOnFailure: as Always after Failed; a Succeeded VMI is left stopped.</li>
- * <li>Once: one VMI; when it finishes it is left as it is and nothing is restarted. (qvirt records
- *     {@code status.qvirtRanOnce} when it creates that VMI, so deleting the finished VMI does not start a
- *     second run either.)</li>
- * <li>Halted: no VMI; a running one is deleted gracefully (the handler honours its
- *     {@code terminationGracePeriodSeconds}).</li>
- * <li>Manual: nothing happens by itself; {@code status.stateChangeRequests} (virtctl start/stop) act, in
- *     order, and are removed once done. (Requests act under every strategy, as in KubeVirt.)</li>
+ * <li>Always: a VMI whenever there is none; a finished one, or one named by a stop request, is deleted and made
+ *     anew (a restart).</li>
+ * <li>RerunOnFailure: a finished VMI (Succeeded or Failed) or one named by a stop request is deleted; after a
+ *     failure a start request is queued, so it runs again. Without a VMI it starts only on a start request or
+ *     when the strategy was just switched to RerunOnFailure: deleting the VMI stops the VM.</li>
+ * <li>Once: a VMI whenever there is none; a finished one is left as it is.</li>
+ * <li>Halted: no VMI; a running one is deleted gracefully. A start request switches the VM to Always.</li>
+ * <li>Manual: a start request starts it, a stop request for its VMI stops it.</li>
  * </ul>
- * A restart after a failure is delayed by a crash-loop back-off (KubeVirt's {@code status.startFailure}:
- * base delay doubling per consecutive failure up to a cap; printableStatus CrashLoopBackOff meanwhile); a
- * VMI that ran at least the reset time before failing starts the count afresh. An invalid VM (KubeVirt's
- * admission rules) gets a {@code Failure} condition naming every field and no VMI. The VM carries KubeVirt's
- * finalizer so that deleting it first deletes its VMI gracefully.
+ * The first state change request is dropped once done or moot, as KubeVirt's isTrimFirstChangeRequestNeeded
+ * (a stop without uid or for another VMI, a start while a VMI runs); a start request with
+ * {@code paused: "true"} makes the VMI {@code startStrategy: Paused}.
  *
- * <p>Idempotent: reads only the caches, acts on the difference, writes status as one guarded merge patch
+ * <p>Crash loops, as KubeVirt's {@code status.startFailure}: a VMI that ends without ever reaching Running counts
+ * once; the n-th waits {@code 10 s x n^2} plus up to half of it again, at most 5 min (Always and RerunOnFailure
+ * start no VMI before then); printableStatus CrashLoopBackOff while the count is above 0 and no VMI runs (Once
+ * too); a VMI that reaches Running clears the count. An invalid VM (KubeVirt's admission rules) gets a
+ * {@code Failure} condition naming every field and no VMI. The VM carries KubeVirt's finalizer so that deleting
+ * it first deletes its VMI gracefully ({@code --cascade=orphan} leaves the VMI); an orphan VMI of its name is
+ * adopted.
+ *
+ * <p>Idempotent: reads only the caches, acts on the difference, writes status as one guarded patch
  * through the status subresource (and only when it changes).
  */
 final class VmReconciler implements Reconciler {
     static final String VM_FINALIZER = "kubevirt.io/virtualMachineControllerFinalize";
     static final String VMI_FINALIZER = VmiReconciler.VMI_FINALIZER;
+    /** The finalizer {@code kubectl delete --cascade=orphan} puts on the VM. */
+    static final String ORPHAN_FINALIZER = "orphan";
+    /** On a VMI: the VM generation it was made from (KubeVirt's). */
+    static final String GENERATION_ANNOTATION = "kubevirt.io/vm-generation";
+    static final String RESTART_REQUIRED = "RestartRequired";
+    static final String START = "Start";
+    static final String STOP = "Stop";
     private static final Logger LOG = Logger.getLogger(VmReconciler.class.getName());
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -67,6 +83,8 @@ final class VmReconciler implements Reconciler {
     private final Supplier<ClusterConfig> config;
     private final ControllerOptions options;
     private final Clock clock;
+    private final Events events;
+    private final RandomGenerator random = new SplittableRandom();
 
     VmReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, ControllerOptions options,
                  Clock clock) {
@@ -76,6 +94,7 @@ final class VmReconciler implements Reconciler {
         this.config = config;
         this.options = options;
         this.clock = clock;
+        this.events = new Events(client, clock);
     }
 
     /** What this reconcile did to the VMI, for the status it writes. */
@@ -89,20 +108,32 @@ final class VmReconciler implements Reconciler {
         }
         VirtualMachineInstance vmi = caches.vmi(key);
         if (vmi != null && !ownedBy(vmi, vm)) {
-            // A VMI of the same name that this VM did not create (or an earlier VM of the same name made): never
-            // touch it; report it, as KubeVirt does, and wait for it to go.
-            writeStatus(vm, null, Action.NONE, List.of(), "VMI " + key + " exists and is not owned by this VM", null);
-            return null;
+            if (Objects2.controllerOf(vmi, VirtualMachine.KIND) == null && !Objects2.deleting(vm)
+                    && !Objects2.deleting(vmi)) {
+                // KubeVirt's controller-ref manager adopts an orphan VMI of the VM's name (e.g. one left behind
+                // by deleting an earlier VM with --cascade=orphan).
+                vmi = adopt(vm, vmi);
+                if (vmi == null) {
+                    return null;
+                }
+            } else {
+                // Another VM's VMI: never touch it; report it and wait for it to go.
+                writeStatus(vm, null, Action.NONE, List.of(), "VMI " + key + " exists and is not owned by this VM",
+                        null);
+                return null;
+            }
         }
 
         if (Objects2.deleting(vm)) {
-            if (vmi != null) {
-                Action a = deleteVmi(vmi) ? Action.DELETED : Action.NONE;
-                writeStatus(vm, vmi, a, List.of(), null, null);
-                return null; // the VMI's deletion event brings the VM back
+            if (vmi == null || Objects2.hasFinalizer(vm, ORPHAN_FINALIZER)) {
+                // --cascade=orphan: the VMI keeps running; the garbage collector drops its owner reference.
+                patcher.finalizer(VirtualMachine.class, vm, VM_FINALIZER, false);
+                return null;
             }
-            patcher.finalizer(VirtualMachine.class, vm, VM_FINALIZER, false);
-            return null;
+            Action a = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
+            writeStatus(vm, vmi, a, List.of(), null, null);
+            releaseFinalVmi(vmi);
+            return null; // the VMI's deletion event brings the VM back
         }
         if (!Objects2.hasFinalizer(vm, VM_FINALIZER)) {
             vm = patcher.finalizer(VirtualMachine.class, vm, VM_FINALIZER, true);
@@ -120,103 +151,127 @@ final class VmReconciler implements Reconciler {
         String strategy = strategy(vm);
         Instant now = clock.instant();
         VirtualMachineStatus st = vm.getStatus() == null ? new VirtualMachineStatus() : vm.getStatus();
-        StartFailure failure = st.getStartFailure();
 
-        // A failed VMI under a restarting strategy: count it once (by uid), and record that before deleting the
-        // VMI, so a failed status write can never lose the back-off.
-        if (vmi != null && Phase.FAILED.equals(phase(vmi)) && restartsAfterFailure(strategy)
-                && (failure == null || !vmi.getMetadata().getUid().equals(failure.getLastFailedVMIUID()))) {
-            failure = nextFailure(failure, vmi, now);
+        // KubeVirt's start-failure bookkeeping, written before anything is acted on, so a failed status write
+        // can never lose a back-off.
+        StartFailure failure = startFailure(strategy, st.getStartFailure(), vmi, now);
+        if (!KubevirtJson.toTree(failure).equals(KubevirtJson.toTree(st.getStartFailure()))) {
             VirtualMachine updated = writeStatus(vm, vmi, Action.NONE, List.of(), null,
-                    new Extra(failure, true, null, strategy, now));
+                    new Extra(failure, true, null, now));
             if (updated == null) {
                 return null;
             }
             vm = updated;
             st = vm.getStatus() == null ? new VirtualMachineStatus() : vm.getStatus();
         }
-        boolean failureChanged = false;
-        // A VMI that has been running for the reset time clears the count.
-        Duration requeue = null;
-        if (vmi != null && failure != null && Phase.RUNNING.equals(phase(vmi))) {
-            // KubeVirt clears startFailure once a VMI runs; qvirt waits the reset time, so a guest that dies
-            // right after boot keeps backing off.
-            Instant since = runningSince(vmi);
-            if (since != null) {
-                Instant resetAt = since.plus(options.crashLoopReset());
-                if (!now.isBefore(resetAt)) {
-                    failure = null;
-                    failureChanged = true;
-                } else {
-                    requeue = Duration.between(now, resetAt);
-                }
-            }
-        }
         Instant retryAfter = failure == null ? null : Objects2.time(failure.getRetryAfterTimestamp());
-        boolean backingOff = retryAfter != null && now.isBefore(retryAfter);
+        Duration backOff = retryAfter != null && now.isBefore(retryAfter) ? Duration.between(now, retryAfter) : null;
 
         List<StateChangeRequest> requests = st.getStateChangeRequests() == null ? List.of()
                 : st.getStateChangeRequests();
+        StateChangeRequest first = requests.isEmpty() ? null : requests.get(0);
+        boolean startRequest = first != null && START.equals(first.getAction());
+        boolean stopRequest = vmi != null && first != null && STOP.equals(first.getAction()) && first.getUid() != null
+                && first.getUid().equals(vmi.getMetadata().getUid());
         List<StateChangeRequest> remaining = new ArrayList<>(requests);
         Action action = Action.NONE;
+        Duration requeue = null;
+        String phase = vmi == null ? "" : phase(vmi);
+
+        // KubeVirt's syncRunStrategy.
+        switch (strategy) {
+            case RunStrategy.ALWAYS -> {
+                if (vmi != null) {
+                    if (stopRequest || Phase.isFinal(phase)) {
+                        action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE; // a restart: started next pass
+                    }
+                } else if (backOff != null) {
+                    requeue = backOff;
+                } else {
+                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                }
+            }
+            case RunStrategy.RERUN_ON_FAILURE -> {
+                if (vmi != null) {
+                    if (!Objects2.deleting(vmi) && (stopRequest || Phase.isFinal(phase))) {
+                        if (Phase.FAILED.equals(phase) && !stopRequest
+                                && remaining.stream().noneMatch(r -> START.equals(r.getAction()))) {
+                            // the restart after a failure is a Start request, recorded before the VMI goes
+                            StateChangeRequest start = new StateChangeRequest();
+                            start.setAction(START);
+                            remaining.add(start);
+                            VirtualMachine updated = writeStatus(vm, vmi, Action.NONE, List.of(), null,
+                                    new Extra(failure, false, remaining, now));
+                            if (updated == null) {
+                                return null;
+                            }
+                            vm = updated;
+                        }
+                        action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
+                    }
+                } else if (startRequest || !strategy.equals(st.getRunStrategy())) {
+                    // only on a start request, or when the strategy was just switched to RerunOnFailure
+                    if (backOff != null) {
+                        requeue = backOff;
+                    } else {
+                        action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                    }
+                }
+            }
+            case RunStrategy.MANUAL -> {
+                if (vmi != null) {
+                    if (stopRequest) {
+                        action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
+                    }
+                } else if (startRequest) {
+                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                }
+            }
+            case RunStrategy.HALTED -> {
+                if (vmi == null) {
+                    if (startRequest) {
+                        // a start request under Halted (virtctl start --paused) switches the VM to Always; the
+                        // request stays, so the VMI made next pass honours its data
+                        switchToAlways(vm);
+                        return null;
+                    }
+                } else {
+                    action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
+                }
+            }
+            case RunStrategy.ONCE -> {
+                if (vmi == null) {
+                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                }
+            }
+            default -> LOG.warning("VM " + key + ": unknown run strategy " + strategy);
+        }
+
+        // KubeVirt's isTrimFirstChangeRequestNeeded, against the VMI as this pass found it.
         if (!remaining.isEmpty()) {
             StateChangeRequest req = remaining.get(0);
-            if ("Stop".equals(req.getAction())) {
-                boolean matches = vmi != null && (req.getUid() == null || req.getUid().equals(vmi.getMetadata().getUid()));
-                if (matches && !Objects2.deleting(vmi)) {
-                    action = deleteVmi(vmi) ? Action.DELETED : Action.NONE;
-                } else if (!matches) {
-                    remaining.remove(0); // done: no such VMI (any more)
+            boolean trim = switch (Objects.requireNonNullElse(req.getAction(), "")) {
+                case STOP -> vmi == null || req.getUid() == null || !req.getUid().equals(vmi.getMetadata().getUid());
+                case START -> vmi != null && !Objects2.deleting(vmi) && !Phase.isFinal(phase);
+                default -> {
+                    LOG.warning("VM " + key + ": dropping state change request " + req.getAction());
+                    yield true;
                 }
-            } else if ("Start".equals(req.getAction())) {
-                if (vmi == null) {
-                    action = createVmi(vm) ? Action.CREATED : Action.NONE;
-                    remaining.remove(0);
-                } else if (Phase.isFinal(phase(vmi)) && !Objects2.deleting(vmi)) {
-                    action = deleteVmi(vmi) ? Action.DELETED : Action.NONE; // then start it on the next pass
-                } else if (!Objects2.deleting(vmi)) {
-                    remaining.remove(0); // already running
-                }
-            } else {
-                LOG.warning("VM " + key + ": ignoring state change request " + req.getAction());
+            };
+            if (trim) {
                 remaining.remove(0);
             }
-        } else {
-            switch (strategy) {
-                case RunStrategy.HALTED -> {
-                    if (vmi != null && !Objects2.deleting(vmi)) {
-                        action = deleteVmi(vmi) ? Action.DELETED : Action.NONE;
-                    }
-                }
-                case RunStrategy.ALWAYS, RunStrategy.RERUN_ON_FAILURE -> {
-                    if (vmi == null) {
-                        if (backingOff) {
-                            requeue = min(requeue, Duration.between(now, retryAfter));
-                        } else {
-                            action = createVmi(vm) ? Action.CREATED : Action.NONE;
-                        }
-                    } else if (!Objects2.deleting(vmi) && (Phase.FAILED.equals(phase(vmi))
-                            || (Phase.SUCCEEDED.equals(phase(vmi)) && RunStrategy.ALWAYS.equals(strategy)))) {
-                        action = deleteVmi(vmi) ? Action.DELETED : Action.NONE;
-                    }
-                }
-                case RunStrategy.ONCE -> {
-                    if (vmi == null && !ranOnce(vm)) {
-                        action = createVmi(vm) ? Action.CREATED : Action.NONE;
-                    }
-                }
-                default -> {
-                    // Manual: only requests act.
-                }
-            }
         }
-        List<StateChangeRequest> finalRemaining = remaining.size() == requests.size() ? null : remaining;
+        List<StateChangeRequest> current = vm.getStatus() == null || vm.getStatus().getStateChangeRequests() == null
+                ? List.of() : vm.getStatus().getStateChangeRequests();
+        List<StateChangeRequest> finalRemaining = KubevirtJson.toTree(remaining).equals(KubevirtJson.toTree(current))
+                ? null : remaining;
         writeStatus(vm, action == Action.CREATED ? null : vmi, action, List.of(), null,
-                new Extra(failure, failureChanged, finalRemaining, strategy, now));
-        if (action == Action.CREATED || action == Action.DELETED) {
-            return requeue;
+                new Extra(failure, false, finalRemaining, now));
+        if (vmi != null && action != Action.DELETED) {
+            releaseFinalVmi(vmi);
         }
-        if (finalRemaining != null && !finalRemaining.isEmpty()) {
+        if (finalRemaining != null && !finalRemaining.isEmpty() && action == Action.NONE) {
             return Duration.ZERO; // more requests to work through
         }
         return requeue;
@@ -224,16 +279,52 @@ final class VmReconciler implements Reconciler {
 
     /** Status fields beside the computed ones: back-off bookkeeping and the request list. */
     private record Extra(StartFailure failure, boolean failureChanged, List<StateChangeRequest> requests,
-                         String strategy, Instant now) {
+                         Instant now) {
     }
 
-    /** True if a Once VM has already had its run (recorded in its status when the VMI was made). */
-    private static boolean ranOnce(VirtualMachine vm) {
-        return vm.getStatus() != null && vm.getStatus().getAdditionalProperties().get("qvirtRanOnce") != null;
+    /**
+     * KubeVirt's syncStartFailureStatus: a VMI that ever reached Running clears the count, as does a strategy that
+     * does not restart by itself; a VMI that ended (Succeeded or Failed) without ever running counts once (by
+     * uid) and sets the next start no earlier than {@link #crashLoopDelay}.
+     */
+    private StartFailure startFailure(String strategy, StartFailure current, VirtualMachineInstance vmi, Instant now) {
+        if (wasRunning(vmi) || !(RunStrategy.ALWAYS.equals(strategy) || RunStrategy.RERUN_ON_FAILURE.equals(strategy)
+                || RunStrategy.ONCE.equals(strategy))) {
+            return null;
+        }
+        if (vmi == null || !Phase.isFinal(phase(vmi))) {
+            return current;
+        }
+        if (current != null && vmi.getMetadata().getUid().equals(current.getLastFailedVMIUID())) {
+            return current; // already counted
+        }
+        int count = current == null || current.getConsecutiveFailCount() == null ? 1
+                : current.getConsecutiveFailCount() + 1;
+        StartFailure f = new StartFailure();
+        f.setConsecutiveFailCount(count);
+        f.setLastFailedVMIUID(vmi.getMetadata().getUid());
+        f.setRetryAfterTimestamp(now.plus(crashLoopDelay(count, options.crashLoopBase(), options.crashLoopMax(),
+                random)).toString());
+        return f;
     }
 
-    private static boolean restartsAfterFailure(String strategy) {
-        return RunStrategy.ALWAYS.equals(strategy) || RunStrategy.RERUN_ON_FAILURE.equals(strategy);
+    /**
+     * KubeVirt's calculateStartBackoffTime: {@code interval x n^2} plus a random jitter of up to half of that,
+     * capped at {@code max}, where {@code interval = max(base, max / 30)} (KubeVirt: 10 s and 300 s).
+     */
+    static Duration crashLoopDelay(int failures, Duration base, Duration max, RandomGenerator random) {
+        long n = Math.max(1, failures);
+        long interval = Math.max(base.toMillis(), max.toMillis() / 30);
+        long delay = interval * Math.min(n * n, 1L << 20);
+        delay += random.nextLong(delay / 2 + 1);
+        return Duration.ofMillis(Math.min(delay, max.toMillis()));
+    }
+
+    /** True if the VMI ever reached Running (KubeVirt's wasVMIInRunningPhase). */
+    private static boolean wasRunning(VirtualMachineInstance vmi) {
+        return vmi != null && vmi.getStatus() != null && vmi.getStatus().getPhaseTransitionTimestamps() != null
+                && vmi.getStatus().getPhaseTransitionTimestamps().stream()
+                        .anyMatch(t -> Phase.RUNNING.equals(t.getPhase()));
     }
 
     /** The effective strategy: {@code running} maps to Always/Halted; neither set means Halted. */
@@ -242,53 +333,6 @@ final class VmReconciler implements Reconciler {
             return vm.getSpec().getRunStrategy();
         }
         return Boolean.TRUE.equals(vm.getSpec().getRunning()) ? RunStrategy.ALWAYS : RunStrategy.HALTED;
-    }
-
-    private StartFailure nextFailure(StartFailure previous, VirtualMachineInstance vmi, Instant now) {
-        int count = previous == null || previous.getConsecutiveFailCount() == null ? 0
-                : previous.getConsecutiveFailCount();
-        Instant since = runningSince(vmi);
-        Instant end = finishedAt(vmi);
-        if (since != null && Duration.between(since, end == null ? now : end).compareTo(options.crashLoopReset()) >= 0) {
-            count = 0; // it ran long enough: not a crash loop
-        }
-        count++;
-        StartFailure f = new StartFailure();
-        f.setConsecutiveFailCount(count);
-        f.setLastFailedVMIUID(vmi.getMetadata().getUid());
-        f.setRetryAfterTimestamp(now.plus(crashLoopDelay(count)).toString());
-        return f;
-    }
-
-    /** base x 2^(n-1), capped. */
-    Duration crashLoopDelay(int failures) {
-        long ms = options.crashLoopBase().toMillis() << Math.min(failures - 1, 20);
-        return ms <= 0 || ms > options.crashLoopMax().toMillis() ? options.crashLoopMax() : Duration.ofMillis(ms);
-    }
-
-    private static Instant runningSince(VirtualMachineInstance vmi) {
-        return transition(vmi, Phase.RUNNING);
-    }
-
-    private static Instant finishedAt(VirtualMachineInstance vmi) {
-        Instant f = transition(vmi, Phase.FAILED);
-        return f != null ? f : transition(vmi, Phase.SUCCEEDED);
-    }
-
-    private static Instant transition(VirtualMachineInstance vmi, String phase) {
-        if (vmi.getStatus() == null || vmi.getStatus().getPhaseTransitionTimestamps() == null) {
-            return null;
-        }
-        for (PhaseTransition t : vmi.getStatus().getPhaseTransitionTimestamps()) {
-            if (phase.equals(t.getPhase())) {
-                return Objects2.time(t.getPhaseTransitionTimestamp());
-            }
-        }
-        return null;
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a == null ? b : (a.compareTo(b) <= 0 ? a : b);
     }
 
     static String phase(VirtualMachineInstance vmi) {
@@ -300,36 +344,110 @@ final class VmReconciler implements Reconciler {
         return r != null && r.getUid() != null && r.getUid().equals(vm.getMetadata().getUid());
     }
 
+    /** Makes {@code vm} the controller owner of the orphan {@code vmi} (guarded by its resourceVersion). */
+    private VirtualMachineInstance adopt(VirtualMachine vm, VirtualMachineInstance vmi) {
+        return patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
+            if (Objects2.controllerOf(fresh, VirtualMachine.KIND) != null || Objects2.deleting(fresh)) {
+                return null;
+            }
+            List<OwnerReference> refs = new ArrayList<>();
+            if (fresh.getMetadata().getOwnerReferences() != null) {
+                refs.addAll(fresh.getMetadata().getOwnerReferences());
+            }
+            refs.add(ownerReference(vm));
+            ObjectNode patch = NODES.objectNode();
+            patch.putObject("metadata").set("ownerReferences", KubevirtJson.toTree(refs));
+            return patch;
+        }, false);
+    }
+
+    private static OwnerReference ownerReference(VirtualMachine vm) {
+        OwnerReference r = new OwnerReference();
+        r.setApiVersion(VirtualMachine.API_VERSION);
+        r.setKind(VirtualMachine.KIND);
+        r.setName(vm.getMetadata().getName());
+        r.setUid(vm.getMetadata().getUid());
+        r.setController(true);
+        r.setBlockOwnerDeletion(true);
+        return r;
+    }
+
     /**
-     * Creates the VMI of {@code vm}: the template's metadata and spec (KubeVirt's {@code setupVMIFromVM}),
-     * an owner reference to the VM (controller, blockOwnerDeletion), the VMI finalizer, KubeVirt's defaults.
+     * KubeVirt's VM controller takes its finalizer off a VMI once the VMI is final and its status is recorded
+     * on the VM.
+     */
+    private void releaseFinalVmi(VirtualMachineInstance vmi) {
+        if (Phase.isFinal(phase(vmi)) && Objects2.hasFinalizer(vmi, VM_FINALIZER)) {
+            patcher.finalizer(VirtualMachineInstance.class, vmi, VM_FINALIZER, false);
+        }
+    }
+
+    /** Halted + a start request: KubeVirt sets {@code runStrategy: Always} (or {@code running: true}). */
+    private void switchToAlways(VirtualMachine vm) {
+        ObjectNode patch = NODES.objectNode();
+        ObjectNode spec = patch.putObject("spec");
+        if (vm.getSpec().getRunStrategy() != null) {
+            spec.put("runStrategy", RunStrategy.ALWAYS);
+        } else {
+            spec.put("running", true);
+        }
+        patcher.patch(VirtualMachine.class, vm, fresh -> strategy(fresh).equals(RunStrategy.HALTED) ? patch : null,
+                false);
+    }
+
+    /**
+     * Creates the VMI of {@code vm}, as KubeVirt's {@code startVMI}/{@code setupVMIFromVM}: the template's metadata
+     * and spec, an owner reference to the VM (controller, blockOwnerDeletion), the VMI finalizer (KubeVirt's
+     * webhook adds it) and the VM controller's, the {@code kubevirt.io/vm-generation} annotation,
+     * {@code startStrategy: Paused} for a start request asking for it, KubeVirt's defaults. Records an Event
+     * either way.
      *
+     * @param request the first state change request, or null
      * @return true if created; false if one already existed (the cache was behind)
      */
-    private boolean createVmi(VirtualMachine vm) {
+    private boolean createVmi(VirtualMachine vm, StateChangeRequest request) {
         VirtualMachineInstance vmi = LoadedManifest.fromVm(vm);
-        vmi.getMetadata().setFinalizers(new ArrayList<>(List.of(VMI_FINALIZER)));
+        vmi.getMetadata().setFinalizers(new ArrayList<>(List.of(VMI_FINALIZER, VM_FINALIZER)));
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (vmi.getMetadata().getAnnotations() != null) {
+            annotations.putAll(vmi.getMetadata().getAnnotations());
+        }
+        if (vm.getMetadata().getGeneration() != null) {
+            annotations.put(GENERATION_ANNOTATION, Long.toString(vm.getMetadata().getGeneration()));
+        }
+        vmi.getMetadata().setAnnotations(annotations);
+        if (request != null && START.equals(request.getAction()) && request.getData() != null
+                && "true".equals(request.getData().get("paused"))) {
+            vmi.getSpec().setStartStrategy("Paused");
+        }
         VmiDefaults.apply(vmi);
         try {
-            client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace()).resource(vmi)
-                    .create();
+            VirtualMachineInstance created = client.resources(VirtualMachineInstance.class)
+                    .inNamespace(vm.getMetadata().getNamespace()).resource(vmi).create();
+            events.record(vm, Events.NORMAL, "SuccessfulCreate",
+                    "Started the virtual machine by creating the new virtual machine instance "
+                            + created.getMetadata().getName());
             return true;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
                 return false;
             }
+            events.record(vm, Events.WARNING, "FailedCreate", "Error creating virtual machine instance: "
+                    + e.getMessage());
             throw e;
         }
     }
 
-    /** Deletes a VMI gracefully: the handler shuts the guest down within its grace period. */
-    private boolean deleteVmi(VirtualMachineInstance vmi) {
+    /** Deletes a VMI gracefully (KubeVirt's stopVMI): the handler shuts the guest down within its grace period. */
+    private boolean deleteVmi(VirtualMachine vm, VirtualMachineInstance vmi) {
         if (Objects2.deleting(vmi)) {
             return false;
         }
         try {
             client.resources(VirtualMachineInstance.class).inNamespace(vmi.getMetadata().getNamespace())
                     .withName(vmi.getMetadata().getName()).delete();
+            events.record(vm, Events.NORMAL, "SuccessfulDelete",
+                    "Stopped the virtual machine by deleting the virtual machine instance " + vmi.getMetadata().getUid());
             return true;
         } catch (KubernetesClientException e) {
             if (Objects2.isNotFound(e)) {
@@ -340,8 +458,9 @@ final class VmReconciler implements Reconciler {
     }
 
     /**
-     * Writes the VM's status: printableStatus, ready, created, conditions (the VMI's, plus Failure),
-     * observedGeneration, runStrategy and the back-off/request bookkeeping; skipped when unchanged.
+     * Writes the VM's status as KubeVirt's updateStatus: printableStatus, ready, created, conditions (Ready, the
+     * VMI's others, Failure), observed/desiredGeneration, runStrategy (once a VMI was made) and the
+     * back-off/request bookkeeping; skipped when unchanged.
      *
      * @param vmi     the VMI as the status should see it (null if none)
      * @param errors  validation errors (a Failure condition), or empty
@@ -354,20 +473,22 @@ final class VmReconciler implements Reconciler {
             VirtualMachineStatus cur = fresh.getStatus() == null ? new VirtualMachineStatus() : fresh.getStatus();
             ObjectNode s = NODES.objectNode();
             boolean vmiExists = action == Action.CREATED || vmi != null;
-            boolean vmiDeleting = action == Action.DELETED || (vmi != null && Objects2.deleting(vmi));
-            StartFailure failure = extra == null ? cur.getStartFailure()
-                    : (extra.failureChanged() ? extra.failure() : cur.getStartFailure());
+            StartFailure failure = extra != null && extra.failureChanged() ? extra.failure() : cur.getStartFailure();
             Instant now = extra == null ? clock.instant() : extra.now();
-            Instant retry = failure == null ? null : Objects2.time(failure.getRetryAfterTimestamp());
-            boolean backingOff = retry != null && now.isBefore(retry);
-            s.put("printableStatus", printable(fresh, vmi, action, vmiDeleting, backingOff));
+            s.put("printableStatus", printable(fresh, vmi, action, failure));
             s.put("created", vmiExists);
-            s.put("ready", vmi != null && !vmiDeleting && Objects2.isTrue(conditions(vmi), ConditionType.READY));
+            s.put("ready", vmi != null && Objects2.isTrue(conditions(vmi), ConditionType.READY));
             s.set("conditions", KubevirtJson.toTree(conditions(cur, vmi, vmiExists, errors, problem, now)));
-            if (fresh.getMetadata().getGeneration() != null) {
-                s.put("observedGeneration", fresh.getMetadata().getGeneration());
+            Long generation = vmi == null ? null : generationOf(vmi);
+            if (generation != null) {
+                s.put("observedGeneration", generation);
             }
-            s.put("runStrategy", strategy(fresh));
+            if (vmi != null && fresh.getMetadata().getGeneration() != null) {
+                s.put("desiredGeneration", fresh.getMetadata().getGeneration());
+            }
+            if (cur.getRunStrategy() != null || vmiExists) {
+                s.put("runStrategy", strategy(fresh)); // KubeVirt records it from the first VMI on
+            }
             if (extra != null && extra.failureChanged()) {
                 s.set("startFailure", failure == null ? NODES.nullNode() : KubevirtJson.toTree(failure));
             }
@@ -375,11 +496,20 @@ final class VmReconciler implements Reconciler {
                 s.set("stateChangeRequests", extra.requests().isEmpty() ? NODES.nullNode()
                         : KubevirtJson.toTree(extra.requests()));
             }
-            if (action == Action.CREATED && RunStrategy.ONCE.equals(strategy(fresh))) {
-                s.put("qvirtRanOnce", true); // Once never starts a second VMI, even if the first is deleted
-            }
+            s.putNull("qvirtRanOnce"); // an earlier qvirt's own field; KubeVirt has none
             return changed(KubevirtJson.toTree(cur), s) ? s : null;
         }, true);
+    }
+
+    /** The VM generation a VMI was made from (its {@code kubevirt.io/vm-generation} annotation), or null. */
+    private static Long generationOf(VirtualMachineInstance vmi) {
+        String g = vmi.getMetadata().getAnnotations() == null ? null
+                : vmi.getMetadata().getAnnotations().get(GENERATION_ANNOTATION);
+        try {
+            return g == null ? null : Long.valueOf(g);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** True if any field of {@code patch} differs from {@code current} (null means absent). */
@@ -394,31 +524,24 @@ final class VmReconciler implements Reconciler {
         return false;
     }
 
-    /** KubeVirt's printableStatus, in KubeVirt's order of precedence. */
-    private String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action, boolean vmiDeleting,
-                             boolean backingOff) {
+    /**
+     * KubeVirt's setPrintableStatus: the first that holds of Terminating, Stopping, Paused, Running,
+     * ErrorUnschedulable, ErrImagePull, ImagePullBackOff, Starting, CrashLoopBackOff, Stopped; else Unknown.
+     * "Start expected" and "stop expected" are this pass's own create and delete.
+     */
+    private static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action,
+                                    StartFailure failure) {
+        boolean startExpected = action == Action.CREATED;
+        String phase = vmi == null ? "" : phase(vmi);
+        List<Condition> c = conditions(vmi);
         if (Objects2.deleting(vm)) {
             return PrintableStatus.TERMINATING;
         }
-        if (action == Action.CREATED) {
-            return PrintableStatus.STARTING;
-        }
-        if (vmi == null) {
-            return backingOff ? PrintableStatus.CRASH_LOOP_BACK_OFF : PrintableStatus.STOPPED;
-        }
-        String phase = phase(vmi);
-        if (vmiDeleting && !Phase.isFinal(phase)) {
+        if (vmi != null && !Phase.isFinal(phase) && (Objects2.deleting(vmi) || action == Action.DELETED)) {
             return PrintableStatus.STOPPING;
         }
-        if (Phase.isFinal(phase)) {
-            return backingOff ? PrintableStatus.CRASH_LOOP_BACK_OFF : PrintableStatus.STOPPED;
-        }
-        List<Condition> c = conditions(vmi);
         if (Phase.RUNNING.equals(phase)) {
             return Objects2.isTrue(c, ConditionType.PAUSED) ? PrintableStatus.PAUSED : PrintableStatus.RUNNING;
-        }
-        if (Phase.UNKNOWN.equals(phase)) {
-            return PrintableStatus.UNKNOWN;
         }
         Condition scheduled = Objects2.condition(c, ConditionType.POD_SCHEDULED);
         if (scheduled != null && "False".equals(scheduled.getStatus()) && "Unschedulable".equals(scheduled.getReason())) {
@@ -433,7 +556,21 @@ final class VmReconciler implements Reconciler {
                 return PrintableStatus.IMAGE_PULL_BACK_OFF;
             }
         }
-        return PrintableStatus.STARTING;
+        if (vmi == null ? startExpected : phase.isEmpty() || Phase.PENDING.equals(phase)
+                || Phase.SCHEDULING.equals(phase) || Phase.SCHEDULED.equals(phase)) {
+            return PrintableStatus.STARTING;
+        }
+        boolean notRunning = vmi == null || Phase.isFinal(phase);
+        String strategy = strategy(vm);
+        if (notRunning && !startExpected && failure != null && failure.getConsecutiveFailCount() != null
+                && failure.getConsecutiveFailCount() > 0 && (RunStrategy.ALWAYS.equals(strategy)
+                        || RunStrategy.RERUN_ON_FAILURE.equals(strategy) || RunStrategy.ONCE.equals(strategy))) {
+            return PrintableStatus.CRASH_LOOP_BACK_OFF;
+        }
+        if (vmi != null ? Phase.isFinal(phase) : !startExpected) {
+            return PrintableStatus.STOPPED;
+        }
+        return PrintableStatus.UNKNOWN;
     }
 
     private static List<Condition> conditions(VirtualMachineInstance vmi) {
@@ -442,23 +579,24 @@ final class VmReconciler implements Reconciler {
     }
 
     /**
-     * The VMI's conditions, mirrored; Ready False when there is no VMI (as KubeVirt); a Failure condition
-     * for validation errors or another problem (keeping its transition time while it stays the same).
+     * KubeVirt's syncConditions: Ready from the VMI (False VMINotExists without one, False VMIConditionMissing
+     * if it has none), the VMI's other conditions copied, and a Failure condition for validation errors or
+     * another problem (keeping its transition time while it stays the same).
      */
     private static List<Condition> conditions(VirtualMachineStatus cur, VirtualMachineInstance vmi, boolean vmiExists,
                                               List<FieldError> errors, String problem, Instant now) {
         List<Condition> out = new ArrayList<>();
         for (Condition c : conditions(vmi)) {
-            if (!ConditionType.FAILURE.equals(c.getType())) {
+            if (!ConditionType.FAILURE.equals(c.getType()) && !RESTART_REQUIRED.equals(c.getType())) {
                 out.add(KubevirtJson.deepCopy(c, Condition.class));
             }
         }
-        if (vmi == null && !vmiExists) {
+        if (Objects2.condition(out, ConditionType.READY) == null) {
             Condition ready = new Condition();
             ready.setType(ConditionType.READY);
             ready.setStatus("False");
-            ready.setReason("VMINotExists");
-            ready.setMessage("VMI does not exist");
+            ready.setReason(vmi == null ? "VMINotExists" : "VMIConditionMissing");
+            ready.setMessage(vmi == null ? "VMI does not exist" : "VMI is missing the Ready condition");
             Condition old = Objects2.condition(cur.getConditions(), ConditionType.READY);
             ready.setLastTransitionTime(old != null && "False".equals(old.getStatus()) && old.getLastTransitionTime() != null
                     ? old.getLastTransitionTime() : now.toString());

@@ -107,11 +107,18 @@ final class VmiReconciler implements Reconciler {
                 return Duration.ofSeconds(1);
             }
             expectations.remove(uid);
+            if (!Phase.isFinal(phase)) {
+                // KubeVirt: a deleted VMI without a pod is Failed (so the VM controller records it and lets go)
+                writeFailed(vmi, "PodDisappeared", "the VMI was deleted and its launcher pod is gone");
+                return null; // the write brings the VMI back
+            }
+            releaseOrphan(vmi);
             patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, false);
             return null;
         }
 
         if (Phase.isFinal(phase)) {
+            releaseOrphan(vmi);
             return finalPods(vmi, pods, now);
         }
 
@@ -185,6 +192,21 @@ final class VmiReconciler implements Reconciler {
             }
         }
         return requeue;
+    }
+
+    /**
+     * KubeVirt: a final VMI whose owner VM is gone loses the VM controller's finalizer here (no VM controller pass
+     * will take it off).
+     */
+    private void releaseOrphan(VirtualMachineInstance vmi) {
+        if (!Objects2.hasFinalizer(vmi, VmReconciler.VM_FINALIZER)) {
+            return;
+        }
+        var owner = Objects2.controllerOf(vmi, io.qvirt.api.VirtualMachine.KIND);
+        var vm = owner == null ? null : caches.vm(Objects2.key(vmi.getMetadata().getNamespace(), owner.getName()));
+        if (vm == null || !vm.getMetadata().getUid().equals(owner.getUid())) {
+            patcher.finalizer(VirtualMachineInstance.class, vmi, VmReconciler.VM_FINALIZER, false);
+        }
     }
 
     private static Instant finishedAt(VirtualMachineInstance vmi) {

@@ -12,6 +12,7 @@ import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.StartFailure;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -49,36 +50,64 @@ class RunStrategyTest extends WithController {
         }
     }
 
+    /** Plays the kubelet after the handler's final phase: QEMU quits, the containerDisk container sleeps on. */
+    private void computeExited(VirtualMachineInstance vmi) {
+        List<Pod> pods = h.podsOf(vmi);
+        if (pods.isEmpty()) {
+            return; // already deleted with its VMI (Always, RerunOnFailure)
+        }
+        h.podStatus(pods.get(0), "{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"compute\","
+                + "\"image\":\"l\",\"state\":{\"terminated\":{\"exitCode\":0}}}]}");
+    }
+
+    /** Plays the kubelet: the pod fails before the hand-over (the launcher exits), so the VMI never runs. */
+    private void failBeforeRunning(VirtualMachineInstance vmi) {
+        h.podStatus(h.awaitPod(vmi), "{\"phase\":\"Failed\",\"containerStatuses\":[{\"name\":\"compute\","
+                + "\"image\":\"l\",\"state\":{\"terminated\":{\"exitCode\":1}}}]}");
+    }
+
     /**
-     * The table: strategy, what the handler reports, whether a new VMI follows, and the printableStatus
-     * while no new one runs. (Failed under Always/RerunOnFailure restarts after the crash-loop back-off.)
+     * The table, as KubeVirt's syncRunStrategy: strategy, what the handler reports after Running, whether a new
+     * VMI follows, whether the finished VMI is kept (else deleted), and the printableStatus while none runs.
      */
-    @ParameterizedTest(name = "{0}: VMI {1} -> restart={2}")
+    @ParameterizedTest(name = "{0}: VMI {1} -> restart={2}, kept={3}")
     @CsvSource({
-        "Always,         Succeeded, true,  ",
-        "Always,         Failed,    true,  ",
-        "RerunOnFailure, Succeeded, false, Stopped",
-        "RerunOnFailure, Failed,    true,  ",
-        "Once,           Succeeded, false, Stopped",
-        "Once,           Failed,    false, Stopped",
+        "Always,         Succeeded, true,  false, ",
+        "Always,         Failed,    true,  false, ",
+        "RerunOnFailure, Succeeded, false, false, Stopped",
+        "RerunOnFailure, Failed,    true,  false, ",
+        "Once,           Succeeded, false, true,  Stopped",
+        "Once,           Failed,    false, true,  Stopped",
+        "Manual,         Succeeded, false, true,  Stopped",
+        "Manual,         Failed,    false, true,  Stopped",
     })
-    void finishedVmi(String strategy, String phase, boolean restart, String printable) throws Exception {
+    void finishedVmi(String strategy, String phase, boolean restart, boolean kept, String printable) throws Exception {
         h.create(vm(strategy));
+        if ("Manual".equals(strategy)) {
+            h.awaitPrintable("testvm", "Stopped");
+            h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Start\"}]");
+        }
         VirtualMachineInstance first = h.runToRunning("testvm", null);
         assertEquals(strategy, h.vm("testvm").getStatus().getRunStrategy());
         h.vmiPhase("testvm", phase, null);
+        computeExited(first);
         if (restart) {
             VirtualMachineInstance second = h.awaitVmi("testvm", first.getMetadata().getUid());
             assertNotEquals(first.getMetadata().getUid(), second.getMetadata().getUid());
             h.runToRunning("testvm", first.getMetadata().getUid());
+            // it had run: no crash-loop count (KubeVirt counts only VMIs that never reached Running)
+            assertNull(h.vm("testvm").getStatus().getStartFailure());
         } else {
             h.awaitPrintable("testvm", printable);
-            assertVmiStaysFor(QUIET, first.getMetadata().getUid(), strategy + " must not restart after " + phase);
-            // QEMU quits after the handler's final phase; the containerDisk container keeps the pod running
-            h.podStatus(h.awaitPod(first), "{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"compute\","
-                    + "\"image\":\"l\",\"state\":{\"terminated\":{\"exitCode\":0}}}]}");
+            if (kept) {
+                assertVmiStaysFor(QUIET, first.getMetadata().getUid(), strategy + " must not restart after " + phase);
+            } else {
+                MockApi.await(ControllerHarness.WAIT, "finished VMI deleted", () -> h.vmi("testvm") == null);
+                assertNoVmiFor(QUIET, strategy + " must not restart after " + phase);
+            }
             MockApi.await(ControllerHarness.WAIT, "launcher pod cleaned up", () -> h.podsOf(first).isEmpty());
             assertEquals(Boolean.FALSE, h.vm("testvm").getStatus().getReady());
+            assertEquals("Stopped", h.printable("testvm"));
         }
     }
 
@@ -90,6 +119,31 @@ class RunStrategyTest extends WithController {
         h.vmiPhase("testvm", "Succeeded", null);
         VirtualMachineInstance second = h.awaitVmi("testvm", first.getMetadata().getUid());
         assertNotNull(second);
+    }
+
+    /**
+     * Deleting the VMI is no failure: RerunOnFailure and Manual stay stopped (KubeVirt starts RerunOnFailure only
+     * after a failure or on a start request); Once runs again, as it has no VMI (KubeVirt keeps no "ran once").
+     */
+    @ParameterizedTest(name = "{0}: VMI deleted -> restart={1}")
+    @CsvSource({"RerunOnFailure, false", "Manual, false", "Once, true"})
+    void deletedVmi(String strategy, boolean restart) throws Exception {
+        h.create(vm(strategy));
+        if ("Manual".equals(strategy)) {
+            h.awaitPrintable("testvm", "Stopped");
+            h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Start\"}]");
+        }
+        VirtualMachineInstance first = h.runToRunning("testvm", null);
+        h.client.resource(first).delete();
+        h.vmiPhase("testvm", "Succeeded", null);
+        computeExited(first);
+        if (restart) {
+            h.runToRunning("testvm", first.getMetadata().getUid());
+        } else {
+            MockApi.await(ControllerHarness.WAIT, "VMI gone", () -> h.vmi("testvm") == null);
+            h.awaitPrintable("testvm", "Stopped");
+            assertNoVmiFor(QUIET, strategy + " must not start again after its VMI was deleted");
+        }
     }
 
     @Test
@@ -116,10 +170,11 @@ class RunStrategyTest extends WithController {
         h.awaitPrintable("testvm", "Stopped");
         assertVmiStaysFor(QUIET, vmi.getMetadata().getUid(), "Manual must not restart");
 
-        // Start again: the finished VMI is replaced.
-        h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Start\"}]");
+        // Start again, as virtctl asks for it with a finished VMI: stop that one, then start.
+        h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Stop\",\"uid\":\""
+                + vmi.getMetadata().getUid() + "\"},{\"action\":\"Start\"}]");
         VirtualMachineInstance second = h.runToRunning("testvm", vmi.getMetadata().getUid());
-        MockApi.await(ControllerHarness.WAIT, "second Start consumed",
+        MockApi.await(ControllerHarness.WAIT, "both requests consumed",
                 () -> h.vm("testvm").getStatus().getStateChangeRequests() == null);
 
         // Stop with the VMI's uid: deleted gracefully; the handler stops the guest.
@@ -136,14 +191,111 @@ class RunStrategyTest extends WithController {
         assertNoVmiFor(QUIET, "Manual stays stopped after Stop");
     }
 
-    @Test
-    void rerunOnFailureBacksOffThenResetsAfterALongRun() throws Exception {
-        h.create(vm("RerunOnFailure"));
-        VirtualMachineInstance first = h.runToRunning("testvm", null);
+    /**
+     * State-change requests, as KubeVirt's VM controller acts on them: strategy x request -> whether the running
+     * VMI is deleted, whether a new one follows, and the request list afterwards (empty: consumed).
+     */
+    @ParameterizedTest(name = "{0} + {1} -> deleted={2}, restart={3}")
+    @CsvSource({
+        // a stop request without a uid can never be acted on: dropped (KubeVirt), the VMI keeps running
+        "Manual,         Stop-no-uid, false, false",
+        "RerunOnFailure, Stop-no-uid, false, false",
+        // a stop request for the VMI: Always restarts it, the others stop
+        "Always,         Stop,        true,  true",
+        "RerunOnFailure, Stop,        true,  false",
+        "Manual,         Stop,        true,  false",
+        // a stop request for an earlier VMI is stale: dropped
+        "Manual,         Stop-stale,  false, false",
+        // a start request while the VMI runs: nothing to do, consumed
+        "Manual,         Start,       false, false",
+        "Always,         Start,       false, false",
+    })
+    void stateChangeRequestOnARunningVmi(String strategy, String request, boolean deleted, boolean restart)
+            throws Exception {
+        h.create(vm(strategy));
+        if ("Manual".equals(strategy)) {
+            h.awaitPrintable("testvm", "Stopped");
+            h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Start\"}]");
+        }
+        VirtualMachineInstance vmi = h.runToRunning("testvm", null);
+        MockApi.await(ControllerHarness.WAIT, "start consumed", () -> h.vm("testvm").getStatus().getStateChangeRequests() == null);
+        String uid = vmi.getMetadata().getUid();
+        String json = switch (request) {
+            case "Stop-no-uid" -> "[{\"action\":\"Stop\"}]";
+            case "Stop" -> "[{\"action\":\"Stop\",\"uid\":\"" + uid + "\"}]";
+            case "Stop-stale" -> "[{\"action\":\"Stop\",\"uid\":\"0000-earlier\"}]";
+            case "Start" -> "[{\"action\":\"Start\"}]";
+            default -> throw new IllegalArgumentException(request);
+        };
+        h.setVmStatusField("testvm", "stateChangeRequests", json);
+        if (deleted) {
+            MockApi.await(ControllerHarness.WAIT, "VMI marked for deletion",
+                    () -> h.vmi("testvm") == null || Objects2.deleting(h.vmi("testvm")));
+            if (h.vmi("testvm") != null) {
+                h.vmiPhase("testvm", "Succeeded", null); // the handler shuts the guest down
+            }
+            if (restart) {
+                h.runToRunning("testvm", uid);
+            } else {
+                MockApi.await(ControllerHarness.WAIT, "VMI gone", () -> h.vmi("testvm") == null);
+                h.awaitPrintable("testvm", "Stopped");
+                assertNoVmiFor(QUIET, strategy + " must stay stopped");
+            }
+        } else {
+            MockApi.await(ControllerHarness.WAIT, "request consumed",
+                    () -> h.vm("testvm").getStatus().getStateChangeRequests() == null);
+            assertVmiStaysFor(QUIET, uid, "the VMI must keep running");
+            assertEquals("Running", h.printable("testvm"));
+        }
+        MockApi.await(ControllerHarness.WAIT, "no request left",
+                () -> h.vm("testvm").getStatus().getStateChangeRequests() == null);
+    }
 
-        // 1st failure: back-off 1 s.
+    /**
+     * A start request under Halted switches the VM to Always (KubeVirt: what {@code virtctl start --paused}
+     * relies on); the request's {@code paused: true} makes the VMI start paused, under Manual too.
+     */
+    @ParameterizedTest(name = "{0} (running field: {1}) + start paused={2}")
+    @CsvSource({"Halted, false, true", "Halted, true, false", "Halted, false, false", "Manual, false, true"})
+    void startRequest(String strategy, boolean runningField, boolean paused) {
+        VirtualMachine vm = vm(strategy);
+        if (runningField) {
+            vm.getSpec().setRunStrategy(null);
+            vm.getSpec().setRunning(false);
+        }
+        h.create(vm);
+        h.awaitPrintable("testvm", "Stopped");
+        h.setVmStatusField("testvm", "stateChangeRequests", paused
+                ? "[{\"action\":\"Start\",\"data\":{\"paused\":\"true\"}}]" : "[{\"action\":\"Start\"}]");
+        VirtualMachineInstance vmi = h.awaitVmi("testvm", null);
+        assertEquals(paused ? "Paused" : null, vmi.getSpec().getStartStrategy());
+        VirtualMachine after = h.vm("testvm");
+        if ("Halted".equals(strategy)) {
+            if (runningField) {
+                assertEquals(Boolean.TRUE, after.getSpec().getRunning());
+                assertNull(after.getSpec().getRunStrategy());
+            } else {
+                assertEquals("Always", after.getSpec().getRunStrategy());
+            }
+        } else {
+            assertEquals("Manual", after.getSpec().getRunStrategy());
+        }
+        h.runToRunning("testvm", null);
+        MockApi.await(ControllerHarness.WAIT, "start consumed", () -> h.vm("testvm").getStatus().getStateChangeRequests() == null);
+    }
+
+    /**
+     * KubeVirt's crash loop: only VMIs that end without ever reaching Running count; the n-th waits
+     * {@code interval x n^2} plus up to half again (here interval 1 s, cap 4 s); CrashLoopBackOff shows
+     * meanwhile, for Once too; a VMI that reaches Running clears the count.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"Always", "RerunOnFailure"})
+    void crashLoopBacksOffAndClearsOnRunning(String strategy) throws Exception {
+        h.create(vm(strategy));
+        VirtualMachineInstance first = h.awaitVmi("testvm", null);
         Instant failed1 = Instant.now();
-        h.vmiPhase("testvm", "Failed", null);
+        failBeforeRunning(first);
         h.awaitPrintable("testvm", "CrashLoopBackOff");
         StartFailure f1 = h.vm("testvm").getStatus().getStartFailure();
         assertEquals(1, f1.getConsecutiveFailCount());
@@ -152,10 +304,8 @@ class RunStrategyTest extends WithController {
         long waited1 = Duration.between(failed1, Instant.now()).toMillis();
         assertTrue(waited1 >= 900, "restarted after " + waited1 + " ms, before the 1 s back-off");
 
-        // 2nd failure right after start: back-off doubles to 2 s.
-        h.runToRunning("testvm", first.getMetadata().getUid());
         Instant failed2 = Instant.now();
-        h.vmiPhase("testvm", "Failed", null);
+        failBeforeRunning(second);
         MockApi.await(ControllerHarness.WAIT, "second failure counted", () -> {
             StartFailure f = h.vm("testvm").getStatus().getStartFailure();
             return f != null && f.getConsecutiveFailCount() == 2;
@@ -163,20 +313,31 @@ class RunStrategyTest extends WithController {
         h.awaitPrintable("testvm", "CrashLoopBackOff");
         VirtualMachineInstance third = h.awaitVmi("testvm", second.getMetadata().getUid());
         long waited2 = Duration.between(failed2, Instant.now()).toMillis();
-        assertTrue(waited2 >= 1900, "restarted after " + waited2 + " ms, before the 2 s back-off");
+        assertTrue(waited2 >= 3900, "restarted after " + waited2 + " ms, before the 4 s (1 s x 2^2) back-off");
 
-        // 3rd VMI ran longer than the reset time (3 s) before failing: the count starts afresh.
+        // The third one runs: the count is cleared at once (KubeVirt), and a later failure is no crash loop.
         Pod pod = h.awaitPod(third);
         h.podRunning(pod, "node1");
         MockApi.await(ControllerHarness.WAIT, "Scheduled", () -> "Scheduled".equals(VmReconciler.phase(h.vmi("testvm"))));
-        h.vmiPhase("testvm", "Running", Instant.now().minusSeconds(10));
+        h.vmiPhase("testvm", "Running", null);
         h.awaitPrintable("testvm", "Running");
+        MockApi.await(ControllerHarness.WAIT, "count cleared", () -> h.vm("testvm").getStatus().getStartFailure() == null);
         h.vmiPhase("testvm", "Failed", null);
-        MockApi.await(ControllerHarness.WAIT, "count reset to 1", () -> {
-            StartFailure f = h.vm("testvm").getStatus().getStartFailure();
-            return f != null && third.getMetadata().getUid().equals(f.getLastFailedVMIUID())
-                    && f.getConsecutiveFailCount() == 1;
-        });
+        computeExited(third);
+        h.runToRunning("testvm", third.getMetadata().getUid());
+        assertNull(h.vm("testvm").getStatus().getStartFailure());
+    }
+
+    /** Once counts a VMI that failed before running too, and shows CrashLoopBackOff; it never restarts. */
+    @Test
+    void onceFailingBeforeRunningIsACrashLoopWithoutRestart() throws Exception {
+        h.create(vm("Once"));
+        VirtualMachineInstance first = h.awaitVmi("testvm", null);
+        failBeforeRunning(first);
+        h.awaitPrintable("testvm", "CrashLoopBackOff");
+        assertEquals(1, h.vm("testvm").getStatus().getStartFailure().getConsecutiveFailCount());
+        assertVmiStaysFor(QUIET, first.getMetadata().getUid(), "Once must not restart");
+        assertEquals("CrashLoopBackOff", h.printable("testvm"));
     }
 
     @Test

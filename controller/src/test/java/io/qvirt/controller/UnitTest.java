@@ -45,6 +45,55 @@ class UnitTest {
         }
     }
 
+    /**
+     * KubeVirt's crash-loop back-off with its numbers (10 s, cap 300 s): the n-th failure waits 10 s x n^2 plus a
+     * jitter of up to half of that, never more than 300 s; the jitter's bounds are reached by a random source
+     * that returns its extremes.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "failure {0}: {1}..{2} s")
+    @org.junit.jupiter.params.provider.CsvSource({
+        "1,  10,  15",
+        "2,  40,  60",
+        "3,  90,  135",
+        "4,  160, 240",
+        "5,  250, 300",
+        "6,  300, 300",
+        "40, 300, 300",
+    })
+    void crashLoopBackOffIsKubeVirts(int n, long least, long most) {
+        Duration base = Duration.ofSeconds(10);
+        Duration max = Duration.ofSeconds(300);
+        java.util.random.RandomGenerator low = new java.util.random.RandomGenerator() {
+            @Override
+            public long nextLong() {
+                return 0;
+            }
+
+            @Override
+            public long nextLong(long bound) {
+                return 0;
+            }
+        };
+        java.util.random.RandomGenerator high = new java.util.random.RandomGenerator() {
+            @Override
+            public long nextLong() {
+                return Long.MAX_VALUE;
+            }
+
+            @Override
+            public long nextLong(long bound) {
+                return bound - 1;
+            }
+        };
+        assertEquals(Duration.ofSeconds(least), VmReconciler.crashLoopDelay(n, base, max, low));
+        assertEquals(Duration.ofSeconds(most), VmReconciler.crashLoopDelay(n, base, max, high));
+        java.util.SplittableRandom r = new java.util.SplittableRandom(n);
+        for (int i = 0; i < 200; i++) {
+            long ms = VmReconciler.crashLoopDelay(n, base, max, r).toMillis();
+            assertTrue(ms >= least * 1000 && ms <= most * 1000, ms + " ms for failure " + n);
+        }
+    }
+
     @Test
     void queueRateLimitsFailuresExponentiallyAndForgets() throws Exception {
         try (WorkQueue q = new WorkQueue("t", Duration.ofMillis(10), Duration.ofMillis(80))) {

@@ -243,7 +243,7 @@ class VmiPodLifecycleTest extends WithController {
         ControllerOptions o = ControllerHarness.options();
         // failed reconciles retried at most 1 s apart, so the test sees the retry after the fix soon
         o = new ControllerOptions(o.namespace(), o.kubevirtNamespace(), o.workers(), o.defaults(), o.crashLoopBase(),
-                o.crashLoopMax(), o.crashLoopReset(), o.retryBase(), Duration.ofSeconds(1), o.resync());
+                o.crashLoopMax(), o.retryBase(), Duration.ofSeconds(1), o.resync());
         h = new ControllerHarness(new MockApi(crud -> d[0] = new RefusingDispatcher(crud)), o);
         VirtualMachine vm = MockApi.seedVm();
         vm.getSpec().setRunning(true);
