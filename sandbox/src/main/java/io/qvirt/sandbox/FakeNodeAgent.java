@@ -631,14 +631,20 @@ public final class FakeNodeAgent implements AutoCloseable {
         if (run.gone) {
             return;
         }
-        PodStatus st = status(run);
-        String patch = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(st) + "}]";
-        try {
-            client.pods().inNamespace(run.pod.getMetadata().getNamespace()).withName(run.pod.getMetadata().getName())
-                    .subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
-                log.warn("pod " + run.name() + ": status write failed: " + e.getMessage());
+        // Up to 3 tries, 200 ms apart: a write lost to a transient error would leave the pod's status stale.
+        for (int attempt = 1; attempt <= 3 && !run.gone && !closed.get(); attempt++) {
+            PodStatus st = status(run);
+            String patch = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(st) + "}]";
+            try {
+                client.pods().inNamespace(run.pod.getMetadata().getNamespace()).withName(run.pod.getMetadata().getName())
+                        .subresource("status").patch(PatchContext.of(PatchType.JSON), patch);
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 404) {
+                    return; // deleted: nothing to report to
+                }
+                log.warn("pod " + run.name() + ": status write failed (try " + attempt + " of 3): " + e.getMessage());
+                sleep(200);
             }
         }
     }

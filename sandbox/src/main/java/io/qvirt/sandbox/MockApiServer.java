@@ -24,8 +24,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.FileHandler;
+import java.util.logging.Handler;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
@@ -45,7 +46,8 @@ public final class MockApiServer implements AutoCloseable {
 
     private final KubernetesMockServer server;
     private final KubernetesClient admin;
-    private FileHandler logHandler;
+    private Handler logHandler;
+    private ComponentLog fileLog;
 
     /**
      * Starts the mock on a free 127.0.0.1 port and creates the CRDs.
@@ -57,8 +59,26 @@ public final class MockApiServer implements AutoCloseable {
         MOCK_LOG2.setLevel(Level.WARNING);
         if (log != null) {
             Files.createDirectories(log.getParent());
-            logHandler = new FileHandler(log.toString(), true);
-            logHandler.setFormatter(new SimpleFormatter());
+            ComponentLog file = new ComponentLog(log, "mock-api-server");
+            fileLog = file;
+            logHandler = new Handler() {
+                @Override
+                public void publish(LogRecord r) {
+                    if (isLoggable(r)) {
+                        file.warn(r.getLoggerName() + ": " + new SimpleFormatter().formatMessage(r)
+                                + (r.getThrown() == null ? "" : " (" + r.getThrown() + ")"));
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                    file.close();
+                }
+            };
             logHandler.setLevel(Level.WARNING);
             MOCK_LOG.addHandler(logHandler);
             MOCK_LOG2.addHandler(logHandler);
@@ -66,6 +86,10 @@ public final class MockApiServer implements AutoCloseable {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(List.of()), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
+        if (fileLog != null) {
+            fileLog.info("fabric8 mock API server, CRUD mode (NOT a kube-apiserver), on 127.0.0.1:" + server.getPort()
+                    + "; its request log is kept at WARNING and above");
+        }
         admin = client("qvirt-sandbox-setup");
         for (String crd : CRDS) {
             try (InputStream in = MockApiServer.class.getResourceAsStream("/META-INF/fabric8/" + crd)) {

@@ -117,6 +117,22 @@ class SandboxIT {
         return SandboxMain.mentioning(dir).entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList();
     }
 
+    /** A component's entry in DIR/status.json (pid as a Long). */
+    static Map<String, Object> component(Path dir, String name) {
+        try {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> st = Serialization.unmarshal(Files.readString(dir.resolve("status.json")), Map.class);
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> comps = (List<Map<String, Object>>) st.get("components");
+            Map<String, Object> c = new java.util.HashMap<>(comps.stream().filter(x -> name.equals(x.get("name")))
+                    .findFirst().orElseThrow());
+            c.put("pid", ((Number) c.get("pid")).longValue());
+            return c;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static long containerPid(ContainerStatus c) {
         String id = c.getContainerID();
         return Long.parseLong(id.substring(id.lastIndexOf('/') + 1));
@@ -210,6 +226,17 @@ class SandboxIT {
                     "the pod with its node, IP and QEMU pid in: " + st2.out());
             assertFalse(processesMentioning(dir).isEmpty());
             qemuPid = pid;
+
+            // A handler killed by SIGKILL comes back, as its DaemonSet pod would; QEMU is not touched.
+            long h1 = (Long) component(dir, "virt-handler-sandbox-node-1").get("pid");
+            ProcessHandle.of(h1).orElseThrow().destroyForcibly();
+            await(Duration.ofSeconds(30), "virt-handler-sandbox-node-1 restarted", () -> {
+                Map<String, Object> c = component(dir, "virt-handler-sandbox-node-1");
+                long now = (Long) c.get("pid");
+                return now > 0 && now != h1 && ((Number) c.get("restarts")).intValue() == 1
+                        && ProcessHandle.of(now).isPresent();
+            });
+            assertTrue(SandboxMain.isQemu(pid), "QEMU survives the handler's restart");
         }
 
         long t2 = System.nanoTime();
