@@ -622,7 +622,9 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             try {
                 RuntimeDir.delete(p);
             } catch (RuntimeException e) {
-                LOG.warning("cannot remove " + p.dir() + ": " + e.getMessage());
+                if (Files.exists(p.dir())) { // else another cleaner (the pod's) raced us to it: fine
+                    LOG.warning("cannot remove " + p.dir() + ": " + e.getMessage());
+                }
             }
         }
     }
