@@ -24,15 +24,23 @@ import picocli.CommandLine.Option;
         subcommands = {SandboxMain.Up.class, SandboxMain.Down.class, SandboxMain.Status.class, SandboxMain.Daemon.class},
         description = {
             "A one-machine test cluster for qvirt. Plainly:",
-            "  - its API server is fabric8's MOCK API server in CRUD mode (an in-memory store with watches), NOT a",
-            "    kube-apiserver: no authentication, RBAC, admission, garbage collection or field selectors;",
-            "  - its node agents are FAKE: they play the scheduler and the kubelet, running each pod's containers as",
-            "    local processes (no container runtime, no isolation), with pod IPs 127.0.<node>.<n>;",
-            "  - virt-controller and one virt-handler per node are the REAL programs (bin/virt-controller, bin/virt-handler),",
-            "    and a launcher pod's compute container is the real `launcher exec`, which becomes the real QEMU.",
-            "Clients reach the mock through the rig's front door: export KUBECONFIG=DIR/kubeconfig.",
-            "Exit codes: 0 ok, 1 runtime failure (or: a sandbox already runs in DIR), 2 invalid usage."})
-public final class SandboxMain {
+            "  - its API server is fabric8's MOCK API server in CRUD mode (an in-memory",
+            "    store with watches), NOT a kube-apiserver: no authentication, RBAC,",
+            "    admission, garbage collection or field selectors;",
+            "  - its node agents are FAKE: they play the scheduler and the kubelet,",
+            "    running each pod's containers as local processes (no container",
+            "    runtime, no isolation), pod IPs 127.0.<node>.<n>;",
+            "  - virt-controller and one virt-handler per node are the REAL programs",
+            "    (bin/virt-controller, bin/virt-handler); a launcher pod's compute",
+            "    container is the real `launcher exec`, which becomes the real QEMU.",
+            "Clients reach the mock through the rig's front door:",
+            "  export KUBECONFIG=DIR/kubeconfig",
+            "Exit codes: 0 ok, 1 runtime failure (or: a sandbox already runs in DIR),",
+            "2 invalid usage. See sandbox/README.md."})
+public final class SandboxMain implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     static final String DEFAULT_DIR = "/tmp/qvirt-sandbox";
 
     public static void main(String[] args) {
@@ -42,6 +50,13 @@ public final class SandboxMain {
     static int run(String... args) {
         return new CommandLine(new SandboxMain())
                 .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? 2 : 1).execute(args);
+    }
+
+    /** No command: the usage, exit 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.err);
+        return 2;
     }
 
     static Path defaultDir() {
