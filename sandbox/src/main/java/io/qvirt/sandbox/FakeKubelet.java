@@ -3,9 +3,9 @@ package io.qvirt.sandbox;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
+import io.netty.channel.EventLoopGroup;
 import io.qvirt.handler.deviceplugin.DevicePluginServer;
 import io.qvirt.handler.deviceplugin.UnixGrpc;
-import io.netty.channel.EventLoopGroup;
 import io.qvirt.handler.deviceplugin.v1beta1.DevicePluginGrpc;
 import io.qvirt.handler.deviceplugin.v1beta1.Empty;
 import io.qvirt.handler.deviceplugin.v1beta1.ListAndWatchResponse;
@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * side of the kubelet only, over real gRPC on a real Unix socket. It serves {@code Registration} on
  * {@code <dir>/kubelet.sock}, records every {@code RegisterRequest}, and dials a plugin's endpoint as the
  * kubelet's device manager does. {@link #restart()} does what a kubelet restart does to the directory:
- * every socket in it removed, a new {@code kubelet.sock}.
+ * every socket in it removed, a new {@code kubelet.sock}. Used by the rig's FAKE node agents
+ * ({@link FakeNodeAgent}) and by the handler's device-plugin tests, which live in this module for it.
  */
 public final class FakeKubelet implements AutoCloseable {
     public final Path dir;
