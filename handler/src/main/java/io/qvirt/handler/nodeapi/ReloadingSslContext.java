@@ -4,21 +4,16 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
 import java.util.Arrays;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -39,9 +34,6 @@ final class ReloadingSslContext {
     private static final Logger LOG = Logger.getLogger(ReloadingSslContext.class.getName());
     /** TLS 1.0 and 1.1 are refused: KubeVirt's handler and virt-api speak 1.2 at least. */
     static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
-
-    private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
-    private static final String PKCS8_END = "-----END PRIVATE KEY-----";
 
     private final TlsFiles files;
     private volatile SslContext current;
@@ -113,20 +105,11 @@ final class ReloadingSslContext {
     }
 
     /**
-     * Fails unless the key is the first certificate's. The JDK provider does not check this when it
-     * builds a context; a mismatched pair (a rotation caught between its two files) would only show as
-     * every handshake failing, so such a pair is refused here and the previous context kept.
-     * A key in a form other than PKCS#8 is left to the builder, which refuses what it cannot read.
+     * Fails unless {@code key} is {@code leaf}'s. The JDK provider does not check this when it builds a
+     * context; a mismatched pair (a rotation caught between its two files) would only show as every
+     * handshake failing, so such a pair is refused here and the previous context kept.
      */
-    private static void checkKeyMatches(Material m) throws GeneralSecurityException {
-        String pem = new String(m.key(), StandardCharsets.US_ASCII);
-        int begin = pem.indexOf(PKCS8_BEGIN);
-        int end = pem.indexOf(PKCS8_END);
-        if (begin < 0 || end < begin) {
-            return;
-        }
-        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + PKCS8_BEGIN.length(), end));
-        Certificate leaf = CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(m.cert()));
+    private static void checkKeyMatches(X509Certificate leaf, PrivateKey key) throws GeneralSecurityException {
         PublicKey pub = leaf.getPublicKey();
         String alg = switch (pub.getAlgorithm()) {
             case "EC" -> "SHA256withECDSA";
@@ -135,9 +118,8 @@ final class ReloadingSslContext {
             default -> null;
         };
         if (alg == null) {
-            return;
+            return; // An algorithm without a check here: the handshake will tell.
         }
-        PrivateKey key = KeyFactory.getInstance(pub.getAlgorithm()).generatePrivate(new PKCS8EncodedKeySpec(der));
         byte[] probe = "qvirt node API key check".getBytes(StandardCharsets.US_ASCII);
         Signature sign = Signature.getInstance(alg);
         sign.initSign(key);
@@ -148,7 +130,7 @@ final class ReloadingSslContext {
         verify.update(probe);
         if (!verify.verify(sig)) {
             throw new GeneralSecurityException("the private key is not the one of the certificate for "
-                    + ((X509Certificate) leaf).getSubjectX500Principal().getName());
+                    + leaf.getSubjectX500Principal().getName());
         }
     }
 
@@ -158,10 +140,12 @@ final class ReloadingSslContext {
     }
 
     private static SslContext build(Material m) throws IOException, GeneralSecurityException {
-        checkKeyMatches(m);
+        List<X509Certificate> chain = PemFiles.certificates(m.cert());
+        PrivateKey key = PemFiles.privateKey(m.key());
+        checkKeyMatches(chain.get(0), key);
         return SslContextBuilder
-                .forServer(new ByteArrayInputStream(m.cert()), new ByteArrayInputStream(m.key()))
-                .trustManager(new ByteArrayInputStream(m.ca()))
+                .forServer(key, chain.toArray(X509Certificate[]::new))
+                .trustManager(PemFiles.certificates(m.ca()).toArray(X509Certificate[]::new))
                 .clientAuth(ClientAuth.REQUIRE)
                 .protocols(PROTOCOLS)
                 // The JDK's provider: netty-tcnative is not shipped in the handler's image.

@@ -63,6 +63,21 @@ final class TestCerts {
         return issue(ca, cn, name, true);
     }
 
+    /** A server certificate from the same CA with an RSA 2048 key, the key written as PKCS#1 ({@code RSA PRIVATE KEY}). */
+    Pair issueRsaServerPkcs1(String cn, String name) throws IOException, InterruptedException {
+        Pair p = issue(ca, cn, name, true, List.of("-newkey", "rsa:2048"));
+        Path pkcs1 = dir.resolve(name + ".pkcs1.key");
+        openssl("rsa", "-in", p.key().toString(), "-traditional", "-out", pkcs1.toString());
+        return new Pair(p.cert(), pkcs1);
+    }
+
+    /** {@code pair}'s EC key rewritten in SEC 1 form ({@code EC PRIVATE KEY}), as KubeVirt's Secrets hold it. */
+    Pair sec1(Pair pair, String name) throws IOException, InterruptedException {
+        Path sec1 = dir.resolve(name + ".sec1.key");
+        openssl("ec", "-in", pair.key().toString(), "-out", sec1.toString());
+        return new Pair(pair.cert(), sec1);
+    }
+
     private Pair selfSignedCa(String cn) throws IOException, InterruptedException {
         Pair p = new Pair(dir.resolve(cn + ".crt"), dir.resolve(cn + ".key"));
         openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -72,13 +87,20 @@ final class TestCerts {
     }
 
     private Pair issue(Pair issuer, String cn, String name, boolean server) throws IOException, InterruptedException {
+        return issue(issuer, cn, name, server, List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"));
+    }
+
+    private Pair issue(Pair issuer, String cn, String name, boolean server, List<String> newKey)
+            throws IOException, InterruptedException {
         Pair p = new Pair(dir.resolve(name + ".crt"), dir.resolve(name + ".key"));
         Path csr = dir.resolve(name + ".csr");
         Path ext = dir.resolve(name + ".ext");
         Files.writeString(ext, "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                 + (server ? "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n" : "extendedKeyUsage=clientAuth\n"));
-        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", p.key().toString(), "-out", csr.toString(), "-subj", "/CN=" + cn);
+        List<String> req = new ArrayList<>(List.of("req", "-new"));
+        req.addAll(newKey);
+        req.addAll(List.of("-nodes", "-keyout", p.key().toString(), "-out", csr.toString(), "-subj", "/CN=" + cn));
+        openssl(req.toArray(String[]::new));
         byte[] serial = new byte[8];
         new SecureRandom().nextBytes(serial);
         serial[0] &= 0x7f;
