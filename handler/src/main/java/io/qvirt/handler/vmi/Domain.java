@@ -54,6 +54,17 @@ final class Domain implements AutoCloseable {
         }
     }
 
+    private volatile long qemuPid;
+
+    /** This VM's QEMU as seen from the handler's pid namespace, or -1 (see {@link QemuProcess}). */
+    long qemuPid() {
+        long known = qemuPid;
+        String[] nn = key.split("/", 2);
+        long pid = QemuProcess.find(nn[0], nn[1], known > 0 ? known : info == null ? -1 : info.qemuPid());
+        qemuPid = pid;
+        return pid;
+    }
+
     /** True while the QMP connection is up. */
     boolean isOpen() {
         return control.qmp().isOpen();

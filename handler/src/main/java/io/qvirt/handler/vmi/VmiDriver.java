@@ -630,20 +630,15 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
     }
 
     /**
-     * SIGKILL for a QEMU that ignores {@code quit}: only a pid that is QEMU (its executable says so), since the
-     * pid comes from a file the pod wrote.
+     * SIGKILL for a QEMU that ignores {@code quit}: only the process that is this VM's QEMU ({@link QemuProcess}),
+     * never a pid taken on trust from a file the pod wrote.
      */
     private static Runnable killer(Domain d) {
         return () -> {
-            if (d.info == null || d.info.qemuPid() <= 0) {
-                return;
+            long pid = d.qemuPid();
+            if (pid > 0) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
-            ProcessHandle.of(d.info.qemuPid()).ifPresent(ph -> {
-                String cmd = ph.info().command().orElse("");
-                if (cmd.contains("qemu-system")) {
-                    ph.destroyForcibly();
-                }
-            });
         };
     }
 

@@ -27,7 +27,7 @@ public record VmiSample(String namespace, String name, String node, Map<String, 
 
     static VmiSample read(Domain d, String node) {
         String[] nn = d.key.split("/", 2);
-        long pid = d.info == null ? -1 : d.info.qemuPid();
+        long pid = d.qemuPid();
         Map<String, Double> vcpus = new LinkedHashMap<>();
         Map<String, Long> rd = new LinkedHashMap<>();
         Map<String, Long> wr = new LinkedHashMap<>();
