@@ -2,7 +2,9 @@ package io.qvirt.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -62,6 +64,9 @@ public final class ManifestLoader {
     public static final Duration TIME_LIMIT = Duration.ofSeconds(1);
 
     private static final String NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+    /** KubevirtJson's mapper, stricter where the API server's schema is: 1.5 is not an integer. */
+    private static final ObjectMapper BINDER = KubevirtJson.json().copy()
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
     private ManifestLoader() {
     }
@@ -138,7 +143,7 @@ public final class ManifestLoader {
                     line++;
                 }
             }
-            throw new ManifestException(source, line, 0, "not UTF-8 text: byte " + in.position()
+            throw new ManifestException(source, line, 0, "not UTF-8 text: the byte at offset " + in.position()
                     + " is not valid UTF-8");
         }
         out.flip();
@@ -192,9 +197,9 @@ public final class ManifestLoader {
         }
         HasMetadata resource;
         try {
-            resource = KubevirtJson.json().treeToValue(node, type);
+            resource = BINDER.treeToValue(node, type);
         } catch (JsonProcessingException e) {
-            String message = Messages.binding(e, node);
+            String message = Messages.binding(e, node, BINDER, type);
             int[] at = locate(doc, source, text, message);
             throw new ManifestException(source, at[0], at[1], where + ": " + message, e);
         } catch (RuntimeException e) {

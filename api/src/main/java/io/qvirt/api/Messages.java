@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -57,7 +59,7 @@ final class Messages {
      * The message for a value the binder would not take: {@code spec.domain.cpu.cores: expected an integer,
      * found a string "many"}. {@code root} is the document's tree, to say what was found.
      */
-    static String binding(JsonProcessingException e, JsonNode root) {
+    static String binding(JsonProcessingException e, JsonNode root, ObjectMapper mapper, Class<?> rootType) {
         String path = e instanceof JsonMappingException jm ? ManifestLoader.path(jm) : "";
         if (path.isEmpty() && e.getProcessor() instanceof JsonParser p && p.getParsingContext() != null) {
             path = pointerPath(p.getParsingContext().pathAsPointer().toString());
@@ -70,6 +72,9 @@ final class Messages {
                 target = ic.getTargetType();
             }
         }
+        if (target == null) {
+            target = typeAt(mapper, rootType, path);
+        }
         JsonNode found = at(root, path);
         StringBuilder sb = new StringBuilder();
         if (!path.isEmpty()) {
@@ -80,7 +85,7 @@ final class Messages {
             if (found != null) {
                 sb.append(", found ").append(describe(found));
             }
-            if (Number.class.isAssignableFrom(boxed(target)) && found != null && found.isNumber()) {
+            if (Number.class.isAssignableFrom(boxed(target)) && found != null && found.isIntegralNumber()) {
                 sb.append(" (out of range)");
             }
         } else {
@@ -100,6 +105,43 @@ final class Messages {
             return Long.class;
         }
         return c;
+    }
+
+    /**
+     * The Java type the model gives the field at {@code path} (bean properties, list and map contents), or
+     * null where the model does not say.
+     */
+    static Class<?> typeAt(ObjectMapper mapper, Class<?> rootType, String path) {
+        JavaType t = mapper.constructType(rootType);
+        List<String> parts = new ArrayList<>();
+        java.util.regex.Matcher m = Pattern.compile("\\[\\d+\\]|[^.\\[]+").matcher(path);
+        while (m.find()) {
+            parts.add(m.group());
+        }
+        try {
+            for (String part : parts) {
+                if (t == null) {
+                    return null;
+                }
+                if (t.isContainerType()) {
+                    t = t.getContentType();
+                } else if (part.startsWith("[")) {
+                    return null;
+                } else {
+                    JavaType next = null;
+                    for (BeanPropertyDefinition d : mapper.getDeserializationConfig().introspect(t).findProperties()) {
+                        if (d.getName().equals(part)) {
+                            next = d.getPrimaryType();
+                            break;
+                        }
+                    }
+                    t = next;
+                }
+            }
+        } catch (RuntimeException ex) {
+            return null;
+        }
+        return t == null ? null : t.getRawClass();
     }
 
     /** What a Java type means to a manifest author. */

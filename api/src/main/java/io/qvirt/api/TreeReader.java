@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.ObjectCodec;
+import com.fasterxml.jackson.core.io.IOContext;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.io.Reader;
@@ -25,6 +28,7 @@ import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.events.NodeEvent;
 
 /**
  * Reads untrusted manifest text into JSON trees, one per document, within fixed bounds (see
@@ -55,10 +59,11 @@ final class TreeReader {
         options.setNestingDepthLimit(ManifestLoader.MAX_DEPTH + 2);
         options.setMaxAliasesForCollections(ManifestLoader.MAX_ALIASES);
         options.setAllowRecursiveKeys(false);
-        options.setAllowDuplicateKeys(false);
+        // duplicates are refused below, with the path
+        options.setAllowDuplicateKeys(true);
         // An empty plain value ("disk:") is YAML's null, as in kubectl; a quoted '' stays an empty string.
-        YAML = YAMLFactory.builder().loaderOptions(options).streamReadConstraints(CONSTRAINTS)
-                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL).build();
+        YAML = new AnchorFactory(YAMLFactory.builder().loaderOptions(options).streamReadConstraints(CONSTRAINTS)
+                .enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL));
     }
 
     private final String source;
@@ -201,7 +206,7 @@ final class TreeReader {
     }
 
     private JsonNode value(JsonToken t) throws IOException, ManifestException {
-        String anchor = yaml ? ((YAMLParser) parser).getObjectId() : null;
+        String anchor = yaml ? ((AnchorParser) parser).anchor() : null;
         if (wantedPath != null && document == wantedDocument && wantedLocation == null
                 && wantedPath.equals(ManifestLoader.render(path))) {
             JsonLocation l = parser.currentTokenLocation();
@@ -301,7 +306,7 @@ final class TreeReader {
             String name = parser.currentName();
             path.add(name);
             if (!seen.add(name)) {
-                throw error(where() + "duplicate key '" + name + "'");
+                throw error(where() + "duplicate key '" + Messages.clean(name) + "'");
             }
             JsonToken vt = next();
             JsonNode v = value(vt);
@@ -410,6 +415,32 @@ final class TreeReader {
         JsonLocation l = parser == null ? null : parser.currentLocation();
         return new ManifestException(source, l == null ? 0 : Math.max(0, l.getLineNr()),
                 l == null ? 0 : Math.max(0, l.getColumnNr()), kind + Messages.clean(e.getMessage()), e);
+    }
+
+    /** Jackson's YAML parser reports anchors of mappings and lists only; this one reports scalars' too. */
+    private static final class AnchorFactory extends YAMLFactory {
+        private static final long serialVersionUID = 1L;
+
+        AnchorFactory(YAMLFactoryBuilder b) {
+            super(b);
+        }
+
+        @Override
+        protected YAMLParser _createParser(Reader r, IOContext ctxt) throws IOException {
+            return new AnchorParser(ctxt, _parserFeatures, _yamlParserFeatures, _loaderOptions, _objectCodec, r);
+        }
+    }
+
+    private static final class AnchorParser extends YAMLParser {
+        AnchorParser(IOContext ctxt, int parserFeatures, int yamlFeatures, LoaderOptions options, ObjectCodec codec,
+                Reader r) {
+            super(ctxt, parserFeatures, yamlFeatures, options, codec, r);
+        }
+
+        /** The anchor of the value just read ({@code &name}), or null. */
+        String anchor() {
+            return _lastEvent instanceof NodeEvent n ? n.getAnchor() : null;
+        }
     }
 
     /** Stops the parser, wherever it is, once the time bound has passed. */
