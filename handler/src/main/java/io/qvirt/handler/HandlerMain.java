@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.qvirt.handler.deviceplugin.DevicePluginException;
 import io.qvirt.kvmprobe.KvmProbe;
 import io.qvirt.kvmprobe.ProbeOptions;
-import io.qvirt.handler.nodeapi.NodeApiServer;
 import io.qvirt.handler.nodeapi.TlsFiles;
 import io.qvirt.handler.vmi.HandlerMetrics;
 import io.qvirt.handler.vmi.VmiDriver;
@@ -187,9 +186,8 @@ public final class HandlerMain implements Callable<Integer> {
                 return 2;
             }
             for (Object[] f : new Object[][] {{"--tls-cert", tlsCert}, {"--tls-key", tlsKey}, {"--tls-ca", tlsCa}}) {
-                if (f[1] == null || !Files.isReadable((Path) f[1])) {
-                    err.println("virt-handler: --node-api-listen needs " + f[0] + " FILE (readable PEM)"
-                            + (f[1] == null ? "" : "; cannot read " + f[1]));
+                if (f[1] == null) {
+                    err.println("virt-handler: --node-api-listen needs " + f[0] + " FILE (PEM)");
                     return 2;
                 }
             }
@@ -199,7 +197,7 @@ public final class HandlerMain implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         HandlerMetrics metrics = new HandlerMetrics();
         VmiDriver driver = null;
-        NodeApiServer nodeApi = null;
+        NodeApiStarter nodeApi = null;
         MetricsEndpoint metricsEndpoint = null;
         try {
             if (needApi) {
@@ -229,7 +227,7 @@ public final class HandlerMain implements Callable<Integer> {
                     driver.start(Duration.ofSeconds(60));
                 }
                 if (apiAddress != null) {
-                    nodeApi = new NodeApiServer(apiAddress, new TlsFiles(tlsCert, tlsKey, tlsCa), driver);
+                    nodeApi = new NodeApiStarter(apiAddress, new TlsFiles(tlsCert, tlsKey, tlsCa), driver, err);
                     nodeApi.start();
                 }
                 if (metricsAddress != null) {

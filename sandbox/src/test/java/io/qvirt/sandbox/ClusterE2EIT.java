@@ -191,12 +191,11 @@ class ClusterE2EIT {
     }
 
     static void setRunStrategy(String vm, String strategy) {
+        // A JSON Patch of the one field, as kubectl patch would send it: no resourceVersion to race the
+        // controller's status writes on.
         client.resources(VirtualMachine.class).inNamespace("default").withName(vm)
-                .edit(v -> {
-                    v.getSpec().setRunning(null);
-                    v.getSpec().setRunStrategy(strategy);
-                    return v;
-                });
+                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                        "[{\"op\":\"replace\",\"path\":\"/spec/runStrategy\",\"value\":\"" + strategy + "\"}]");
     }
 
     static void deleteVm(String vm) throws Exception {
