@@ -1,5 +1,7 @@
 package io.qvirt.controller;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -9,9 +11,12 @@ import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodDNSConfig;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -23,8 +28,12 @@ import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.model.CPU;
 import io.qvirt.api.model.ContainerDiskSource;
 import io.qvirt.api.model.VirtualMachineInstanceSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +83,15 @@ public final class LauncherPods {
     public static final String DISKS_DIR = "/var/run/qvirt/container-disks";
     /** KubeVirt's qemu user and group. */
     public static final long QEMU_UID = 107;
-    /** KubeVirt gives the pod 15 s more than the VMI, so the guest's shutdown is never cut short by the pod. */
-    public static final long EXTRA_GRACE_SECONDS = 15;
+    /**
+     * KubeVirt gives the pod 30 s more than the VMI (two paddings of 15 s), so the guest's shutdown is never cut
+     * short by the pod.
+     */
+    public static final long EXTRA_GRACE_SECONDS = 30;
+    public static final String VMI_ID_LABEL = "vmi.kubevirt.io/id";
+    public static final String DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container";
+    /** KubeVirt's pod readiness gate: True while the VM is not paused. */
+    public static final String UNPAUSED_CONDITION = "kubevirt.io/virtual-machine-unpaused";
 
     private static final String NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"; // Kubernetes' generateName alphabet
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -151,9 +167,25 @@ public final class LauncherPods {
         if (vmi.getMetadata().getLabels() != null) {
             labels.putAll(vmi.getMetadata().getLabels());
         }
+        String hostname = spec.getHostname() != null && !spec.getHostname().isEmpty() ? spec.getHostname()
+                : hostname(name);
         labels.put(APP_LABEL, APP_LAUNCHER);
         labels.put(CREATED_BY_LABEL, uid);
-        labels.put(VM_NAME_LABEL, name);
+        labels.put(VM_NAME_LABEL, hostname); // KubeVirt's (deprecated) label carries the pod's hostname
+        labels.put(VMI_ID_LABEL, vmiId(name));
+
+        // KubeVirt copies the VMI's annotations to the pod, except kubectl's and its own API-version ones.
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put(DOMAIN_ANNOTATION, name);
+        if (vmi.getMetadata().getAnnotations() != null) {
+            vmi.getMetadata().getAnnotations().forEach((k, v) -> {
+                if (!k.startsWith("kubectl.kubernetes.io") && !k.startsWith("kubevirt.io/storage-observed-api-version")
+                        && !k.startsWith("kubevirt.io/latest-observed-api-version")) {
+                    annotations.put(k, v);
+                }
+            });
+        }
+        annotations.put(DEFAULT_CONTAINER_ANNOTATION, COMPUTE);
 
         Map<String, String> nodeSelector = new LinkedHashMap<>();
         if (spec.getNodeSelector() != null) {
@@ -164,7 +196,6 @@ public final class LauncherPods {
         Map<String, Quantity> requests = new LinkedHashMap<>();
         Map<String, Quantity> limits = new LinkedHashMap<>();
         requests.put("memory", new Quantity(memoryMi + "Mi"));
-        limits.put("memory", new Quantity(memoryMi + "Mi"));
         Map<String, Quantity> vmiReq = spec.getDomain() != null && spec.getDomain().getResources() != null
                 && spec.getDomain().getResources().getRequests() != null
                 ? spec.getDomain().getResources().getRequests() : Map.of();
@@ -175,6 +206,16 @@ public final class LauncherPods {
         requests.put("cpu", vmiReq.containsKey("cpu") ? vmiReq.get("cpu") : new Quantity("100m"));
         if (vmiLim.containsKey("cpu")) {
             limits.put("cpu", vmiLim.get("cpu"));
+        }
+        // A memory limit only where KubeVirt sets one: the VMI's own limit plus the overhead, or request = limit
+        // for dedicated CPUs (Guaranteed QoS).
+        boolean dedicated = spec.getDomain() != null && spec.getDomain().getCpu() != null
+                && Boolean.TRUE.equals(spec.getDomain().getCpu().getDedicatedCpuPlacement());
+        if (vmiLim.containsKey("memory")) {
+            long limit = Quantities.bytes(vmiLim.get("memory"));
+            limits.put("memory", new Quantity(ceilDiv(limit + overheadBytes(mc[0], (int) mc[1]), MI) + "Mi"));
+        } else if (dedicated) {
+            limits.put("memory", new Quantity(memoryMi + "Mi"));
         }
         if (!config.useEmulation()) {
             // Extended resources must have request == limit.
@@ -244,12 +285,20 @@ public final class LauncherPods {
 
         long grace = (spec.getTerminationGracePeriodSeconds() == null ? VmiDefaults.DEFAULT_GRACE_PERIOD_SECONDS
                 : spec.getTerminationGracePeriodSeconds()) + EXTRA_GRACE_SECONDS;
+        // KubeVirt: the VMI's serviceAccountName, else the one of a serviceAccount volume (whose token is then
+        // mounted); no token otherwise.
+        String serviceAccountVolume = spec.getVolumes() == null ? null : spec.getVolumes().stream()
+                .filter(v -> v.getServiceAccount() != null && v.getServiceAccount().getServiceAccountName() != null)
+                .map(v -> v.getServiceAccount().getServiceAccountName()).findFirst().orElse(null);
+        String serviceAccount = spec.getServiceAccountName() != null && !spec.getServiceAccountName().isEmpty()
+                ? spec.getServiceAccountName() : serviceAccountVolume;
+        Map<String, Object> extra = spec.getAdditionalProperties();
         return new PodBuilder()
                 .withNewMetadata()
                     .withName(podName(name))
                     .withNamespace(vmi.getMetadata().getNamespace())
                     .withLabels(labels)
-                    .addToAnnotations(DOMAIN_ANNOTATION, name)
+                    .withAnnotations(annotations)
                     .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(VirtualMachine.API_VERSION)
                             .withKind(VirtualMachineInstance.KIND).withName(name).withUid(uid)
                             .withController(true).withBlockOwnerDeletion(true).build())
@@ -257,11 +306,22 @@ public final class LauncherPods {
                 .withNewSpec()
                     .withRestartPolicy("Never")
                     .withNodeSelector(nodeSelector)
-                    .withHostname(spec.getHostname() != null ? spec.getHostname() : dnsLabel(name))
+                    .withHostname(hostname)
                     .withSubdomain(spec.getSubdomain())
                     .withSchedulerName(spec.getSchedulerName())
                     .withPriorityClassName(spec.getPriorityClassName())
-                    .withAutomountServiceAccountToken(false)
+                    // the VMI's scheduling intent and DNS, as KubeVirt's template passes them on
+                    .withAffinity(convert(extra.get("affinity"), new TypeReference<Affinity>() { }))
+                    .withTolerations(convert(extra.get("tolerations"), new TypeReference<List<Toleration>>() { }))
+                    .withTopologySpreadConstraints(convert(extra.get("topologySpreadConstraints"),
+                            new TypeReference<List<TopologySpreadConstraint>>() { }))
+                    .withDnsPolicy(convert(extra.get("dnsPolicy"), new TypeReference<String>() { }))
+                    .withDnsConfig(convert(extra.get("dnsConfig"), new TypeReference<PodDNSConfig>() { }))
+                    .withServiceAccountName(serviceAccount)
+                    .withAutomountServiceAccountToken(serviceAccountVolume != null)
+                    .withEnableServiceLinks(false)
+                    // the handler's pause shows on the pod's readiness (VmiReconciler keeps the condition)
+                    .addNewReadinessGate().withConditionType(UNPAUSED_CONDITION).endReadinessGate()
                     .withTerminationGracePeriodSeconds(grace)
                     .withShareProcessNamespace(diskContainers.isEmpty() ? null : Boolean.TRUE)
                     .withImagePullSecrets(pullSecrets)
@@ -330,9 +390,31 @@ public final class LauncherPods {
                 .endFieldRef().endValueFrom().build();
     }
 
-    private static String dnsLabel(String name) {
-        String s = name.length() > 63 ? name.substring(0, 63) : name;
-        return s.replace('.', '-');
+    /** KubeVirt's SanitizeHostname: the VMI's name up to its first dot, at most 63 characters. */
+    static String hostname(String name) {
+        String s = name.split("\\.", -1)[0];
+        return s.length() > 63 ? s.substring(0, 63) : s;
+    }
+
+    /**
+     * KubeVirt's {@code vmi.kubevirt.io/id}: the VMI's name, or for a name over 63 characters its first 54 and
+     * the first 8 hex digits of its SHA-1.
+     */
+    static String vmiId(String name) {
+        if (name.length() <= 63) {
+            return name;
+        }
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-1").digest(name.getBytes(StandardCharsets.UTF_8));
+            return name.substring(0, 54) + "-" + HexFormat.of().formatHex(d).substring(0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A field of the VMI spec that qvirt's model keeps untyped, as the Kubernetes type; null if absent. */
+    private static <T> T convert(Object value, TypeReference<T> type) {
+        return value == null ? null : KubevirtJson.json().convertValue(value, type);
     }
 
     private static long ceilDiv(long a, long b) {

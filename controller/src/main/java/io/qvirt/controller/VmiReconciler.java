@@ -162,7 +162,37 @@ final class VmiReconciler implements Reconciler {
         }
         expectations.remove(uid);
         writeStatus(vmi, pod, false, null);
+        syncUnpaused(vmi, pod);
         return null;
+    }
+
+    /**
+     * KubeVirt's syncPausedConditionToPod: the pod's readiness-gate condition {@value LauncherPods#UNPAUSED_CONDITION}
+     * is True unless the VMI's Paused condition is True, so a paused VM's pod leaves its Services' endpoints.
+     */
+    private void syncUnpaused(VirtualMachineInstance vmi, Pod pod) {
+        boolean paused = Objects2.isTrue(conditions(vmi), ConditionType.PAUSED);
+        String want = paused ? "False" : "True";
+        patcher.patch(Pod.class, pod, fresh -> {
+            List<PodCondition> conds = fresh.getStatus() == null || fresh.getStatus().getConditions() == null
+                    ? List.of() : fresh.getStatus().getConditions();
+            PodCondition cur = conds.stream().filter(c -> LauncherPods.UNPAUSED_CONDITION.equals(c.getType()))
+                    .findFirst().orElse(null);
+            if (cur != null && want.equals(cur.getStatus())) {
+                return null;
+            }
+            List<PodCondition> next = new ArrayList<>(conds);
+            next.removeIf(c -> LauncherPods.UNPAUSED_CONDITION.equals(c.getType()));
+            String now = clock.instant().toString();
+            next.add(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+                    .withType(LauncherPods.UNPAUSED_CONDITION).withStatus(want)
+                    .withReason(paused ? "Paused" : "NotPaused")
+                    .withMessage(paused ? "the virtual machine is paused" : "the virtual machine is not paused")
+                    .withLastProbeTime(now).withLastTransitionTime(now).build());
+            ObjectNode patch = NODES.objectNode();
+            patch.putObject("status").set("conditions", KubevirtJson.toTree(next));
+            return patch;
+        }, true);
     }
 
     /**

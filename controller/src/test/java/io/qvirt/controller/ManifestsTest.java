@@ -81,7 +81,8 @@ class ManifestsTest {
                 "kubevirt.io/virtualmachineinstances:watch", "kubevirt.io/virtualmachineinstances:create",
                 "kubevirt.io/virtualmachineinstances:delete", "kubevirt.io/virtualmachineinstances:patch",
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
-                "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/events:create")),
+                "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
+                "/events:create")),
                 grants(one(objects, ClusterRole.class, "qvirt-controller").getRules()));
         assertEquals(new TreeSet<>(List.of("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create",
                 "coordination.k8s.io/leases:update")), grants(one(objects, Role.class, "qvirt-controller-leader").getRules()));

@@ -66,7 +66,7 @@ class VmLifecycleTest extends WithController {
         assertEquals("compute", compute.getName());
         // 64M guest = 64,000,000 B; overhead 80 MiB + 8 MiB x 1 vCPU + 64e6/512 B -> 89 MiB; total 151 MiB rounded up.
         assertEquals("151Mi", compute.getResources().getRequests().get("memory").toString());
-        assertEquals("151Mi", compute.getResources().getLimits().get("memory").toString());
+        assertNull(compute.getResources().getLimits().get("memory"), "KubeVirt sets no memory limit by default");
         assertEquals("1", compute.getResources().getLimits().get("devices.kubevirt.io/kvm").toString());
         List<String> cmd = compute.getCommand();
         assertEquals(List.of("launcher", "exec", "--vmi-json"), cmd.subList(0, 3));
@@ -87,12 +87,17 @@ class VmLifecycleTest extends WithController {
         Container disk = pod.getSpec().getContainers().get(1);
         assertEquals("volumecontainerdisk", disk.getName());
         assertEquals("quay.io/kubevirt/cirros-container-disk-demo", disk.getImage());
-        assertEquals(45L, pod.getSpec().getTerminationGracePeriodSeconds(), "VMI grace 30 s + 15 s");
+        assertEquals(60L, pod.getSpec().getTerminationGracePeriodSeconds(), "VMI grace 30 s + 2 x 15 s (KubeVirt)");
 
         MockApi.await(ControllerHarness.WAIT, "VMI Scheduling", () -> "Scheduling".equals(VmReconciler.phase(h.vmi("testvm"))));
         h.awaitPrintable("testvm", "Starting");
         assertEquals(Boolean.TRUE, h.vm("testvm").getStatus().getCreated());
 
+        MockApi.await(ControllerHarness.WAIT, "readiness gate condition True", () -> {
+            Pod p = h.client.pods().inNamespace("default").withName(pod.getMetadata().getName()).get();
+            return p.getStatus() != null && p.getStatus().getConditions() != null && p.getStatus().getConditions().stream()
+                    .anyMatch(c -> "kubevirt.io/virtual-machine-unpaused".equals(c.getType()) && "True".equals(c.getStatus()));
+        });
         h.podRunning(pod, "node1");
         MockApi.await(ControllerHarness.WAIT, "VMI Scheduled on node1", () -> {
             VirtualMachineInstance v = h.vmi("testvm");

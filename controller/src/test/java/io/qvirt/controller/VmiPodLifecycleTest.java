@@ -172,6 +172,41 @@ class VmiPodLifecycleTest extends WithController {
         }
     }
 
+    private String unpaused(Pod pod) {
+        Pod p = h.client.pods().inNamespace("default").withName(pod.getMetadata().getName()).get();
+        return p == null || p.getStatus() == null || p.getStatus().getConditions() == null ? null
+                : p.getStatus().getConditions().stream()
+                        .filter(c -> "kubevirt.io/virtual-machine-unpaused".equals(c.getType()))
+                        .map(c -> c.getStatus()).findFirst().orElse(null);
+    }
+
+    /**
+     * The handler's Paused condition: the VM shows Paused, and the pod's readiness gate condition
+     * {@code kubevirt.io/virtual-machine-unpaused} turns False (KubeVirt's syncPausedConditionToPod), then True
+     * again on unpause. The handler's conditions stay as it wrote them.
+     */
+    @Test
+    void pausedVmiShowsOnVmAndPodReadinessGate() {
+        VirtualMachineInstance vmi = vmiIn("Running");
+        Pod pod = h.awaitPod(vmi);
+        MockApi.await(ControllerHarness.WAIT, "unpaused True", () -> "True".equals(unpaused(pod)));
+        String now = java.time.Instant.now().toString();
+        String running = "{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"" + now + "\"}";
+        String paused = "{\"type\":\"Paused\",\"status\":\"True\",\"reason\":\"PausedByUser\","
+                + "\"lastTransitionTime\":\"" + now + "\"}";
+        var vmis = h.client.resources(VirtualMachineInstance.class).inNamespace("default").withName("testvm");
+        vmis.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"add\",\"path\":\"/status/conditions\",\"value\":[" + running + "," + paused + "]}]");
+        h.awaitPrintable("testvm", "Paused");
+        MockApi.await(ControllerHarness.WAIT, "unpaused False", () -> "False".equals(unpaused(pod)));
+        assertEquals("PausedByUser", Objects2.condition(h.vmi("testvm").getStatus().getConditions(), "Paused").getReason(),
+                "the handler's condition is kept");
+        vmis.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"add\",\"path\":\"/status/conditions\",\"value\":[" + running + "]}]");
+        h.awaitPrintable("testvm", "Running");
+        MockApi.await(ControllerHarness.WAIT, "unpaused True again", () -> "True".equals(unpaused(pod)));
+    }
+
     /**
      * A final VMI's pod: KubeVirt keeps the completed pod (its logs) and the VMI's finalizer until the VMI is
      * deleted. A pod still running (its containerDisk containers sleep after compute exited) is deleted, or it

@@ -1,0 +1,154 @@
+package io.qvirt.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.LoadedManifest;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmiDefaults;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The launcher pod against KubeVirt's template ({@code pkg/virt-controller/services/template.go}), field by
+ * field; no API server. The VMIs come from the seed VM with the fields of each row added to its spec as a user
+ * would write them in YAML.
+ */
+class LauncherPodTemplateTest {
+    private static VirtualMachineInstance vmi(String name, String specYaml) throws Exception {
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getMetadata().setUid("vm-uid");
+        vm.getMetadata().setName(name);
+        VirtualMachineInstance vmi = VmiDefaults.apply(LoadedManifest.fromVm(vm));
+        vmi.getMetadata().setUid("vmi-uid");
+        if (specYaml != null) {
+            Map<?, ?> extra = KubevirtJson.yaml().readValue(specYaml, Map.class);
+            extra.forEach((k, v) -> vmi.getSpec().getAdditionalProperties().put((String) k, v));
+        }
+        return vmi;
+    }
+
+    private static Pod pod(String specYaml) throws Exception {
+        return LauncherPods.build(vmi("testvm", specYaml), ClusterConfig.defaults());
+    }
+
+    /** The VMI's scheduling intent and DNS reach the pod (KubeVirt passes each on). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "affinity | {affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]}}}}",
+        "tolerations | {tolerations: [{key: dedicated, operator: Equal, value: vms, effect: NoSchedule}]}",
+        "topologySpreadConstraints | {topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: x}}}]}",
+        "dnsPolicy | {dnsPolicy: None}",
+        "dnsConfig | {dnsConfig: {nameservers: [1.1.1.1], searches: [example.org], options: [{name: ndots, value: '2'}]}}",
+    })
+    void schedulingAndDnsFieldsReachThePod(String field, String yaml) throws Exception {
+        Pod pod = pod(yaml);
+        Object expected = KubevirtJson.yaml().readValue(yaml, Map.class).get(field);
+        Object actual = KubevirtJson.json().convertValue(KubevirtJson.toTree(pod.getSpec()).get(field), Object.class);
+        assertEquals(KubevirtJson.toTree(expected), KubevirtJson.toTree(actual), field);
+    }
+
+    @Test
+    void withoutThoseFieldsThePodHasNone() throws Exception {
+        Pod pod = pod(null);
+        assertNull(pod.getSpec().getAffinity());
+        assertTrue(pod.getSpec().getTolerations() == null || pod.getSpec().getTolerations().isEmpty());
+        assertNull(pod.getSpec().getDnsPolicy());
+        assertNull(pod.getSpec().getServiceAccountName());
+        assertEquals(Boolean.FALSE, pod.getSpec().getAutomountServiceAccountToken());
+    }
+
+    /** serviceAccountName from the spec, else from a serviceAccount volume (whose token is then mounted). */
+    @ParameterizedTest(name = "spec {0}, volume {1} -> {2}, automount {3}")
+    @CsvSource({
+        "sa-spec, ,       sa-spec, false",
+        ",        sa-vol, sa-vol,  true",
+        "sa-spec, sa-vol, sa-spec, true",
+    })
+    void serviceAccount(String specName, String volumeName, String expected, boolean automount) throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        vmi.getSpec().setServiceAccountName(specName);
+        if (volumeName != null) {
+            io.qvirt.api.model.Volume v = KubevirtJson.json().convertValue(
+                    Map.of("name", "sa", "serviceAccount", Map.of("serviceAccountName", volumeName)),
+                    io.qvirt.api.model.Volume.class);
+            List<io.qvirt.api.model.Volume> vols = new java.util.ArrayList<>(vmi.getSpec().getVolumes());
+            vols.add(v);
+            vmi.getSpec().setVolumes(vols);
+        }
+        Pod pod = LauncherPods.build(vmi, ClusterConfig.defaults());
+        assertEquals(expected, pod.getSpec().getServiceAccountName());
+        assertEquals(automount, pod.getSpec().getAutomountServiceAccountToken());
+    }
+
+    /** KubeVirt's fixed parts of the pod: readiness gate, no service links, default container, labels, grace. */
+    @Test
+    void kubevirtsPodShape() throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        vmi.getMetadata().setAnnotations(new LinkedHashMap<>(Map.of("example.org/team", "a",
+                "kubectl.kubernetes.io/last-applied-configuration", "{}")));
+        vmi.getSpec().setTerminationGracePeriodSeconds(20L);
+        Pod pod = LauncherPods.build(vmi, ClusterConfig.defaults());
+        assertEquals(List.of("kubevirt.io/virtual-machine-unpaused"),
+                pod.getSpec().getReadinessGates().stream().map(g -> g.getConditionType()).toList());
+        assertEquals(Boolean.FALSE, pod.getSpec().getEnableServiceLinks());
+        Map<String, String> a = pod.getMetadata().getAnnotations();
+        assertEquals("compute", a.get("kubectl.kubernetes.io/default-container"));
+        assertEquals("a", a.get("example.org/team"), "the VMI's annotations are copied");
+        assertFalse(a.containsKey("kubectl.kubernetes.io/last-applied-configuration"), "but not kubectl's");
+        assertEquals("testvm", a.get("kubevirt.io/domain"));
+        assertEquals("testvm", pod.getMetadata().getLabels().get("vmi.kubevirt.io/id"));
+        assertEquals(50L, pod.getSpec().getTerminationGracePeriodSeconds(), "VMI grace 20 s + 2 x 15 s");
+    }
+
+    /** The VMI's name in labels and hostname: KubeVirt's id (hashed past 63) and its hostname (up to a dot). */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "web.example, web, web.example",
+        "a-name-that-is-exactly-sixty-four-characters-long-for-the-testxy, "
+                + "a-name-that-is-exactly-sixty-four-characters-long-for-the-testx, "
+                // the first 54 characters and sha1(name)'s first 8 hex digits (KubeVirt's CalculateVirtualMachineInstanceID)
+                + "a-name-that-is-exactly-sixty-four-characters-long-for--1c47a79d",
+    })
+    void vmiIdAndHostname(String name, String hostname, String id) throws Exception {
+        Pod pod = LauncherPods.build(vmi(name, null), ClusterConfig.defaults());
+        assertEquals(hostname, pod.getSpec().getHostname());
+        assertEquals(hostname, pod.getMetadata().getLabels().get("vm.kubevirt.io/name"));
+        assertEquals(id, pod.getMetadata().getLabels().get("vmi.kubevirt.io/id"));
+    }
+
+    /**
+     * A memory limit only where KubeVirt sets one: none by default, the VMI's limit plus the overhead, or the
+     * request for dedicated CPUs.
+     */
+    @ParameterizedTest(name = "limit {0}, dedicated {1} -> {2}")
+    @CsvSource({
+        ",      false, ",
+        "256Mi, false, 345Mi",
+        ",      true,  151Mi",
+    })
+    void memoryLimit(String vmiLimit, boolean dedicated, String expected) throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        if (vmiLimit != null) {
+            vmi.getSpec().getDomain().getResources().setLimits(new LinkedHashMap<>(Map.of("memory", new Quantity(vmiLimit))));
+        }
+        if (dedicated) {
+            vmi.getSpec().getDomain().getCpu().setDedicatedCpuPlacement(true);
+        }
+        Container c = LauncherPods.build(vmi, ClusterConfig.defaults()).getSpec().getContainers().get(0);
+        assertEquals("151Mi", c.getResources().getRequests().get("memory").toString(), "64M guest + 89 MiB");
+        Quantity limit = c.getResources().getLimits().get("memory");
+        assertEquals(expected, limit == null ? null : limit.toString());
+    }
+}
