@@ -103,7 +103,6 @@ public final class Sandbox implements AutoCloseable {
     private KubernetesClient client;
     private volatile ImageStore imageStore;
     private Thread statusWriter;
-    private final Map<String, String> handlerFlags = new LinkedHashMap<>();
 
     public Sandbox(Path dir, int nodes, Path root, Duration readyTimeout) {
         this.layout = new Layout(dir.toAbsolutePath());
@@ -188,24 +187,18 @@ public final class Sandbox implements AutoCloseable {
         controller.start();
         processes.add(controller);
 
-        detectHandlerFlags(env);
         for (int i = 1; i <= nodeCount; i++) {
             String node = Layout.nodeName(i);
+            String address = "127.0." + i + ".1";
             List<String> argv = new ArrayList<>(List.of(root.resolve("bin/virt-handler").toString(),
                     "--node-name", node, "--kubeconfig", layout.kubeconfig().toString(), "--use-emulation",
-                    "--device-plugin-dir", layout.node(node).resolve("device-plugins").toString()));
-            Map<String, String> optional = new LinkedHashMap<>();
-            optional.put("--runtime-root", layout.node(node).resolve("run").toString());
-            optional.put("--node-api-listen", "127.0." + i + ".1:8186");
-            optional.put("--tls-cert", pki.cert("handler-" + node).toString());
-            optional.put("--tls-key", pki.key("handler-" + node).toString());
-            optional.put("--tls-ca", pki.caCert().toString());
-            for (Map.Entry<String, String> e : optional.entrySet()) {
-                if (handlerFlags.containsKey(e.getKey())) {
-                    argv.add(e.getKey());
-                    argv.add(e.getValue());
-                }
-            }
+                    "--device-plugin-dir", layout.node(node).resolve("device-plugins").toString(),
+                    "--runtime-root", layout.node(node).resolve("run").toString(),
+                    "--node-api-listen", address + ":8186",
+                    "--tls-cert", pki.cert("handler-" + node).toString(),
+                    "--tls-key", pki.key("handler-" + node).toString(),
+                    "--tls-ca", pki.caCert().toString(),
+                    "--metrics-listen", address + ":8443"));
             Map<String, String> henv = new HashMap<>(env);
             henv.put("NODE_NAME", node);
             Supervised h = new Supervised("virt-handler-" + node, argv, henv,
@@ -222,29 +215,6 @@ public final class Sandbox implements AutoCloseable {
         writeStatus();
         writeAtomically(layout.readyFile(), ProcessHandle.current().pid() + "\n");
         log.info("ready: export KUBECONFIG=" + layout.kubeconfig());
-    }
-
-    /** Which optional flags this build of virt-handler has ({@code --help}, once). */
-    private void detectHandlerFlags(Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/virt-handler").toString(), "--help").redirectErrorStream(true);
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String help = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-        for (String f : List.of("--runtime-root", "--node-api-listen", "--tls-cert", "--tls-key", "--tls-ca")) {
-            if (help.contains(f)) {
-                handlerFlags.put(f, "");
-            }
-        }
-        Set<String> missing = new java.util.TreeSet<>(List.of("--runtime-root", "--node-api-listen", "--tls-cert",
-                "--tls-key", "--tls-ca"));
-        missing.removeAll(handlerFlags.keySet());
-        log.info("virt-handler flags: " + (missing.isEmpty() ? "all of the rig's optional flags are supported"
-                : "this build lacks " + missing + ": started without them"));
     }
 
     private void awaitReady(Path controllerLog) throws IOException, InterruptedException {
@@ -417,7 +387,6 @@ public final class Sandbox implements AutoCloseable {
         st.put("dir", layout.dir().toString());
         st.put("kubeconfig", layout.kubeconfig().toString());
         st.put("frontDoor", "127.0.0.1:" + frontDoor.address().getPort());
-        st.put("handlerFlags", List.copyOf(handlerFlags.keySet()));
         st.put("components", comps);
         st.put("pods", pods);
         writeAtomically(layout.statusFile(), Serialization.asJson(st));
