@@ -202,8 +202,9 @@ public final class LauncherPods {
         Map<String, Quantity> vmiLim = spec.getDomain() != null && spec.getDomain().getResources() != null
                 && spec.getDomain().getResources().getLimits() != null
                 ? spec.getDomain().getResources().getLimits() : Map.of();
-        // KubeVirt's default CPU request is 100m per VMI; a CPU limit is only set when the VMI sets one.
-        requests.put("cpu", vmiReq.containsKey("cpu") ? vmiReq.get("cpu") : new Quantity("100m"));
+        // KubeVirt's default CPU request is a tenth of a CPU per vCPU (cpuAllocationRatio 10); a CPU limit is only
+        // set when the VMI sets one.
+        requests.put("cpu", vmiReq.containsKey("cpu") ? vmiReq.get("cpu") : new Quantity(Math.max(1, mc[1]) * 100 + "m"));
         if (vmiLim.containsKey("cpu")) {
             limits.put("cpu", vmiLim.get("cpu"));
         }

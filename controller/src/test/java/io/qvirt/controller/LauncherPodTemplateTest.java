@@ -128,6 +128,18 @@ class LauncherPodTemplateTest {
         assertEquals(id, pod.getMetadata().getLabels().get("vmi.kubevirt.io/id"));
     }
 
+    /** KubeVirt's CPU request without one in the VMI: vCPUs / 10 (cpuAllocationRatio). */
+    @ParameterizedTest(name = "{0} sockets x {1} cores -> {2}")
+    @CsvSource({"1, 1, 100m", "2, 2, 400m", "4, 3, 1200m"})
+    void cpuRequest(int sockets, int cores, String expected) throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        vmi.getSpec().getDomain().getCpu().setSockets(sockets);
+        vmi.getSpec().getDomain().getCpu().setCores(cores);
+        Container c = LauncherPods.build(vmi, ClusterConfig.defaults()).getSpec().getContainers().get(0);
+        assertEquals(expected, c.getResources().getRequests().get("cpu").toString());
+        assertNull(c.getResources().getLimits().get("cpu"));
+    }
+
     /**
      * A memory limit only where KubeVirt sets one: none by default, the VMI's limit plus the overhead, or the
      * request for dedicated CPUs.
