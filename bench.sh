@@ -5,6 +5,9 @@
 # Prints a markdown table, writes bench/results/<UTC>.{json,md,png}.
 #   ./bench.sh [--quick] [--runs N] [--all]   (default: n=10, density n=3, ~15 min; --quick: n=3, density n=1 with
 #   3 guests; --all: then the controller's 1000-VM benchmark against fabric8's CRUD mock API, ~2 min)
+#   ./bench.sh --cluster [N]   only the cluster path on the rig (bin/qvirt-sandbox: fabric8's CRUD mock API, FAKE
+#   node agents, the real controller, handlers and QEMU): VM -> VMI Running -> booted, QMP event -> VMI status,
+#   10 VMs at once, the handlers' RSS and CPU (~5 min)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/install-deps.sh
@@ -18,6 +21,17 @@ for j in "${jars[@]}"; do
     break
   fi
 done
+if [[ "${1:-}" == --cluster ]]; then
+  n=${2:-10}
+  lock=(); command -v flock >/dev/null && lock=(flock /tmp/qvirt-mvn.lock)
+  "${lock[@]}" mvn -B -ntp -q -pl launcher,handler,controller,sandbox -am package -DskipTests >&2
+  cp_file=sandbox/target/bench.classpath
+  "${lock[@]}" mvn -B -ntp -q -pl sandbox test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" -DskipTests >&2
+  testdata/registry.sh start >&2
+  exec java -Dqvirt.root="$PWD" -cp "sandbox/target/test-classes:sandbox/target/classes:$(cat "$cp_file")" \
+    io.qvirt.sandbox.ClusterBench "$n"
+fi
 all=false args=()
 for a in "$@"; do if [[ "$a" == --all ]]; then all=true; else args+=("$a"); fi; done
 mkdir -p bench/results
