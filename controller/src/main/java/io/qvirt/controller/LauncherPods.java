@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.Quantities;
 import io.qvirt.api.VirtualMachine;
@@ -411,6 +412,50 @@ public final class LauncherPods {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The VMI's volumes its launcher pod cannot provide, by field path under {@code prefix} (e.g.
+     * {@code spec.volumes}): the pod brings containerDisks (its disk containers), cloudInitNoCloud with inline
+     * data and emptyDisks (made by the launcher); PVCs, DataVolumes, ConfigMaps, Secrets, hostDisks and the rest
+     * would need mounts the pod does not have, so the launcher would fail and the VM crash-loop.
+     */
+    public static List<FieldError> unprovidableVolumes(VirtualMachineInstanceSpec spec, String prefix) {
+        List<FieldError> out = new ArrayList<>();
+        if (spec == null || spec.getVolumes() == null) {
+            return out;
+        }
+        for (int i = 0; i < spec.getVolumes().size(); i++) {
+            io.qvirt.api.model.Volume v = spec.getVolumes().get(i);
+            String f = prefix + "[" + i + "]";
+            if (v.getContainerDisk() != null || v.getEmptyDisk() != null) {
+                continue;
+            }
+            if (v.getCloudInitNoCloud() != null) {
+                if (v.getCloudInitNoCloud().getUserDataSecretRef() != null) {
+                    out.add(new FieldError(f + ".cloudInitNoCloud.secretRef",
+                            "not supported by qvirt's launcher pod: use userData or userDataBase64"));
+                }
+                if (v.getCloudInitNoCloud().getNetworkDataSecretRef() != null) {
+                    out.add(new FieldError(f + ".cloudInitNoCloud.networkDataSecretRef",
+                            "not supported by qvirt's launcher pod: use networkData or networkDataBase64"));
+                }
+                continue;
+            }
+            String kind = v.getPersistentVolumeClaim() != null ? "persistentVolumeClaim"
+                    : v.getDataVolume() != null ? "dataVolume"
+                    : v.getHostDisk() != null ? "hostDisk"
+                    : v.getConfigMap() != null ? "configMap"
+                    : v.getSecret() != null ? "secret"
+                    : v.getServiceAccount() != null ? "serviceAccount"
+                    : v.getDownwardAPI() != null ? "downwardAPI"
+                    : v.getEphemeral() != null ? "ephemeral"
+                    : v.getCloudInitConfigDrive() != null ? "cloudInitConfigDrive"
+                    : v.getAdditionalProperties().keySet().stream().filter(k -> !"name".equals(k)).findFirst()
+                            .orElse("(no source)");
+            out.add(new FieldError(f + "." + kind, "not supported by qvirt's launcher pod"));
+        }
+        return out;
     }
 
     /** A field of the VMI spec that qvirt's model keeps untyped, as the Kubernetes type; null if absent. */

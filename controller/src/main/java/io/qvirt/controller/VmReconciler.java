@@ -142,7 +142,12 @@ final class VmReconciler implements Reconciler {
             }
         }
 
-        List<FieldError> errors = VmValidator.validate(vm, config.get().gates());
+        List<FieldError> errors = new ArrayList<>(VmValidator.validate(vm, config.get().gates()));
+        if (vm.getSpec().getTemplate() != null) {
+            // refused up front, as a Failure condition, rather than as a launcher that fails and crash-loops
+            errors.addAll(LauncherPods.unprovidableVolumes(vm.getSpec().getTemplate().getSpec(),
+                    "spec.template.spec.volumes"));
+        }
         if (!errors.isEmpty()) {
             writeStatus(vm, vmi, Action.NONE, errors, null, null);
             return null;

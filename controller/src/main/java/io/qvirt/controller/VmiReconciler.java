@@ -136,6 +136,14 @@ final class VmiReconciler implements Reconciler {
                 return EXPECTATION_TIMEOUT; // the create is on its way to the cache; its event will come first
             }
             if (phase.isEmpty() || Phase.PENDING.equals(phase)) {
+                List<io.qvirt.api.FieldError> unprovidable = LauncherPods.unprovidableVolumes(vmi.getSpec(), "spec.volumes");
+                if (!unprovidable.isEmpty()) {
+                    // no pod that could only fail: Synchronized=False FailedCreate, until the VMI is replaced
+                    String message = "cannot create the launcher pod: " + unprovidable.stream()
+                            .map(Object::toString).collect(java.util.stream.Collectors.joining("; "));
+                    writeStatus(vmi, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
+                    return null;
+                }
                 Pod created;
                 try {
                     created = createPod(vmi);

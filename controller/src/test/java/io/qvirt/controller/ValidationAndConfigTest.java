@@ -61,6 +61,56 @@ class ValidationAndConfigTest extends WithController {
         assertEquals("testvm", vmi.getMetadata().getName());
     }
 
+    /**
+     * Volumes the launcher pod cannot provide: refused up front by field (a VM's Failure condition and no VMI; a
+     * standalone VMI's Synchronized=False FailedCreate and no pod), not a launcher that fails and crash-loops.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "persistentVolumeClaim | {claimName: data}",
+        "dataVolume            | {name: dv}",
+        "configMap             | {name: cm}",
+        "hostDisk              | {path: /var/disk.img, type: Disk}",
+    })
+    void volumesThePodCannotProvideAreRefusedByField(String kind, String source) throws Exception {
+        VirtualMachine vm = MockApi.seedVm();
+        vm.getSpec().setRunning(true);
+        var spec = vm.getSpec().getTemplate().getSpec();
+        java.util.Map<?, ?> src = io.qvirt.api.KubevirtJson.yaml().readValue(source, java.util.Map.class);
+        io.qvirt.api.model.Volume vol = io.qvirt.api.KubevirtJson.json().convertValue(
+                java.util.Map.of("name", "extra", kind, src), io.qvirt.api.model.Volume.class);
+        List<io.qvirt.api.model.Volume> vols = new java.util.ArrayList<>(spec.getVolumes());
+        vols.add(vol);
+        spec.setVolumes(vols);
+        Disk disk = new Disk();
+        disk.setName("extra");
+        spec.getDomain().getDevices().getDisks().add(disk);
+        String field = "spec.template.spec.volumes[" + (vols.size() - 1) + "]." + kind;
+
+        h.create(vm);
+        Condition failure = MockApi.awaitValue(ControllerHarness.WAIT, "Failure condition",
+                () -> h.vm("testvm").getStatus() == null ? null
+                        : Objects2.condition(h.vm("testvm").getStatus().getConditions(), "Failure"));
+        assertTrue(failure.getMessage().contains(field + ": not supported by qvirt's launcher pod"), failure.getMessage());
+        Thread.sleep(500);
+        assertNull(h.vmi("testvm"), "no VMI that could only crash-loop");
+        assertEquals("Stopped", h.printable("testvm"));
+
+        // The same spec as a VMI of its own: no pod, Synchronized=False FailedCreate naming the field.
+        VirtualMachineInstance vmi = io.qvirt.api.VmiDefaults.apply(io.qvirt.api.LoadedManifest.fromVm(vm));
+        vmi.getMetadata().setName("standalone");
+        vmi.getMetadata().setOwnerReferences(null);
+        h.client.resource(vmi).create();
+        Condition sync = MockApi.awaitValue(ControllerHarness.WAIT, "Synchronized FailedCreate", () -> {
+            VirtualMachineInstance v = h.vmi("standalone");
+            Condition c = v.getStatus() == null ? null : Objects2.condition(v.getStatus().getConditions(), "Synchronized");
+            return c != null && "FailedCreate".equals(c.getReason()) ? c : null;
+        });
+        assertTrue(sync.getMessage().contains("spec.volumes[" + (vols.size() - 1) + "]." + kind), sync.getMessage());
+        assertEquals("Pending", VmReconciler.phase(h.vmi("standalone")));
+        assertTrue(h.pods().isEmpty());
+    }
+
     @Test
     void kubevirtCrSetsEmulationAndImages() {
         KubeVirt cr = new KubeVirt();
