@@ -141,7 +141,7 @@ final class VmiReconciler implements Reconciler {
                     // no pod that could only fail: Synchronized=False FailedCreate, until the VMI is replaced
                     String message = "cannot create the launcher pod: " + unprovidable.stream()
                             .map(Object::toString).collect(java.util.stream.Collectors.joining("; "));
-                    writeStatus(vmi, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
+                    writeStatus(vmi, null, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
                     return null;
                 }
                 Pod created;
@@ -151,12 +151,12 @@ final class VmiReconciler implements Reconciler {
                     // KubeVirt: an Event, and Synchronized=False reason FailedCreate (the VM copies it); retried.
                     String message = "Error creating pod: " + Objects.requireNonNullElse(e.getMessage(), e.toString());
                     events.record(vmi, Events.WARNING, FAILED_CREATE, message);
-                    writeStatus(vmi, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
+                    writeStatus(vmi, null, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
                     throw e;
                 }
                 events.record(vmi, Events.NORMAL, "SuccessfulCreate",
                         "Created virtual machine pod " + created.getMetadata().getName());
-                writeStatus(vmi, null, true, null);
+                writeStatus(vmi, null, null, true, null);
                 return null;
             }
             // Scheduling, Scheduled, Running without a pod in the cache: check the server before failing the VMI.
@@ -169,7 +169,7 @@ final class VmiReconciler implements Reconciler {
             return null;
         }
         expectations.remove(uid);
-        writeStatus(vmi, pod, false, null);
+        writeStatus(vmi, pod, pods, false, null);
         syncUnpaused(vmi, pod);
         return null;
     }
@@ -385,10 +385,12 @@ final class VmiReconciler implements Reconciler {
      * touched: the patch is computed from the freshest VMI and guarded by its resourceVersion.
      *
      * @param pod     the current launcher pod, or null (none yet, or just created)
+     * @param pods    all of the VMI's launcher pods, for {@code status.activePods}; null to leave it
      * @param created a pod was just created for the VMI
      * @param failure a Synchronized=False condition to set (pod creation failed), or null
      */
-    private void writeStatus(VirtualMachineInstance vmi, Pod pod, boolean created, Condition failure) {
+    private void writeStatus(VirtualMachineInstance vmi, Pod pod, List<Pod> pods, boolean created,
+                             Condition failure) {
         patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
             String phase = VmReconciler.phase(fresh);
             if (Phase.isFinal(phase)) {
@@ -460,6 +462,28 @@ final class VmiReconciler implements Reconciler {
             if (!KubevirtJson.toTree(conds).equals(KubevirtJson.toTree(conditions(fresh)))) {
                 s.set("conditions", KubevirtJson.toTree(conds));
                 changed = true;
+            }
+            if (pods != null) {
+                // KubeVirt's activePods: every launcher pod of the VMI by uid, with its node ("" before scheduling)
+                ObjectNode active = NODES.objectNode();
+                pods.forEach(p -> active.put(p.getMetadata().getUid(), Objects.requireNonNullElse(
+                        p.getSpec() == null ? null : p.getSpec().getNodeName(), "")));
+                if (!active.equals(KubevirtJson.toTree(cur).get("activePods"))) {
+                    s.set("activePods", active);
+                    changed = true;
+                }
+            }
+            if (pod != null && controllers) {
+                // KubeVirt mirrors the pod's QoS class while scheduling
+                String qos = pod.getStatus() == null ? null : pod.getStatus().getQosClass();
+                if (!Objects.equals(qos, cur.getQosClass())) {
+                    if (qos == null) {
+                        s.putNull("qosClass");
+                    } else {
+                        s.put("qosClass", qos);
+                    }
+                    changed = true;
+                }
             }
             ObjectNode patch = NODES.objectNode();
             if (Phase.SCHEDULED.equals(next) && node != null && !node.equals(label(fresh, NODE_NAME_LABEL))) {

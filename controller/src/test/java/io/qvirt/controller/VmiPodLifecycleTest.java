@@ -172,6 +172,21 @@ class VmiPodLifecycleTest extends WithController {
         }
     }
 
+    /** KubeVirt's activePods (pod uid -> node) and the pod's qosClass while scheduling, on the VMI. */
+    @Test
+    void activePodsAndQosClass() {
+        VirtualMachineInstance vmi = vmiIn("Scheduling");
+        Pod pod = h.awaitPod(vmi);
+        h.podStatus(pod, "{\"phase\":\"Pending\",\"qosClass\":\"Burstable\",\"conditions\":[{\"type\":"
+                + "\"PodScheduled\",\"status\":\"True\"}]}");
+        MockApi.await(ControllerHarness.WAIT, "qosClass and activePods", () -> {
+            VirtualMachineInstance v = h.vmi("testvm");
+            Object active = v.getStatus().getAdditionalProperties().get("activePods");
+            return "Burstable".equals(v.getStatus().getQosClass())
+                    && java.util.Map.of(pod.getMetadata().getUid(), "node1").equals(active);
+        });
+    }
+
     private String unpaused(Pod pod) {
         Pod p = h.client.pods().inNamespace("default").withName(pod.getMetadata().getName()).get();
         return p == null || p.getStatus() == null || p.getStatus().getConditions() == null ? null
