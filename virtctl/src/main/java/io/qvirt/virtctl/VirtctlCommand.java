@@ -1,0 +1,107 @@
+package io.qvirt.virtctl;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code virtctl}: KubeVirt's CLI. Every call goes to the API server named by the kubeconfig (the
+ * {@code subresources.kubevirt.io} group for start, stop, restart, pause, unpause, reset, console, migrate), never to
+ * a node or a socket.
+ */
+@Command(name = "virtctl", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+        description = {"virtctl controls virtual machine related operations on your kubernetes cluster.",
+            "Exit codes: 0 ok, 1 runtime failure, 2 invalid input or usage."},
+        subcommands = {StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
+            UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, MigrateCommand.class, ExposeCommand.class,
+            CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class})
+public final class VirtctlCommand implements Runnable {
+    /** Environment variable naming the program in help and completion ({@code kubectl virt} as a kubectl plugin). */
+    static final String PROGRAM_NAME_ENV = "QVIRT_VIRTCTL_NAME";
+
+    @Option(names = "--kubeconfig", scope = CommandLine.ScopeType.INHERIT, paramLabel = "FILE",
+            description = "Path to the kubeconfig file to use for CLI requests (default $KUBECONFIG, then ~/.kube/config, then the in-cluster config).")
+    String kubeconfig;
+
+    @Option(names = "--context", scope = CommandLine.ScopeType.INHERIT, paramLabel = "NAME",
+            description = "The name of the kubeconfig context to use.")
+    String context;
+
+    @Option(names = {"-n", "--namespace"}, scope = CommandLine.ScopeType.INHERIT, paramLabel = "NAMESPACE",
+            description = "If present, the namespace scope for this CLI request (default: the context's).")
+    String namespace;
+
+    @Option(names = "--request-timeout", scope = CommandLine.ScopeType.INHERIT, paramLabel = "SECONDS",
+            description = "How long to wait for the API server to answer one request (default ${DEFAULT-VALUE} s; connecting: at most 5 s).",
+            defaultValue = "10")
+    int requestTimeoutSeconds = 10;
+
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
+    boolean debug;
+
+    Io io;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see --help)");
+    }
+
+    Duration requestTimeout() {
+        return Duration.ofSeconds(Math.max(1, requestTimeoutSeconds));
+    }
+
+    /** A command line reading and writing {@code io}, with qvirt's exit codes. */
+    public static CommandLine create(Io io) {
+        VirtctlCommand root = new VirtctlCommand();
+        root.io = io;
+        CommandLine cl = new CommandLine(root);
+        String name = io.env(PROGRAM_NAME_ENV);
+        if (name != null && !name.isBlank()) {
+            cl.setCommandName(name);
+        }
+        cl.setOut(io.out());
+        cl.setErr(io.err());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            io.err().println("error: " + ExitCodes.message(ex));
+            if (root.debug) {
+                ex.printStackTrace(io.err());
+            }
+            io.err().flush();
+            return ExitCodes.of(ex);
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            io.err().println("error: " + ex.getMessage());
+            CommandLine where = ex.getCommandLine();
+            io.err().println("see: " + where.getCommandSpec().qualifiedName() + " --help");
+            io.err().flush();
+            return ExitCodes.INVALID;
+        });
+        return cl;
+    }
+
+    /** As {@link #create(Io)} with text writers only (tests): stdin empty, not a terminal. */
+    public static CommandLine create(PrintWriter out, PrintWriter err, java.util.Map<String, String> env) {
+        return create(Io.of(out, err, env));
+    }
+
+    public static void main(String[] args) {
+        OutputStream rawOut = new FileOutputStream(FileDescriptor.out);
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(rawOut, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        Io io = new Io(new FileInputStream(FileDescriptor.in), rawOut, out, err, System.getenv(), System.console() != null);
+        int code = create(io).execute(args);
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+}

@@ -1,0 +1,81 @@
+package io.qvirt.virtctl;
+
+import static io.qvirt.virtctl.MockApiServer.virtctl;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qvirt.virtctl.MockApiServer.Run;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Arguments and flags: usage errors exit 2 before anything is sent; help lists every verb; completion. */
+class UsageTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void helpListsEveryVerb() {
+        Run r = virtctl(Map.of(), "--help");
+        assertEquals(0, r.code());
+        for (String verb : List.of("start", "stop", "restart", "pause", "unpause", "reset", "console", "migrate", "expose",
+                "create", "version", "guestosinfo", "completion")) {
+            assertTrue(r.out().contains("\n  " + verb + " "), verb + " in:\n" + r.out());
+        }
+        r = virtctl(Map.of("QVIRT_VIRTCTL_NAME", "kubectl virt"), "start", "--help");
+        assertTrue(r.out().startsWith("Usage: kubectl virt start "), r.out());
+    }
+
+    @Test
+    void usageErrorsExit2AndSendNothing() throws Exception {
+        try (MockApiServer api = new MockApiServer()) {
+            Map<String, String> env = Map.of("HOME", tmp.toString(), "KUBECONFIG", api.kubeconfig(tmp).toString());
+            String[][] bad = {
+                {},
+                {"frobnicate"},
+                {"start"},
+                {"start", "a", "b"},
+                {"start", "a", "--bogus"},
+                {"stop", "a", "--grace-period", "soon"},
+                {"pause", "testvm"},
+                {"pause", "pod", "testvm"},
+                {"unpause", "vmx", "testvm"},
+                {"expose", "vm", "testvm", "--port", "80"},
+                {"expose", "vm", "testvm", "--name", "s", "--type", "ExternalName"},
+                {"expose", "vm", "testvm", "--name", "s", "--protocol", "SCTP2"},
+                {"console"},
+                {"console", "a", "--timeout", "-1"},
+                {"create"},
+                {"create", "vm", "--run-strategy", "Sometimes"},
+                {"create", "vm", "--memory", "lots"},
+                {"create", "vm", "--volume-containerdisk", "image:x"},
+                {"create", "vm", "--cloud-init-user-data", "!!notbase64"},
+                {"completion", "fish"},
+                {"version", "extra"},
+            };
+            for (String[] args : bad) {
+                Run r = virtctl(env, args);
+                assertEquals(2, r.code(), () -> String.join(" ", args) + " -> " + r.err());
+                assertTrue(r.err().startsWith("error: "), r.err());
+                assertTrue(r.err().lines().count() <= 2, r.err());
+                assertEquals(List.of(), api.requests(), String.join(" ", args) + " sent a request");
+            }
+            Run r = virtctl(env, "pause", "pod", "testvm");
+            assertEquals("error: unsupported resource type \"pod\" for pause: vm (virtualmachine) or vmi (virtualmachineinstance)\n", r.err());
+            r = virtctl(env, "start");
+            assertEquals("error: Missing required parameter: 'VM'\nsee: virtctl start --help\n", r.err());
+        }
+    }
+
+    @Test
+    void bashCompletionScript() {
+        Run r = virtctl(Map.of(), "completion", "bash");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("complete -F _complete_virtctl") || r.out().contains("_complete_virtctl"), r.out());
+        assertTrue(r.out().contains("guestosinfo") && r.out().contains("--grace-period"), "verbs and flags are completed");
+        r = virtctl(Map.of(), "completion", "zsh");
+        assertTrue(r.out().startsWith("#compdef virtctl\n") && r.out().contains("bashcompinit"), r.out());
+    }
+}
