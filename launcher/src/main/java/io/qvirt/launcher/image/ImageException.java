@@ -94,4 +94,15 @@ public class ImageException extends LauncherException {
             super(image, null, message, cause);
         }
     }
+
+    /**
+     * The image is refused as unsafe or over a bound: a layer entry whose path or link leaves the image, a
+     * layer that decompresses past the limit, a layer larger than the cache can hold. Nothing of it is kept
+     * outside the cache's work directory.
+     */
+    public static final class Unsafe extends ImageException {
+        public Unsafe(String image, String registry, String message, Throwable cause) {
+            super(image, registry, message, cause);
+        }
+    }
 }

@@ -92,6 +92,29 @@ public final class ImageStore {
     private final RegistryClient client;
     private final Progress progress;
     private final AtomicLong downloaded = new AtomicLong();
+    private final long maxLayerBytes;
+
+    /** {@value #MAX_LAYER_ENV}: bytes (or with a K, M, G, T suffix, powers of 1024); unset or 0 for the default. */
+    public static final String MAX_LAYER_ENV = "QVIRT_MAX_LAYER_SIZE";
+
+    static long maxLayerBytesFromEnvironment() {
+        String v = System.getenv(MAX_LAYER_ENV);
+        if (v == null || v.isBlank()) {
+            return 0;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,15})([KMGT]?)i?B?").matcher(v.strip());
+        if (!m.matches()) {
+            throw new ImageException.Cache(null, MAX_LAYER_ENV + "='" + v + "' is not allowed: bytes, e.g. 20G", null);
+        }
+        int shift = switch (m.group(2)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> 0;
+        };
+        return Long.parseLong(m.group(1)) << shift;
+    }
 
     /**
      * @param root     the cache directory (made if absent)
@@ -99,6 +122,15 @@ public final class ImageStore {
      * @throws ImageException.Cache if the cache directory cannot be made
      */
     public ImageStore(Path root, RegistryClient client, Progress progress) {
+        this(root, client, progress, maxLayerBytesFromEnvironment());
+    }
+
+    /**
+     * @param maxLayerBytes the most bytes one layer may decompress to (a compression bomb fails cleanly past it);
+     *                      0 for the default: the free space of the cache's file system when the layer is read
+     */
+    public ImageStore(Path root, RegistryClient client, Progress progress, long maxLayerBytes) {
+        this.maxLayerBytes = maxLayerBytes;
         this.root = root.toAbsolutePath();
         this.client = client;
         this.progress = progress;
@@ -279,12 +311,14 @@ public final class ImageStore {
         for (int i = 0; i < layers.size(); i++) {
             Descriptor d = layers.get(i);
             MessageDigest sha = RegistryClient.sha256();
+            long limit = layerLimit();
             try (InputStream raw = new DigestInputStream(Files.newInputStream(layerFiles.get(i)), sha)) {
-                InputStream tarStream = decompress(img, d, new BufferedInputStream(raw, 1 << 16));
+                BoundedStream tarStream = new BoundedStream(decompress(img, d, new BufferedInputStream(raw, 1 << 16)), limit);
                 TarReader tar = new TarReader(tarStream);
                 TarReader.Entry e;
                 while ((e = tar.next()) != null) {
                     String n = e.path();
+                    checkEntry(img, d, e);
                     int slash = n.lastIndexOf('/');
                     String base = n.substring(slash + 1);
                     String parent = slash < 0 ? "" : n.substring(0, slash + 1);
@@ -313,6 +347,9 @@ public final class ImageStore {
                 raw.transferTo(java.io.OutputStream.nullOutputStream());
             } catch (ImageException ex) {
                 throw ex;
+            } catch (BoundedStream.Exceeded ex) {
+                throw new ImageException.Unsafe(img.name(), img.endpoint(), "layer " + d.digest() + " decompresses to more "
+                        + "than " + limit + " bytes (" + limitSource() + "); refused", ex);
             } catch (IOException ex) {
                 throw new ImageException.Protocol(img.name(), img.endpoint(), "layer " + d.digest() + " is not a readable "
                         + "tar archive: " + ex.getMessage(), ex);
@@ -325,6 +362,134 @@ public final class ImageStore {
             }
         }
         return staged;
+    }
+
+    /** The most one layer may decompress to now: the configured bound, else the cache's free space. */
+    private long layerLimit() {
+        if (maxLayerBytes > 0) {
+            return maxLayerBytes;
+        }
+        try {
+            return Math.max(1 << 20, Files.getFileStore(root).getUsableSpace());
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private String limitSource() {
+        return maxLayerBytes > 0 ? "the configured limit" : "the free space of the cache's file system; set "
+                + MAX_LAYER_ENV + " to choose another limit";
+    }
+
+    /**
+     * Refuses, naming it, an entry whose path climbs out of the image ({@code ../}, also after a leading
+     * {@code /}), a hard link whose target does, a symbolic link whose relative target climbs above the image's
+     * root from the link's directory (an absolute target is resolved in the image's own root, and qvirt never
+     * follows links: only regular files are taken out), and a whiteout that names no file in its directory.
+     */
+    private static void checkEntry(Image img, Descriptor d, TarReader.Entry e) {
+        String n = e.path();
+        if (climbs("", n)) {
+            throw unsafe(img, d, e, "its path leaves the image");
+        }
+        if (e.type() == '1' && (e.linkTarget() == null || climbs("", TarReader.normalize(e.linkTarget())))) {
+            throw unsafe(img, d, e, "a hard link to '" + e.linkTarget() + "', outside the image");
+        }
+        if (e.type() == '2') {
+            String t = e.linkTarget() == null ? "" : e.linkTarget();
+            int slash = n.lastIndexOf('/');
+            String dir = slash < 0 ? "" : n.substring(0, slash);
+            if (!t.startsWith("/") && climbs(dir, t)) {
+                throw unsafe(img, d, e, "a symbolic link to '" + t + "', outside the image");
+            }
+        }
+        String base = n.substring(n.lastIndexOf('/') + 1);
+        if (base.startsWith(".wh.") && !base.equals(".wh..wh..opq")) {
+            String gone = base.substring(4);
+            if (gone.isEmpty() || gone.equals(".") || gone.equals("..") || gone.contains("/")) {
+                throw unsafe(img, d, e, "a whiteout of '" + gone + "', which is not a file of its directory");
+            }
+        }
+    }
+
+    /** Whether {@code rel}, read from directory {@code dir} (both relative to the image root), goes above the root. */
+    static boolean climbs(String dir, String rel) {
+        int depth = 0;
+        for (String part : dir.split("/")) {
+            if (!part.isEmpty() && !part.equals(".")) {
+                depth = part.equals("..") ? depth - 1 : depth + 1;
+            }
+        }
+        if (depth < 0) {
+            return true;
+        }
+        for (String part : rel.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            depth = part.equals("..") ? depth - 1 : depth + 1;
+            if (depth < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ImageException.Unsafe unsafe(Image img, Descriptor d, TarReader.Entry e, String why) {
+        return new ImageException.Unsafe(img.name(), img.endpoint(), "layer " + d.digest() + ", entry '" + e.rawPath()
+                + "': " + why + "; the image is refused", null);
+    }
+
+    /** Counts what a layer decompresses to and stops past a bound. */
+    private static final class BoundedStream extends java.io.FilterInputStream {
+        static final class Exceeded extends IOException {
+            private static final long serialVersionUID = 1L;
+
+            Exceeded() {
+                super("decompressed size over the limit");
+            }
+        }
+
+        private final long limit;
+        private long count;
+
+        BoundedStream(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0 && ++count > limit) {
+                throw new Exceeded();
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int k = super.read(b, off, len);
+            if (k > 0 && (count += k) > limit) {
+                throw new Exceeded();
+            }
+            return k;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            // Skipped bytes are decompressed all the same: count them by reading.
+            byte[] buf = new byte[8192];
+            long left = n;
+            while (left > 0) {
+                int k = read(buf, 0, (int) Math.min(buf.length, left));
+                if (k < 0) {
+                    break;
+                }
+                left -= k;
+            }
+            return n - left;
+        }
     }
 
     private static InputStream decompress(Image img, Descriptor d, BufferedInputStream in) throws IOException {
@@ -351,6 +516,11 @@ public final class ImageStore {
         if (img.policy() == PullPolicy.NEVER) {
             throw new ImageException.NotCached(img.name(), "imagePullPolicy is Never and layer " + d.digest()
                     + " is not in the cache " + root);
+        }
+        long room = layerLimit();
+        if (d.size() > room) {
+            throw new ImageException.Unsafe(img.name(), img.endpoint(), "layer " + d.digest() + " declares " + d.size()
+                    + " bytes, more than " + room + " (" + limitSource() + "); not downloaded", null);
         }
         Path tmp = root.resolve("tmp").resolve(d.hex() + "." + UUID.randomUUID() + ".partial");
         ImageReference ref = img.ref();

@@ -25,6 +25,8 @@ public record Manifest(String digest, byte[] raw, Descriptor config, List<Descri
     public static final String ACCEPT = String.join(", ", OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST);
 
     static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
+    /** Most layers an image may have (Docker's own limit is 127). */
+    static final int MAX_LAYERS = 256;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public Manifest {
@@ -76,6 +78,10 @@ public record Manifest(String digest, byte[] raw, Descriptor config, List<Descri
         }
         if (!json.path("config").isObject() || !json.path("layers").isArray()) {
             throw new IOException("a manifest needs \"config\" and \"layers\"");
+        }
+        if (json.path("layers").size() > MAX_LAYERS) {
+            throw new IOException("the manifest has " + json.path("layers").size() + " layers; at most " + MAX_LAYERS
+                    + " are taken");
         }
         List<Descriptor> layers = new ArrayList<>();
         for (JsonNode l : json.path("layers")) {

@@ -178,7 +178,8 @@ public final class RegistryClient {
             String got = "sha256:" + HexFormat.of().formatHex(sha.digest());
             if (n != d.size() || !got.equals(d.digest())) {
                 throw new ImageException.DigestMismatch(ref.toString(), ep, d.digest(), "blob " + d.digest()
-                        + (n != d.size() ? " sent " + (n > d.size() ? "more than " : "") + n + " bytes instead of " + d.size()
+                        + (n > d.size() ? " sent more than the " + d.size() + " bytes its manifest declares (stopped after "
+                        + n + ")" : n != d.size() ? " sent " + n + " bytes instead of " + d.size()
                         : " has content " + got) + " (digest mismatch); nothing kept");
             }
             ok = true;
@@ -200,7 +201,10 @@ public final class RegistryClient {
         }
     }
 
-    /** Sends a GET, authenticating once on a 401 challenge and following redirects (without credentials off-host). */
+    /**
+     * Sends a GET, authenticating once on a 401 challenge and following redirects: credentials go only to the
+     * registry's own host[:port], never over a redirect to another; a redirect from HTTPS to HTTP is refused.
+     */
     private HttpResponse<InputStream> send(ImageReference ref, URI uri, String accept) {
         String ep = endpoint(ref);
         String key = ep + "/" + ref.repository();
@@ -209,7 +213,7 @@ public final class RegistryClient {
         for (int hops = 0; ; hops++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(target).timeout(options.requestTimeout()).header("Accept", accept).GET();
             String authz = authorizations.get(key);
-            boolean sameHost = target.getAuthority().equalsIgnoreCase(uri.getAuthority());
+            boolean sameHost = authority(target).equals(authority(uri));
             if (authz != null && sameHost) {
                 b.header("Authorization", authz);
             }
@@ -232,7 +236,21 @@ public final class RegistryClient {
                 if (hops >= 5) {
                     throw new ImageException.Protocol(ref.toString(), ep, "more than 5 redirects for " + uri.getPath(), null);
                 }
-                target = target.resolve(r.headers().firstValue("Location").get());
+                URI next;
+                try {
+                    next = target.resolve(r.headers().firstValue("Location").get());
+                } catch (IllegalArgumentException e) {
+                    throw new ImageException.Protocol(ref.toString(), ep, "a redirect to a malformed location", e);
+                }
+                if (!"http".equals(next.getScheme()) && !"https".equals(next.getScheme()) || next.getAuthority() == null) {
+                    throw new ImageException.Protocol(ref.toString(), ep, "a redirect to '" + next
+                            + "' (not an http(s) URL) refused", null);
+                }
+                if ("https".equals(uri.getScheme()) && !"https".equals(next.getScheme())) {
+                    throw new ImageException.Protocol(ref.toString(), ep, "a redirect from HTTPS to " + next.getScheme()
+                            + "://" + next.getAuthority() + " refused: HTTPS is never downgraded", null);
+                }
+                target = next;
                 continue;
             }
             return r;
@@ -297,16 +315,24 @@ public final class RegistryClient {
         } catch (IllegalArgumentException e) {
             throw new ImageException.Protocol(ref.toString(), ep, "bad token realm '" + c.param("realm") + "': " + e.getMessage(), e);
         }
+        boolean registryTls = !options.isInsecure(ep);
+        if (registryTls && !"https".equals(realm.getScheme())) {
+            throw new ImageException.Protocol(ref.toString(), ep, "token realm " + realm.getScheme() + "://"
+                    + realm.getAuthority() + " refused: the registry speaks HTTPS and HTTPS is never downgraded", null);
+        }
+        DockerConfig.Credentials sent = realmCredentials(ep, realm, creds);
         HttpRequest.Builder b = HttpRequest.newBuilder(realm).timeout(options.requestTimeout()).GET();
-        if (creds != null) {
-            b.header("Authorization", basic(creds));
+        if (sent != null) {
+            b.header("Authorization", basic(sent));
         }
         HttpResponse<InputStream> r = exchange(ref, realm.getAuthority(), b.build());
         try (InputStream in = r.body()) {
             if (r.statusCode() == 401 || r.statusCode() == 403) {
                 throw new ImageException.AuthRefused(ref.toString(), ep, "token service " + realm.getAuthority()
-                        + " refused " + (creds != null ? "the credentials given" : "anonymous access")
-                        + " (HTTP " + r.statusCode() + ")");
+                        + " refused " + (sent != null ? "the credentials given" : "anonymous access")
+                        + " (HTTP " + r.statusCode() + ")" + (creds != null && sent == null ? "; the credentials for " + ep
+                        + " were not sent to it: it is another host (give it its own entry in the registry config "
+                        + "to trust it)" : ""));
             }
             byte[] raw = in.readNBytes(1 << 20);
             if (r.statusCode() != 200) {
@@ -323,6 +349,37 @@ public final class RegistryClient {
         } catch (IOException e) {
             throw new ImageException.Protocol(ref.toString(), ep, "token service " + realm.getAuthority() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The Basic credentials a token realm may receive: the registry's own when the realm is on the registry's
+     * host[:port] (or is Docker Hub's auth.docker.io for Docker Hub), the realm's own entry of the registry
+     * config when there is one (the user named that host), else none: a registry cannot send the user's
+     * credentials to a host of its choosing.
+     */
+    private DockerConfig.Credentials realmCredentials(String ep, URI realm, DockerConfig.Credentials creds) {
+        String realmHost = authority(realm);
+        DockerConfig.Credentials own = realm.getAuthority() == null ? null
+                : options.credentials().lookup(realm.getAuthority());
+        if (own != null) {
+            return own;
+        }
+        if (creds == null) {
+            return null;
+        }
+        if (realmHost.equalsIgnoreCase(authority(URI.create((options.isInsecure(ep) ? "http://" : "https://") + ep)))) {
+            return creds;
+        }
+        if (ep.equals("registry-1.docker.io") && realmHost.equals("auth.docker.io:443")) {
+            return creds;
+        }
+        return null;
+    }
+
+    /** host:port with the scheme's default port made explicit, so "h" and "h:443" compare equal. */
+    static String authority(URI u) {
+        int port = u.getPort() >= 0 ? u.getPort() : "http".equals(u.getScheme()) ? 80 : 443;
+        return (u.getHost() == null ? String.valueOf(u.getAuthority()) : u.getHost().toLowerCase()) + ":" + port;
     }
 
     private static String basic(DockerConfig.Credentials c) {

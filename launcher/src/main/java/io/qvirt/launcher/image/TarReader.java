@@ -10,8 +10,17 @@ import java.nio.charset.StandardCharsets;
  * are written. Only what extracting files needs: path, type, size, link target, content.
  */
 final class TarReader {
-    /** One entry; {@link #content()} is valid until the next {@link TarReader#next()}. */
-    record Entry(String path, char type, long size, String linkTarget, InputStream content) {
+    /**
+     * One entry; {@link #content()} is valid until the next {@link TarReader#next()}.
+     *
+     * @param path    normalized ({@link #normalize})
+     * @param rawPath as the archive writes it, for messages
+     */
+    record Entry(String path, char type, long size, String linkTarget, InputStream content, String rawPath) {
+        Entry(String path, char type, long size, String linkTarget, InputStream content) {
+            this(path, type, size, linkTarget, content, path);
+        }
+
         boolean isFile() {
             return type == '0' || type == '\0' || type == '7';
         }
@@ -52,7 +61,7 @@ final class TarReader {
             char type = (char) h[156];
             long size = number(h, 124, 12);
             if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
-                if (size > (1 << 20)) {
+                if (size < 0 || size > (1 << 20)) {
                     throw new IOException("tar: extended header of " + size + " bytes");
                 }
                 byte[] data = in.readNBytes((int) size);
@@ -68,6 +77,9 @@ final class TarReader {
                     String[] kv = pax(data);
                     paxPath = kv[0] != null ? kv[0] : paxPath;
                     paxLink = kv[1] != null ? kv[1] : paxLink;
+                    if (kv[2] != null && !kv[2].matches("[0-9]{1,18}")) {
+                        throw new IOException("tar: bad pax size '" + kv[2] + "'");
+                    }
                     paxSize = kv[2] != null ? Long.valueOf(kv[2]) : paxSize;
                 }
                 continue;
@@ -97,7 +109,10 @@ final class TarReader {
                 remaining = size;
                 padding = pad(size);
             }
-            return new Entry(normalize(name), type, hasData ? size : 0, link, new EntryStream());
+            if (size < 0) {
+                throw new IOException("tar: entry '" + name + "' has a negative size");
+            }
+            return new Entry(normalize(name), type, hasData ? size : 0, link, new EntryStream(), name);
         }
     }
 
@@ -225,7 +240,7 @@ final class TarReader {
             } catch (NumberFormatException e) {
                 throw new IOException("tar: bad pax record");
             }
-            if (len <= 0 || i + len > data.length) {
+            if (len <= 0 || i + len > data.length || sp + 1 > i + len - 1) {
                 throw new IOException("tar: bad pax record length");
             }
             String rec = new String(data, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8);

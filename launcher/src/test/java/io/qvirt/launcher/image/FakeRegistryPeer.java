@@ -31,6 +31,9 @@ final class FakeRegistryPeer implements AutoCloseable {
     final Map<String, Reply> routes = new ConcurrentHashMap<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
     final List<String> authorizations = new CopyOnWriteArrayList<>();
+    /** When set, every request without exactly this Authorization is answered 401 with {@link #challenge}. */
+    volatile String requireAuthorization;
+    volatile String challenge = "Basic realm=\"fake\"";
 
     FakeRegistryPeer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -48,6 +51,12 @@ final class FakeRegistryPeer implements AutoCloseable {
         requests.add(ex.getRequestURI().toString());
         authorizations.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
         Reply r = routes.get(key);
+        if (requireAuthorization != null && !requireAuthorization.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            ex.getResponseHeaders().add("WWW-Authenticate", challenge);
+            ex.sendResponseHeaders(401, -1);
+            ex.close();
+            return;
+        }
         if (r == null) {
             byte[] b = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}".getBytes(StandardCharsets.UTF_8);
             ex.sendResponseHeaders(404, b.length);
@@ -125,15 +134,72 @@ final class FakeRegistryPeer implements AutoCloseable {
         }
     }
 
+    /** One tar entry of any type: '0' file, '1' hard link, '2' symbolic link, '5' directory. */
+    record TarEntry(String name, char type, String link, byte[] content) {
+        static TarEntry file(String name, byte[] content) {
+            return new TarEntry(name, '0', "", content);
+        }
+
+        static TarEntry symlink(String name, String target) {
+            return new TarEntry(name, '2', target, new byte[0]);
+        }
+
+        static TarEntry hardlink(String name, String target) {
+            return new TarEntry(name, '1', target, new byte[0]);
+        }
+    }
+
+    /** A gzip'd tar layer of the given entries, in order. */
+    static byte[] layerOf(List<TarEntry> entries) {
+        try {
+            ByteArrayOutputStream bo = new ByteArrayOutputStream();
+            try (GZIPOutputStream gz = new GZIPOutputStream(bo)) {
+                for (TarEntry e : entries) {
+                    gz.write(header(e.name(), e.content().length, e.type(), e.link()));
+                    gz.write(e.content());
+                    gz.write(new byte[(512 - e.content().length % 512) % 512]);
+                }
+                gz.write(new byte[1024]);
+            }
+            return bo.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A gzip'd layer holding one file of {@code size} zero bytes, written without holding it in memory. */
+    static byte[] zeroLayer(String name, long size) {
+        try {
+            ByteArrayOutputStream bo = new ByteArrayOutputStream();
+            try (GZIPOutputStream gz = new GZIPOutputStream(bo, 1 << 16)) {
+                gz.write(header(name, size, '0', ""));
+                byte[] zeros = new byte[1 << 20];
+                for (long left = size; left > 0; left -= zeros.length) {
+                    gz.write(zeros, 0, (int) Math.min(zeros.length, left));
+                }
+                gz.write(new byte[(int) ((512 - size % 512) % 512)]);
+                gz.write(new byte[1024]);
+            }
+            return bo.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static byte[] header(String name, long size) {
+        return header(name, size, '0', "");
+    }
+
+    private static byte[] header(String name, long size, char type, String link) {
         byte[] h = new byte[512];
         put(h, 0, name);
+        put(h, 157, link);
         put(h, 100, "0000644");
         put(h, 108, "0000153");
         put(h, 116, "0000153");
         put(h, 124, String.format("%011o", size));
         put(h, 136, "00000000000");
-        h[156] = '0';
+        h[156] = (byte) type;
         put(h, 257, "ustar");
         h[263] = '0';
         h[264] = '0';
