@@ -1,6 +1,7 @@
 package io.qvirt.controller;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
 import io.fabric8.kubernetes.client.informers.cache.Indexer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
 import io.qvirt.api.VirtualMachine;
@@ -13,15 +14,24 @@ import java.util.List;
  */
 final class Caches {
     static final String BY_CREATOR = "createdBy";
+    static final String BY_OWNER = "ownerUid";
 
     private final Indexer<VirtualMachine> vms;
     private final Indexer<VirtualMachineInstance> vmis;
     private final Indexer<Pod> pods;
+    private final Indexer<ControllerRevision> revisions;
 
-    Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods) {
+    Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
+           Indexer<ControllerRevision> revisions) {
         this.vms = vms;
         this.vmis = vmis;
         this.pods = pods;
+        this.revisions = revisions;
+    }
+
+    /** ControllerRevisions whose controller owner is the VM with this uid. */
+    List<ControllerRevision> revisionsOf(String vmUid) {
+        return revisions.byIndex(BY_OWNER, vmUid);
     }
 
     VirtualMachine vm(String key) {

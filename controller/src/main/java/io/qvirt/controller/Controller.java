@@ -3,6 +3,7 @@ package io.qvirt.controller;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -114,10 +115,20 @@ public final class Controller implements AutoCloseable {
                 vmiQueue.add(Objects2.key(p.getMetadata().getNamespace(), owner.getName()));
             }
         }));
-        caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer());
+        // The VMs' start revisions (KubeVirt's ControllerRevisions "revision-start-vm-<uid>-<generation>"),
+        // indexed by their controller VM's uid; nothing to enqueue on their events.
+        var revisionOps = options.namespace() == null ? client.apps().controllerRevisions().inAnyNamespace()
+                : client.apps().controllerRevisions().inNamespace(options.namespace());
+        SharedIndexInformer<ControllerRevision> revisions = revisionOps.runnableInformer(0);
+        revisions.addIndexers(Map.of(Caches.BY_OWNER, r -> {
+            OwnerReference owner = Objects2.controllerOf(r, VirtualMachine.KIND);
+            return owner == null || owner.getUid() == null ? List.of() : List.of(owner.getUid());
+        }));
+        caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer(), revisions.getIndexer());
         informers.add(vms);
         informers.add(vmis);
         informers.add(pods);
+        informers.add(revisions);
         List<CompletableFuture<Void>> started = new ArrayList<>();
         for (SharedIndexInformer<?> i : informers) {
             started.add(i.start().toCompletableFuture());

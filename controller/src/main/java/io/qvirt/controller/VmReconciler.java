@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
+import io.fabric8.kubernetes.api.model.apps.ControllerRevisionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.qvirt.api.FieldError;
@@ -73,6 +75,7 @@ final class VmReconciler implements Reconciler {
     static final String GENERATION_ANNOTATION = "kubevirt.io/vm-generation";
     static final String RESTART_REQUIRED = "RestartRequired";
     static final String START = "Start";
+    static final String REVISION_PREFIX = "revision-start-vm-";
     static final String STOP = "Stop";
     private static final Logger LOG = Logger.getLogger(VmReconciler.class.getName());
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -153,6 +156,13 @@ final class VmReconciler implements Reconciler {
             return null;
         }
 
+        if (vmi != null) {
+            vmi = bumpGeneration(vm, vmi);
+            if (vmi == null) {
+                return null;
+            }
+        }
+
         String strategy = strategy(vm);
         Instant now = clock.instant();
         VirtualMachineStatus st = vm.getStatus() == null ? new VirtualMachineStatus() : vm.getStatus();
@@ -162,7 +172,7 @@ final class VmReconciler implements Reconciler {
         StartFailure failure = startFailure(strategy, st.getStartFailure(), vmi, now);
         if (!KubevirtJson.toTree(failure).equals(KubevirtJson.toTree(st.getStartFailure()))) {
             VirtualMachine updated = writeStatus(vm, vmi, Action.NONE, List.of(), null,
-                    new Extra(failure, true, null, now));
+                    new Extra(failure, true, null, now, null));
             if (updated == null) {
                 return null;
             }
@@ -206,7 +216,7 @@ final class VmReconciler implements Reconciler {
                             start.setAction(START);
                             remaining.add(start);
                             VirtualMachine updated = writeStatus(vm, vmi, Action.NONE, List.of(), null,
-                                    new Extra(failure, false, remaining, now));
+                                    new Extra(failure, false, remaining, now, null));
                             if (updated == null) {
                                 return null;
                             }
@@ -271,8 +281,19 @@ final class VmReconciler implements Reconciler {
                 ? List.of() : vm.getStatus().getStateChangeRequests();
         List<StateChangeRequest> finalRemaining = KubevirtJson.toTree(remaining).equals(KubevirtJson.toTree(current))
                 ? null : remaining;
+        // KubeVirt's syncRestartRequired: a running VMI whose VM's template spec has changed since it was started
+        // (its start revision) needs a restart; a new start or a stop clears it; with no VMI it stays as it is.
+        Boolean restartRequired = null;
+        if (action != Action.NONE) {
+            restartRequired = false;
+        } else if (vmi != null) {
+            JsonNode started = startedTemplateSpec(vm);
+            if (started != null) {
+                restartRequired = !started.equals(normalized(vm.getSpec().getTemplate().getSpec()));
+            }
+        }
         writeStatus(vm, action == Action.CREATED ? null : vmi, action, List.of(), null,
-                new Extra(failure, false, finalRemaining, now));
+                new Extra(failure, false, finalRemaining, now, restartRequired));
         if (vmi != null && action != Action.DELETED) {
             releaseFinalVmi(vmi);
         }
@@ -284,7 +305,117 @@ final class VmReconciler implements Reconciler {
 
     /** Status fields beside the computed ones: back-off bookkeeping and the request list. */
     private record Extra(StartFailure failure, boolean failureChanged, List<StateChangeRequest> requests,
-                         Instant now) {
+                         Instant now, Boolean restartRequired) {
+    }
+
+    /** An object as JSON that compares equal to the same JSON read back from the API server. */
+    private static JsonNode normalized(Object o) {
+        try {
+            return KubevirtJson.json().readTree(KubevirtJson.toJson(o));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** KubeVirt's start revision name: {@code revision-start-vm-<vm uid>-<generation>}. */
+    static String revisionName(VirtualMachine vm) {
+        return REVISION_PREFIX + vm.getMetadata().getUid() + "-" + vm.getMetadata().getGeneration();
+    }
+
+    /**
+     * KubeVirt's createVMRevision: the VM's spec as it starts, in a ControllerRevision owned by the VM; older
+     * start revisions of the VM are deleted.
+     *
+     * @return the revision's name
+     */
+    private String ensureRevision(VirtualMachine vm) {
+        String name = revisionName(vm);
+        long generation = Objects.requireNonNullElse(vm.getMetadata().getGeneration(), 0L);
+        boolean have = false;
+        for (ControllerRevision r : caches.revisionsOf(vm.getMetadata().getUid())) {
+            if (!r.getMetadata().getName().startsWith(REVISION_PREFIX + vm.getMetadata().getUid())) {
+                continue;
+            }
+            if (r.getRevision() != null && r.getRevision() == generation) {
+                have = true;
+                continue;
+            }
+            try {
+                client.apps().controllerRevisions().inNamespace(r.getMetadata().getNamespace())
+                        .withName(r.getMetadata().getName()).delete();
+            } catch (KubernetesClientException e) {
+                if (!Objects2.isNotFound(e)) {
+                    throw e;
+                }
+            }
+        }
+        if (!have) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("spec", KubevirtJson.json().convertValue(vm.getSpec(), Map.class));
+            ControllerRevision cr = new ControllerRevisionBuilder()
+                    .withNewMetadata().withName(name).withNamespace(vm.getMetadata().getNamespace())
+                        .withOwnerReferences(ownerReference(vm)).endMetadata()
+                    .withData(data).withRevision(generation).build();
+            try {
+                client.apps().controllerRevisions().inNamespace(vm.getMetadata().getNamespace()).resource(cr).create();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+            }
+        }
+        return name;
+    }
+
+    /**
+     * KubeVirt's conditionallyBumpGenerationAnnotationOnVmi: when the VM's generation moved on but its template is
+     * still the one the VMI started from (its start revision), the VMI's {@code kubevirt.io/vm-generation}
+     * follows, so {@code observedGeneration} catches up with changes that need no restart.
+     *
+     * @return the VMI (patched or not); null if it is gone
+     */
+    private VirtualMachineInstance bumpGeneration(VirtualMachine vm, VirtualMachineInstance vmi) {
+        Long generation = vm.getMetadata().getGeneration();
+        if (generation == null || generation.equals(generationOf(vmi)) || vmi.getStatus() == null) {
+            return vmi;
+        }
+        Object revisionName = vmi.getStatus().getAdditionalProperties().get("virtualMachineRevisionName");
+        ControllerRevision revision = caches.revisionsOf(vm.getMetadata().getUid()).stream()
+                .filter(r -> r.getMetadata().getName().equals(revisionName)).findFirst().orElse(null);
+        if (revision == null || revision.getData() == null
+                || !normalized(revision.getData()).path("spec").path("template").equals(normalized(vm.getSpec().getTemplate()))) {
+            return vmi;
+        }
+        return patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
+            Map<String, String> annotations = new LinkedHashMap<>();
+            if (fresh.getMetadata().getAnnotations() != null) {
+                annotations.putAll(fresh.getMetadata().getAnnotations());
+            }
+            if (generation.toString().equals(annotations.get(GENERATION_ANNOTATION))) {
+                return null;
+            }
+            annotations.put(GENERATION_ANNOTATION, generation.toString());
+            ObjectNode patch = NODES.objectNode();
+            patch.putObject("metadata").set("annotations", KubevirtJson.toTree(annotations));
+            return patch;
+        }, false);
+    }
+
+    /** The template spec of the VM's newest start revision (normalized JSON), or null if it has none yet. */
+    private JsonNode startedTemplateSpec(VirtualMachine vm) {
+        ControllerRevision newest = null;
+        for (ControllerRevision r : caches.revisionsOf(vm.getMetadata().getUid())) {
+            if (r.getMetadata().getName().startsWith(REVISION_PREFIX + vm.getMetadata().getUid())
+                    && (newest == null || Objects.requireNonNullElse(r.getRevision(), 0L)
+                            > Objects.requireNonNullElse(newest.getRevision(), 0L))) {
+                newest = r;
+            }
+        }
+        if (newest == null || newest.getData() == null) {
+            return null;
+        }
+        JsonNode spec = normalized(newest.getData()).path("spec").path("template").path("spec");
+        return spec.isMissingNode() ? null : spec;
     }
 
     /**
@@ -425,7 +556,12 @@ final class VmReconciler implements Reconciler {
                 && "true".equals(request.getData().get("paused"))) {
             vmi.getSpec().setStartStrategy("Paused");
         }
+        String revision = ensureRevision(vm);
         VmiDefaults.apply(vmi);
+        if (vmi.getStatus() == null) {
+            vmi.setStatus(new io.qvirt.api.model.VirtualMachineInstanceStatus());
+        }
+        vmi.getStatus().getAdditionalProperties().put("virtualMachineRevisionName", revision);
         try {
             VirtualMachineInstance created = client.resources(VirtualMachineInstance.class)
                     .inNamespace(vm.getMetadata().getNamespace()).resource(vmi).create();
@@ -483,7 +619,20 @@ final class VmReconciler implements Reconciler {
             s.put("printableStatus", printable(fresh, vmi, action, failure));
             s.put("created", vmiExists);
             s.put("ready", vmi != null && Objects2.isTrue(conditions(vmi), ConditionType.READY));
-            s.set("conditions", KubevirtJson.toTree(conditions(cur, vmi, vmiExists, errors, problem, now)));
+            List<Condition> conds = conditions(cur, vmi, vmiExists, errors, problem, now);
+            Condition oldRestart = Objects2.condition(cur.getConditions(), RESTART_REQUIRED);
+            boolean restart = extra == null || extra.restartRequired() == null ? oldRestart != null
+                    : extra.restartRequired();
+            if (restart) {
+                Condition r = new Condition();
+                r.setType(RESTART_REQUIRED);
+                r.setStatus("True");
+                r.setMessage("a non-live-updatable field was changed in the template spec");
+                r.setLastTransitionTime(oldRestart != null && oldRestart.getLastTransitionTime() != null
+                        ? oldRestart.getLastTransitionTime() : now.toString());
+                conds.add(r);
+            }
+            s.set("conditions", KubevirtJson.toTree(conds));
             Long generation = vmi == null ? null : generationOf(vmi);
             if (generation != null) {
                 s.put("observedGeneration", generation);

@@ -82,7 +82,8 @@ class ManifestsTest {
                 "kubevirt.io/virtualmachineinstances:delete", "kubevirt.io/virtualmachineinstances:patch",
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
                 "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
-                "/events:create")),
+                "/events:create", "apps/controllerrevisions:list", "apps/controllerrevisions:watch",
+                "apps/controllerrevisions:create", "apps/controllerrevisions:delete")),
                 grants(one(objects, ClusterRole.class, "qvirt-controller").getRules()));
         assertEquals(new TreeSet<>(List.of("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create",
                 "coordination.k8s.io/leases:update")), grants(one(objects, Role.class, "qvirt-controller-leader").getRules()));

@@ -340,6 +340,58 @@ class RunStrategyTest extends WithController {
         assertEquals("CrashLoopBackOff", h.printable("testvm"));
     }
 
+    /**
+     * KubeVirt's start revision and RestartRequired: each start records the VM's spec in the ControllerRevision
+     * {@code revision-start-vm-<uid>-<generation>} (named in the VMI's status); changing the template of a
+     * running VM sets RestartRequired; the restart (a stop request under Always) clears it and replaces the
+     * revision.
+     */
+    @Test
+    void templateChangeOfARunningVmRequiresARestart() throws Exception {
+        VirtualMachine created = h.create(vm("Always"));
+        String uid = created.getMetadata().getUid();
+        VirtualMachineInstance first = h.runToRunning("testvm", null);
+        String rev1 = "revision-start-vm-" + uid + "-" + created.getMetadata().getGeneration();
+        assertEquals(rev1, first.getStatus().getAdditionalProperties().get("virtualMachineRevisionName"));
+        var cr = h.client.apps().controllerRevisions().inNamespace("default").withName(rev1).get();
+        assertNotNull(cr, "start revision");
+        assertEquals(uid, cr.getMetadata().getOwnerReferences().get(0).getUid());
+        Thread.sleep(300);
+        assertNull(Objects2.condition(h.vm("testvm").getStatus().getConditions(), "RestartRequired"));
+
+        // A change outside the template (no restart needed): the VMI's generation annotation and the VM's
+        // observedGeneration follow it (KubeVirt bumps them).
+        h.patchVm("testvm", "{\"spec\":{\"dataVolumeTemplates\":[]}}");
+        long g2 = h.vm("testvm").getMetadata().getGeneration();
+        assertTrue(g2 > created.getMetadata().getGeneration(), "the API server bumps generation on a spec change");
+        MockApi.await(ControllerHarness.WAIT, "observedGeneration follows", () ->
+                Long.valueOf(g2).equals(h.vm("testvm").getStatus().getObservedGeneration()));
+        assertEquals(String.valueOf(g2), h.vmi("testvm").getMetadata().getAnnotations().get("kubevirt.io/vm-generation"));
+        assertEquals(first.getMetadata().getUid(), h.vmi("testvm").getMetadata().getUid());
+        assertNull(Objects2.condition(h.vm("testvm").getStatus().getConditions(), "RestartRequired"));
+
+        h.patchVm("testvm", "{\"spec\":{\"template\":{\"spec\":{\"domain\":{\"cpu\":{\"cores\":2}}}}}}");
+        MockApi.await(ControllerHarness.WAIT, "RestartRequired", () -> Objects2.isTrue(
+                h.vm("testvm").getStatus().getConditions(), "RestartRequired"));
+        assertEquals("Running", h.printable("testvm"));
+        assertEquals(first.getMetadata().getUid(), h.vmi("testvm").getMetadata().getUid(), "no restart by itself");
+
+        h.setVmStatusField("testvm", "stateChangeRequests", "[{\"action\":\"Stop\",\"uid\":\""
+                + first.getMetadata().getUid() + "\"}]"); // virtctl restart
+        MockApi.await(ControllerHarness.WAIT, "VMI deleting", () -> h.vmi("testvm") == null
+                || Objects2.deleting(h.vmi("testvm")));
+        h.vmiPhase("testvm", "Succeeded", null);
+        VirtualMachineInstance second = h.runToRunning("testvm", first.getMetadata().getUid());
+        MockApi.await(ControllerHarness.WAIT, "RestartRequired cleared", () -> Objects2.condition(
+                h.vm("testvm").getStatus().getConditions(), "RestartRequired") == null);
+        String rev2 = "revision-start-vm-" + uid + "-" + h.vm("testvm").getMetadata().getGeneration();
+        assertNotEquals(rev1, rev2);
+        assertEquals(rev2, second.getStatus().getAdditionalProperties().get("virtualMachineRevisionName"));
+        assertEquals(2, second.getSpec().getDomain().getCpu().getCores());
+        MockApi.await(ControllerHarness.WAIT, "older revision deleted",
+                () -> h.client.apps().controllerRevisions().inNamespace("default").withName(rev1).get() == null);
+    }
+
     @Test
     void haltedWhileRunningStopsGracefully() throws Exception {
         VirtualMachine vm = vm("Always");
