@@ -1,0 +1,304 @@
+package io.qvirt.apiserver;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qvirt.api.FeatureGates;
+import io.qvirt.api.FieldError;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.VirtualMachine;
+import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VmValidator;
+import io.qvirt.api.VmiDefaults;
+import io.qvirt.api.VmiValidator;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * virt-api's admission webhooks, AdmissionReview {@code admission.k8s.io/v1} in and out, on KubeVirt's paths:
+ *
+ * <ul>
+ * <li>{@code /virtualmachines-validate} (VM create/update): the api module's {@link VmValidator}, the same field
+ * paths and messages as {@code launcher validate};</li>
+ * <li>{@code /virtualmachineinstances-validate-create}: {@link VmiValidator};</li>
+ * <li>{@code /virtualmachineinstances-validate-update}: a VMI's spec is immutable ("update of VMI object is
+ * restricted"), except for KubeVirt's own service accounts;</li>
+ * <li>{@code /virtualmachineinstances-mutate}: {@link VmiDefaults} as a JSON Patch replacing {@code /spec};</li>
+ * <li>{@code /virtualmachines-mutate}: the template's machine type, as KubeVirt's VM mutator.</li>
+ * </ul>
+ * A denial is KubeVirt's: {@code allowed: false}, a Status with reason Invalid, code 422, every error as a cause
+ * ({@code field}, {@code message}) and the messages joined. Feature gates are the KubeVirt CR's
+ * {@code developerConfiguration.featureGates} (read live by the supplier).
+ *
+ * <p>Bad input never reaches the validators: a body that is not JSON, JSON nested deeper than 200 or with
+ * strings over 3 MiB, a document that is not an {@code admission.k8s.io/v1} AdmissionReview with a request and
+ * its uid: a 400 {@link ApiError}, never a 500. A review of the wrong resource, or whose object does not decode
+ * as one, is answered as KubeVirt does: {@code allowed: false} with the reason.
+ */
+public final class Admission {
+    private static final Logger LOG = Logger.getLogger(Admission.class.getName());
+    static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+    static {
+        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(200).maxStringLength(3 << 20).maxNumberLength(1000).build());
+    }
+
+    /** Users whose VMI spec updates are allowed (KubeVirt exempts its own components' service accounts). */
+    static final Set<String> PRIVILEGED = Set.of(
+            "system:serviceaccount:kubevirt:kubevirt-controller", "system:serviceaccount:kubevirt:kubevirt-handler",
+            "system:serviceaccount:kubevirt:kubevirt-apiserver", "system:serviceaccount:kubevirt:virt-controller",
+            "system:serviceaccount:kubevirt:virt-handler", "system:serviceaccount:kubevirt:virt-api");
+
+    public static final List<String> PATHS = List.of("/virtualmachines-validate", "/virtualmachineinstances-validate-create",
+            "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate");
+
+    private final Supplier<FeatureGates> gates;
+
+    public Admission(Supplier<FeatureGates> gates) {
+        this.gates = gates;
+    }
+
+    /** A decoded review's request. */
+    record Review(String uid, String group, String kind, String resource, String operation, String namespace,
+                  String user, JsonNode object, JsonNode oldObject) {
+    }
+
+    /**
+     * Decodes an AdmissionReview body.
+     *
+     * @throws ApiError 400 for anything that is not a v1 AdmissionReview with a request
+     */
+    static Review decode(byte[] body) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiError.badRequest("the body is not a JSON AdmissionReview: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiError.badRequest("the body cannot be read: " + e.getMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw ApiError.badRequest("the body is not a JSON object; expected an AdmissionReview (admission.k8s.io/v1)");
+        }
+        if (!"admission.k8s.io/v1".equals(n.path("apiVersion").asText(null)) || !"AdmissionReview".equals(n.path("kind").asText(null))) {
+            throw ApiError.badRequest("expected kind AdmissionReview, apiVersion admission.k8s.io/v1; got kind "
+                    + text(n.get("kind")) + ", apiVersion " + text(n.get("apiVersion")));
+        }
+        JsonNode r = n.get("request");
+        if (r == null || !r.isObject()) {
+            throw ApiError.badRequest("the AdmissionReview has no request");
+        }
+        JsonNode uid = r.get("uid");
+        if (uid == null || !uid.isTextual() || uid.asText().isEmpty()) {
+            throw ApiError.badRequest("the AdmissionReview's request has no uid");
+        }
+        JsonNode obj = r.get("object");
+        JsonNode old = r.get("oldObject");
+        return new Review(uid.asText(), r.path("kind").path("group").asText(""), r.path("kind").path("kind").asText(""),
+                r.path("resource").path("resource").asText(""), r.path("operation").asText(""), r.path("namespace").asText(""),
+                r.path("userInfo").path("username").asText(""),
+                obj == null || !obj.isObject() ? null : obj, old == null || !old.isObject() ? null : old);
+    }
+
+    private static String text(JsonNode n) {
+        return n == null ? "(none)" : n.isTextual() ? "\"" + n.asText() + "\"" : n.getNodeType().toString().toLowerCase();
+    }
+
+    /** Answers a review on {@code path}: the AdmissionReview response (always 200 once decoded). */
+    public ObjectNode handle(String path, byte[] body) {
+        Review r = decode(body);
+        ObjectNode resp = switch (path) {
+            case "/virtualmachines-validate" -> validateVm(r);
+            case "/virtualmachineinstances-validate-create" -> validateVmiCreate(r);
+            case "/virtualmachineinstances-validate-update" -> validateVmiUpdate(r);
+            case "/virtualmachineinstances-mutate" -> mutateVmi(r);
+            case "/virtualmachines-mutate" -> mutateVm(r);
+            default -> throw ApiError.of(404, "NotFound", "no webhook at " + path);
+        };
+        resp.put("uid", r.uid());
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("apiVersion", "admission.k8s.io/v1");
+        out.put("kind", "AdmissionReview");
+        out.set("response", resp);
+        return out;
+    }
+
+    private static ObjectNode allowed() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("allowed", true);
+        return o;
+    }
+
+    /** KubeVirt's {@code ToAdmissionResponseError}: denied, code 400, the error's message. */
+    static ObjectNode error(String message) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("allowed", false);
+        ObjectNode s = o.putObject("status");
+        s.put("message", message);
+        s.put("code", 400);
+        return o;
+    }
+
+    /** KubeVirt's {@code ToAdmissionResponse(causes)}: denied, reason Invalid, code 422, causes. */
+    static ObjectNode denied(List<FieldError> errors) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("allowed", false);
+        ObjectNode s = o.putObject("status");
+        StringBuilder msg = new StringBuilder();
+        ArrayNode causes = JsonNodeFactory.instance.arrayNode();
+        for (FieldError e : errors) {
+            if (msg.length() > 0) {
+                msg.append(", ");
+            }
+            msg.append(e);
+            causes.addObject().put("type", "FieldValueInvalid").put("message", e.toString()).put("field", e.path());
+        }
+        s.put("message", msg.toString());
+        s.put("reason", "Invalid");
+        s.put("code", 422);
+        s.putObject("details").set("causes", causes);
+        return o;
+    }
+
+    private static boolean is(Review r, String kind) {
+        return "kubevirt.io".equals(r.group()) && kind.equals(r.kind());
+    }
+
+    private ObjectNode validateVm(Review r) {
+        if (!is(r, "VirtualMachine")) {
+            return error("expect resource to be 'virtualmachines'");
+        }
+        if (r.object() == null) {
+            return error("the review has no object");
+        }
+        VirtualMachine vm;
+        try {
+            vm = KubevirtJson.json().treeToValue(r.object(), VirtualMachine.class);
+        } catch (JsonProcessingException e) {
+            return error("could not decode the VirtualMachine: " + e.getOriginalMessage());
+        } catch (IllegalArgumentException e) {
+            return error("could not decode the VirtualMachine: " + e.getMessage());
+        }
+        List<FieldError> errors = VmValidator.validate(vm, gates.get());
+        log(r, errors);
+        return errors.isEmpty() ? allowed() : denied(errors);
+    }
+
+    private ObjectNode validateVmiCreate(Review r) {
+        if (!is(r, "VirtualMachineInstance")) {
+            return error("expect resource to be 'virtualmachineinstances'");
+        }
+        VirtualMachineInstance vmi = vmi(r.object());
+        if (vmi == null) {
+            return error("could not decode the VirtualMachineInstance");
+        }
+        List<FieldError> errors = VmiValidator.validate(vmi, gates.get());
+        log(r, errors);
+        return errors.isEmpty() ? allowed() : denied(errors);
+    }
+
+    private ObjectNode validateVmiUpdate(Review r) {
+        if (!is(r, "VirtualMachineInstance")) {
+            return error("expect resource to be 'virtualmachineinstances'");
+        }
+        if (r.object() == null || r.oldObject() == null) {
+            return error("an update review needs object and oldObject");
+        }
+        JsonNode now = r.object().path("spec");
+        JsonNode before = r.oldObject().path("spec");
+        if (!now.equals(before) && !PRIVILEGED.contains(r.user())) {
+            List<FieldError> e = List.of(new FieldError("spec", "update of VMI object is restricted"));
+            log(r, e);
+            return denied(e);
+        }
+        return allowed();
+    }
+
+    private ObjectNode mutateVmi(Review r) {
+        if (!is(r, "VirtualMachineInstance")) {
+            return error("expect resource to be 'virtualmachineinstances'");
+        }
+        VirtualMachineInstance vmi = vmi(r.object());
+        if (vmi == null) {
+            return error("could not decode the VirtualMachineInstance");
+        }
+        if (vmi.getMetadata() != null && (vmi.getMetadata().getNamespace() == null || vmi.getMetadata().getNamespace().isEmpty())
+                && !r.namespace().isEmpty()) {
+            vmi.getMetadata().setNamespace(r.namespace());
+        }
+        try {
+            VmiDefaults.apply(vmi);
+        } catch (RuntimeException e) {
+            // An invalid spec the defaults cannot be applied to: the validating webhook will name the field.
+            LOG.fine("VMI defaults not applied: " + e);
+            return allowed();
+        }
+        JsonNode spec = KubevirtJson.toTree(vmi.getSpec());
+        if (spec.equals(r.object().get("spec"))) {
+            return allowed();
+        }
+        ArrayNode ops = JsonNodeFactory.instance.arrayNode();
+        ops.addObject().put("op", r.object().has("spec") ? "replace" : "add").put("path", "/spec").set("value", spec);
+        return patched(ops);
+    }
+
+    private ObjectNode mutateVm(Review r) {
+        if (!is(r, "VirtualMachine")) {
+            return error("expect resource to be 'virtualmachines'");
+        }
+        if (r.object() == null) {
+            return error("the review has no object");
+        }
+        JsonNode domain = r.object().path("spec").path("template").path("spec").path("domain");
+        if (!domain.isObject()) {
+            return allowed();
+        }
+        String arch = r.object().path("spec").path("template").path("spec").path("architecture").asText("");
+        String type = VmiDefaults.machineType(arch.isEmpty() ? VmiDefaults.DEFAULT_ARCHITECTURE : arch);
+        ArrayNode ops = JsonNodeFactory.instance.arrayNode();
+        JsonNode machine = domain.get("machine");
+        if (machine == null || machine.isNull()) {
+            ops.addObject().put("op", "add").put("path", "/spec/template/spec/domain/machine")
+                    .set("value", JsonNodeFactory.instance.objectNode().put("type", type));
+        } else if (machine.isObject() && machine.path("type").asText("").isEmpty()) {
+            ops.addObject().put("op", "add").put("path", "/spec/template/spec/domain/machine/type").put("value", type);
+        }
+        return ops.isEmpty() ? allowed() : patched(ops);
+    }
+
+    private static ObjectNode patched(ArrayNode ops) {
+        ObjectNode o = allowed();
+        o.put("patchType", "JSONPatch");
+        o.put("patch", Base64.getEncoder().encodeToString(ops.toString().getBytes(StandardCharsets.UTF_8)));
+        return o;
+    }
+
+    private static VirtualMachineInstance vmi(JsonNode obj) {
+        if (obj == null) {
+            return null;
+        }
+        try {
+            return KubevirtJson.json().treeToValue(obj, VirtualMachineInstance.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static void log(Review r, List<FieldError> errors) {
+        if (!errors.isEmpty()) {
+            LOG.info("denied " + r.operation() + " " + r.kind() + " " + r.namespace() + "/" + r.object().path("metadata").path("name").asText("")
+                    + ": " + errors);
+        }
+    }
+}
