@@ -1,5 +1,7 @@
 package io.qvirt.controller;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
@@ -470,6 +472,29 @@ final class VmiReconciler implements Reconciler {
                         p.getSpec() == null ? null : p.getSpec().getNodeName(), "")));
                 if (!active.equals(KubevirtJson.toTree(cur).get("activePods"))) {
                     s.set("activePods", active);
+                    changed = true;
+                }
+            }
+            if (pod != null && (Phase.SCHEDULED.equals(next) || Phase.RUNNING.equals(next))) {
+                // KubeVirt's updateVolumeStatus from the hand-over on: one entry per volume of the spec, an
+                // existing entry (the handler's target, phase, ...) kept as it is, entries of removed volumes gone
+                JsonNode old = KubevirtJson.toTree(cur).get("volumeStatus");
+                ArrayNode volumes = NODES.arrayNode();
+                if (fresh.getSpec() != null && fresh.getSpec().getVolumes() != null) {
+                    for (io.qvirt.api.model.Volume v : fresh.getSpec().getVolumes()) {
+                        JsonNode existing = null;
+                        if (old != null && old.isArray()) {
+                            for (JsonNode e : old) {
+                                if (v.getName().equals(e.path("name").asText(null))) {
+                                    existing = e;
+                                }
+                            }
+                        }
+                        volumes.add(existing != null ? existing : NODES.objectNode().put("name", v.getName()));
+                    }
+                }
+                if (!volumes.equals(old)) {
+                    s.set("volumeStatus", volumes);
                     changed = true;
                 }
             }

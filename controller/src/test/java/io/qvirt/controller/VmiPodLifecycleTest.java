@@ -187,6 +187,31 @@ class VmiPodLifecycleTest extends WithController {
         });
     }
 
+    /**
+     * KubeVirt's volumeStatus from the hand-over on: an entry per volume; what the handler adds to an entry
+     * stays.
+     */
+    @Test
+    void volumeStatusFromTheHandOver() {
+        VirtualMachineInstance vmi = vmiIn("Running");
+        List<String> names = vmi.getSpec().getVolumes().stream().map(io.qvirt.api.model.Volume::getName).toList();
+        MockApi.await(ControllerHarness.WAIT, "an entry per volume", () -> {
+            Object vs = h.vmi("testvm").getStatus().getAdditionalProperties().get("volumeStatus");
+            return vs instanceof List<?> l && l.size() == names.size()
+                    && l.stream().map(e -> ((java.util.Map<?, ?>) e).get("name")).toList().equals(names);
+        });
+        // the handler fills in a target
+        h.client.resources(VirtualMachineInstance.class).inNamespace("default").withName("testvm").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"add\",\"path\":\"/status/volumeStatus/0/target\",\"value\":\"vda\"}]");
+        h.podStatus(h.awaitPod(vmi), podStatus("Running", COMPUTE_RUNNING, DISK_SLEEPING)); // another pass
+        long end = System.nanoTime() + QUIET.toNanos();
+        while (System.nanoTime() < end) {
+            List<?> vs = (List<?>) h.vmi("testvm").getStatus().getAdditionalProperties().get("volumeStatus");
+            assertEquals("vda", ((java.util.Map<?, ?>) vs.get(0)).get("target"), "the handler's target is kept");
+        }
+    }
+
     private String unpaused(Pod pod) {
         Pod p = h.client.pods().inNamespace("default").withName(pod.getMetadata().getName()).get();
         return p == null || p.getStatus() == null || p.getStatus().getConditions() == null ? null
