@@ -65,9 +65,18 @@ public final class RegistryClient {
     private final Map<String, String> authorizations = new ConcurrentHashMap<>();
 
     public RegistryClient(RegistryOptions options) {
+        this(options, null);
+    }
+
+    /** With {@code tls} trusted instead of the JDK's default trust store (tests' own certificate authority). */
+    RegistryClient(RegistryOptions options, javax.net.ssl.SSLContext tls) {
         this.options = options;
-        this.http = HttpClient.newBuilder().connectTimeout(options.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(options.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) {
+            b.sslContext(tls);
+        }
+        this.http = b.build();
     }
 
     /** The host[:port] that serves {@code ref} (its mirror if one is set). */

@@ -36,7 +36,19 @@ final class FakeRegistryPeer implements AutoCloseable {
     volatile String challenge = "Basic realm=\"fake\"";
 
     FakeRegistryPeer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        this(null);
+    }
+
+    /** Over HTTPS with {@code tls}'s certificate when given, else plain HTTP. */
+    FakeRegistryPeer(javax.net.ssl.SSLContext tls) throws IOException {
+        if (tls != null) {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            server = https;
+        } else {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        }
         server.createContext("/", this::handle);
         server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
