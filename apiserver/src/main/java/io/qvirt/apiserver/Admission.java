@@ -244,7 +244,13 @@ public final class Admission {
             LOG.fine("VMI defaults not applied: " + e);
             return allowed();
         }
-        JsonNode spec = KubevirtJson.toTree(vmi.getSpec());
+        JsonNode spec;
+        try {
+            // Through text, so numbers compare by value as they arrived (an int is not a long to Jackson's trees).
+            spec = JSON.readTree(KubevirtJson.toJson(vmi.getSpec()));
+        } catch (JsonProcessingException e) {
+            return allowed();
+        }
         if (spec.equals(r.object().get("spec"))) {
             return allowed();
         }
