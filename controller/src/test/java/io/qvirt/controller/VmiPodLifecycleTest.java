@@ -150,7 +150,7 @@ class VmiPodLifecycleTest extends WithController {
      * with reason GuestNotRunning while scheduling (copied to the VM); the handler's Ready after Running is kept.
      */
     @Test
-    void readyConditionBeforeAndAfterTheHandOver() {
+    void readyConditionBeforeAndAfterTheHandOver() throws InterruptedException {
         VirtualMachineInstance vmi = vmiIn("Scheduling");
         MockApi.await(ControllerHarness.WAIT, "VMI Ready False GuestNotRunning", () -> {
             Condition r = Objects2.condition(h.vmi("testvm").getStatus().getConditions(), "Ready");
@@ -169,6 +169,7 @@ class VmiPodLifecycleTest extends WithController {
         long end = System.nanoTime() + QUIET.toNanos();
         while (System.nanoTime() < end) {
             assertTrue(Objects2.isTrue(h.vmi("testvm").getStatus().getConditions(), "Ready"), h.dump("testvm"));
+            Thread.sleep(50);
         }
     }
 
@@ -192,7 +193,7 @@ class VmiPodLifecycleTest extends WithController {
      * stays.
      */
     @Test
-    void volumeStatusFromTheHandOver() {
+    void volumeStatusFromTheHandOver() throws InterruptedException {
         VirtualMachineInstance vmi = vmiIn("Running");
         List<String> names = vmi.getSpec().getVolumes().stream().map(io.qvirt.api.model.Volume::getName).toList();
         MockApi.await(ControllerHarness.WAIT, "an entry per volume", () -> {
@@ -209,6 +210,7 @@ class VmiPodLifecycleTest extends WithController {
         while (System.nanoTime() < end) {
             List<?> vs = (List<?>) h.vmi("testvm").getStatus().getAdditionalProperties().get("volumeStatus");
             assertEquals("vda", ((java.util.Map<?, ?>) vs.get(0)).get("target"), "the handler's target is kept");
+            Thread.sleep(50);
         }
     }
 
