@@ -101,7 +101,7 @@ final class VmReconciler implements Reconciler {
     }
 
     /** What this reconcile did to the VMI, for the status it writes. */
-    private enum Action { NONE, CREATED, DELETED }
+    enum Action { NONE, CREATED, DELETED }
 
     @Override
     public Duration reconcile(String key) {
@@ -683,7 +683,7 @@ final class VmReconciler implements Reconciler {
      * ErrorUnschedulable, ErrImagePull, ImagePullBackOff, Starting, CrashLoopBackOff, Stopped; else Unknown.
      * "Start expected" and "stop expected" are this pass's own create and delete.
      */
-    private static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action,
+    static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action,
                                     StartFailure failure) {
         boolean startExpected = action == Action.CREATED;
         String phase = vmi == null ? "" : phase(vmi);
