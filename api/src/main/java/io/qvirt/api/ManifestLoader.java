@@ -109,6 +109,16 @@ public final class ManifestLoader {
         return out;
     }
 
+    /**
+     * One object already parsed (an admission request's object, an API server's answer), bound as
+     * {@link #loadString} binds each document: the same checks of kind and apiVersion, the same refusals in
+     * qvirt's words with the field path (no line: there is no text). The size and parse bounds are the
+     * caller's, who parsed it.
+     */
+    public static LoadedManifest fromTree(JsonNode object, String sourceName) throws ManifestException {
+        return bind(new TreeReader.Doc(object, 0, 0, -1), 0, sourceName, null);
+    }
+
     private static ManifestException tooLarge(String source) {
         return new ManifestException(source, 0, 0, "larger than " + MAX_BYTES + " bytes (3 MiB, the API server's "
                 + "request limit); refused before reading");
@@ -239,7 +249,7 @@ public final class ManifestLoader {
     /** Line and column of the field a binder message names, else of the document. */
     private static int[] locate(TreeReader.Doc doc, String source, String text, String message) {
         int colon = message.indexOf(": ");
-        if (doc.ordinal() >= 0 && colon > 0) {
+        if (text != null && doc.ordinal() >= 0 && colon > 0) {
             int[] at = TreeReader.locate(text, source, doc.ordinal(), message.substring(0, colon));
             if (at != null) {
                 return at;

@@ -431,6 +431,16 @@ class UntrustedInputTest {
     }
 
     @Test
+    void anObjectAlreadyParsedIsBoundWithTheSameMessages() throws Exception {
+        var node = KubevirtJson.json().readTree("{\"apiVersion\":\"kubevirt.io/v1\",\"kind\":\"VirtualMachineInstance\","
+                + "\"metadata\":{\"name\":\"x\"},\"spec\":{\"domain\":{\"devices\":{},\"machine\":\"q35\"}}}");
+        ManifestException e = assertThrows(ManifestException.class, () -> ManifestLoader.fromTree(node, "request"));
+        assertEquals("request: document 1: spec.domain.machine: expected a mapping, found a string \"q35\"", e.getMessage());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) node.get("spec").get("domain")).remove("machine");
+        assertEquals("x", ManifestLoader.fromTree(node, "request").name());
+    }
+
+    @Test
     void syntaxErrorsKeepYamlWordsButNoLibraryOnes() {
         ManifestException e = refused(VMI_HEAD + "  x: [\n");
         assertTrue(e.getMessage().startsWith("in.yaml:9:1: YAML syntax error: "), e.getMessage());
