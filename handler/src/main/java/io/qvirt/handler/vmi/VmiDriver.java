@@ -270,7 +270,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             if (d == null) {
                 String gone = qemuGone(vmi, pod);
                 if (gone != null) {
-                    write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, "QemuExited", gone, clock.instant()));
+                    write(vmi, f -> VmiStatuses.ended(f, Phase.FAILED, "QemuExited", gone, clock.instant()));
                     cleanDirIfDead(nn[0], nn[1], uid);
                     return null;
                 }
@@ -283,7 +283,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             String gone = qemuGone(vmi, pod);
             if (gone != null) {
                 String why = d.shutdownReason() != null ? "guest powered off (" + d.shutdownReason() + "), then " + gone : gone;
-                write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, "QemuExited", why, clock.instant()));
+                write(vmi, f -> VmiStatuses.ended(f, Phase.FAILED, "QemuExited", why, clock.instant()));
                 cleanDirIfDead(nn[0], nn[1], uid);
                 return null;
             }
@@ -305,24 +305,26 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             return RETRY; // no answer is not an answer: look again, change nothing
         }
         d.started = true;
-        switch (s.phase()) {
+        VmState st = s;
+        Domain dom = d;
+        switch (st.phase()) {
             case SUCCEEDED -> {
-                write(vmi, VmiStatuses.ended(vmi, Phase.SUCCEEDED, "GuestShutdown",
-                        "the guest powered off (" + s.reason() + ")", clock.instant()));
+                write(vmi, f -> VmiStatuses.ended(f, Phase.SUCCEEDED, "GuestShutdown",
+                        "the guest powered off (" + st.reason() + ")", clock.instant()));
                 endQemu(key, d, uid);
                 recordEvent(event);
                 return null;
             }
             case FAILED -> {
-                write(vmi, VmiStatuses.ended(vmi, Phase.FAILED, s.qemuStatus().equals("guest-panicked")
-                        ? "GuestPanicked" : "QemuInternalError", s.reason(), clock.instant()));
+                write(vmi, f -> VmiStatuses.ended(f, Phase.FAILED, st.qemuStatus().equals("guest-panicked")
+                        ? "GuestPanicked" : "QemuInternalError", st.reason(), clock.instant()));
                 endQemu(key, d, uid);
                 recordEvent(event);
                 return null;
             }
             default -> {
-                boolean paused = s.paused() || s.phase() == VmPhase.SCHEDULED;
-                write(vmi, VmiStatuses.running(vmi, observed(d, pod, paused), clock.instant()));
+                VmiStatuses.Observed seen = observed(dom, pod, st.paused() || st.phase() == VmPhase.SCHEDULED);
+                write(vmi, f -> VmiStatuses.running(f, seen, clock.instant()));
                 recordEvent(event);
                 return null;
             }
@@ -352,23 +354,18 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         return new VmiStatuses.Observed(paused, podIp, image, qos, accel);
     }
 
-    private void write(VirtualMachineInstance vmi, ObjectNode status) {
-        if (status == null) {
+    /**
+     * Writes what {@code desired} computes from the VMI: first from the cached copy, and after a conflict from the
+     * fresh one the patcher re-reads (the controller writes other status fields concurrently), so nothing the
+     * other writer changed is overwritten with stale values.
+     */
+    private void write(VirtualMachineInstance vmi, java.util.function.Function<VirtualMachineInstance, ObjectNode> desired) {
+        ObjectNode first = desired.apply(vmi);
+        if (first == null) {
             return;
         }
-        // Computed from the cached copy; on a conflict the patcher re-reads, and the recomputation keeps only
-        // what still differs (a final phase is never rewritten).
-        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> fresh == vmi ? status : recompute(fresh, status), false);
+        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> fresh == vmi ? first : desired.apply(fresh), false);
         metrics.statusWrite();
-    }
-
-    /** After a conflict: the same intent applied to the fresh object; a final phase there wins. */
-    private static ObjectNode recompute(VirtualMachineInstance fresh, ObjectNode intent) {
-        String phase = fresh.getStatus() == null ? null : fresh.getStatus().getPhase();
-        if (Phase.isFinal(phase)) {
-            return null;
-        }
-        return intent;
     }
 
     /**
@@ -515,7 +512,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
                     if (fresh != null) {
                         boolean failed = o.how() == ShutdownOutcome.How.ALREADY_STOPPED && o.detail() != null
                                 && o.detail().startsWith("guest-panicked");
-                        write(fresh, VmiStatuses.ended(fresh, failed ? Phase.FAILED : Phase.SUCCEEDED,
+                        write(fresh, f -> VmiStatuses.ended(f, failed ? Phase.FAILED : Phase.SUCCEEDED,
                                 switch (o.how()) {
                                     case GUEST_POWERED_OFF -> "GuestShutdown";
                                     case FORCED_AFTER_GRACE -> "Destroyed";
