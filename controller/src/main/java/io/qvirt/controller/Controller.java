@@ -1,5 +1,6 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.client.PatchConflictException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -270,7 +271,7 @@ public final class Controller implements AutoCloseable {
             if (again != null) {
                 queue.addAfter(key, again);
             }
-        } catch (ConflictException e) {
+        } catch (PatchConflictException e) {
             outcome = "conflict";
             LOG.fine(kind + " " + key + ": " + e.getMessage());
             queue.addRateLimited(key);

@@ -1,5 +1,6 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.client.ResourcePatcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -82,7 +83,7 @@ final class VmReconciler implements Reconciler {
 
     private final KubernetesClient client;
     private final Caches caches;
-    private final Patcher patcher;
+    private final ResourcePatcher patcher;
     private final Supplier<ClusterConfig> config;
     private final ControllerOptions options;
     private final Clock clock;
@@ -93,7 +94,7 @@ final class VmReconciler implements Reconciler {
                  Clock clock) {
         this.client = client;
         this.caches = caches;
-        this.patcher = new Patcher(client);
+        this.patcher = new ResourcePatcher(client);
         this.config = config;
         this.options = options;
         this.clock = clock;

@@ -1,5 +1,6 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.client.ResourcePatcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -66,7 +67,7 @@ final class VmiReconciler implements Reconciler {
 
     private final KubernetesClient client;
     private final Caches caches;
-    private final Patcher patcher;
+    private final ResourcePatcher patcher;
     private final Supplier<ClusterConfig> config;
     private final Clock clock;
     /** VMI uid -> when a pod was created for it and not yet seen in the cache. */
@@ -76,7 +77,7 @@ final class VmiReconciler implements Reconciler {
     VmiReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, Clock clock) {
         this.client = client;
         this.caches = caches;
-        this.patcher = new Patcher(client);
+        this.patcher = new ResourcePatcher(client);
         this.config = config;
         this.clock = clock;
         this.events = new Events(client, clock);

@@ -72,7 +72,7 @@ class ManifestsTest {
                 .get("imageRegistry"));
 
         // Least privilege: exactly the calls the controller makes (Controller, VmReconciler, VmiReconciler,
-        // Patcher, leader election), nothing more.
+        // ResourcePatcher, leader election), nothing more.
         assertEquals(new TreeSet<>(List.of(
                 "kubevirt.io/virtualmachines:get", "kubevirt.io/virtualmachines:list", "kubevirt.io/virtualmachines:watch",
                 "kubevirt.io/virtualmachines:patch",

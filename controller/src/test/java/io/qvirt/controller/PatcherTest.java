@@ -1,5 +1,7 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.client.PatchConflictException;
+import io.qvirt.api.client.ResourcePatcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,7 +27,7 @@ class PatcherTest {
                             io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
                             "[{\"op\":\"add\",\"path\":\"/status\",\"value\":{\"printableStatus\":\"Starting\"}}]");
             AtomicInteger computed = new AtomicInteger();
-            VirtualMachine written = new Patcher(api.client).patchStatus(VirtualMachine.class, stale, fresh -> {
+            VirtualMachine written = new ResourcePatcher(api.client).patchStatus(VirtualMachine.class, stale, fresh -> {
                 computed.incrementAndGet();
                 ObjectNode s = JsonNodeFactory.instance.objectNode();
                 // computed from what it read: keeps the other writer's field in view
@@ -45,9 +47,9 @@ class PatcherTest {
         try (MockApi api = new MockApi()) {
             api.client.resource(MockApi.seedVm()).create();
             var r = api.client.resources(VirtualMachine.class).inNamespace("default").withName("testvm");
-            Patcher p = new Patcher(api.client);
+            ResourcePatcher p = new ResourcePatcher(api.client);
             AtomicInteger n = new AtomicInteger();
-            assertThrows(ConflictException.class, () -> p.patchStatus(VirtualMachine.class, r.get(), fresh -> {
+            assertThrows(PatchConflictException.class, () -> p.patchStatus(VirtualMachine.class, r.get(), fresh -> {
                 // another writer wins every race
                 r.subresource("status").patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                         io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
@@ -56,7 +58,7 @@ class PatcherTest {
                 s.put("printableStatus", "Mine");
                 return s;
             }, true));
-            assertEquals(Patcher.ATTEMPTS, n.get());
+            assertEquals(ResourcePatcher.ATTEMPTS, n.get());
         }
     }
 
@@ -67,9 +69,9 @@ class PatcherTest {
         ObjectNode merge = JsonNodeFactory.instance.objectNode();
         merge.putObject("status").put("a", 3).putNull("gone").putNull("absent").putArray("list").add("x");
         assertEquals("[{\"op\":\"add\",\"path\":\"/status/a\",\"value\":3},{\"op\":\"remove\",\"path\":\"/status/gone\"},"
-                + "{\"op\":\"add\",\"path\":\"/status/list\",\"value\":[\"x\"]}]", Patcher.toJsonPatch(cur, merge).toString());
+                + "{\"op\":\"add\",\"path\":\"/status/list\",\"value\":[\"x\"]}]", ResourcePatcher.toJsonPatch(cur, merge).toString());
         ObjectNode fresh = JsonNodeFactory.instance.objectNode();
         assertEquals("[{\"op\":\"add\",\"path\":\"/status\",\"value\":{\"a\":3,\"list\":[\"x\"]}}]",
-                Patcher.toJsonPatch(fresh, merge).toString());
+                ResourcePatcher.toJsonPatch(fresh, merge).toString());
     }
 }

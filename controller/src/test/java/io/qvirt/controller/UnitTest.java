@@ -1,5 +1,6 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.client.PatchConflictException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -167,7 +168,7 @@ class UnitTest {
             AtomicInteger calls = new AtomicInteger();
             List<Throwable> failures = List.of(new StackOverflowError("deep"), new AssertionError("assert"),
                     new java.io.IOException("smuggled checked exception"), new IllegalStateException("transient"),
-                    new ConflictException("409 five times"));
+                    new PatchConflictException("409 five times"));
             Reconciler r = key -> {
                 int n = calls.incrementAndGet();
                 if (n <= failures.size()) {
