@@ -101,7 +101,7 @@ class ImagesIT {
         Bundle b = unpack("virt-handler");
         Path dp = dir("device-plugins");
         List<String> args = new ArrayList<>(b.entrypoint);
-        args.addAll(List.of("--no-labels", "--device-plugin-dir", "/var/lib/kubelet/device-plugins"));
+        args.addAll(List.of("--no-labels", "--no-vmis", "--device-plugin-dir", "/var/lib/kubelet/device-plugins"));
         // The DaemonSet's root is writable; here only /tmp is (Netty and jnr-ffi unpack their natives there).
         Result r = b.runAs(b.uid, args, Map.of(), Duration.ofSeconds(60),
                 Map.of(dp, "/var/lib/kubelet/device-plugins", dir("handler-tmp"), "/tmp"));

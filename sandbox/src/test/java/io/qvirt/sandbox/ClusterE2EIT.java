@@ -212,6 +212,12 @@ class ClusterE2EIT {
         vm("testvm", "Always");
         VirtualMachineInstance v = awaitVmi("testvm", BOOT, "Running and Ready", ClusterE2EIT::ready);
         SandboxIT.await(SHORT, "VM printableStatus Running", () -> "Running".equals(printable("testvm")));
+        // What `kubectl wait --for=condition=Ready vm/testvm` waits for.
+        SandboxIT.await(SHORT, "VM condition Ready True", () -> {
+            VirtualMachine vm = client.resources(VirtualMachine.class).inNamespace("default").withName("testvm").get();
+            return vm.getStatus() != null && vm.getStatus().getConditions() != null && vm.getStatus().getConditions().stream()
+                    .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        });
         Pod pod = pods(v.getMetadata().getUid()).get(0);
         String podIp = pod.getStatus().getPodIP();
         assertEquals(podIp, v.getStatus().getInterfaces().get(0).getIpAddress(), "masquerade: the VMI shows the pod IP");
@@ -329,7 +335,10 @@ class ClusterE2EIT {
         String uid = v.getMetadata().getUid();
         long pid = qemuPid(v);
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        // The pod's containerDisk container keeps the pod Running: the compute container's end is what counts.
         SandboxIT.await(SHORT, "Failed seen", () -> phases.getOrDefault(uid, List.of()).contains("Failed"));
+        SandboxIT.await(SHORT, "the failed VMI's pod gone or finished", () -> pods(uid).stream().allMatch(p ->
+                p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())));
         VirtualMachineInstance again = awaitVmi("crashy", BOOT, "a new VMI Running",
                 x -> !x.getMetadata().getUid().equals(uid) && ready(x));
         assertNotEquals(pid, qemuPid(again), "a new QEMU");
