@@ -253,29 +253,25 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * The refusal of a failed WebSocket upgrade, as {@link #refusal}; anything else as unreachable. The JDK's upgrade
-     * response carries no body, so the same path is asked once more as a plain GET: virt-api checks the VMI before it
-     * upgrades, and answers that with the same Status (its message is what the user reads).
+     * The refusal of a failed WebSocket upgrade, as {@link #refusal}: its status code, and its Status message from
+     * the body the JDK's handshake exception keeps (fabric8's keeps only the code); anything else as unreachable.
      */
-    VirtctlException websocketFailure(Throwable e, String path, String qualifiedResource, String name) {
-        Throwable c = e;
-        while (c != null && !(c instanceof WebSocketHandshakeException)) {
-            c = c.getCause();
-        }
-        if (c instanceof WebSocketHandshakeException h && h.getResponse() != null) {
-            int code = h.getResponse().code();
-            String body = "";
-            try {
-                Response plain = request("GET", path, null);
-                if (plain.code() == code) {
-                    body = plain.body();
-                }
-            } catch (VirtctlException ignored) {
-                // the status code alone speaks
+    VirtctlException websocketFailure(Throwable e, String qualifiedResource, String name) {
+        int code = -1;
+        String body = "";
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof WebSocketHandshakeException h && h.getResponse() != null && code < 0) {
+                code = h.getResponse().code();
             }
-            return refusal(new Response(code, body), qualifiedResource, name);
+            if (c instanceof java.net.http.WebSocketHandshakeException j && j.getResponse() != null) {
+                code = j.getResponse().statusCode();
+                Object b = j.getResponse().body();
+                body = b instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                        : b == null ? "" : b.toString();
+                break;
+            }
         }
-        return unreachable(e);
+        return code < 0 ? unreachable(e) : refusal(new Response(code, body), qualifiedResource, name);
     }
 
     /** The API server's own message (a {@code Status}), else client-go's words for the code. */

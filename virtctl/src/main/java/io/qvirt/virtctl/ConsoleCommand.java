@@ -100,7 +100,7 @@ final class ConsoleCommand extends BaseCommand {
             try {
                 return c.websocket(path, listener).get(Cluster.CONNECT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                failure = c.websocketFailure(e.getCause() == null ? e : e.getCause(), path, Resources.VMI, name);
+                failure = c.websocketFailure(e.getCause() == null ? e : e.getCause(), Resources.VMI, name);
             } catch (TimeoutException e) {
                 failure = new VirtctlException.Unreachable("Unable to connect to the server " + c.server()
                         + ": the console did not open within " + (Cluster.CONNECT_TIMEOUT.toSeconds() + 5) + " s", e);

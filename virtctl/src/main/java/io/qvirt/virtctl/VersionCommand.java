@@ -19,8 +19,7 @@ final class VersionCommand extends BaseCommand {
 
     @Override
     int doCall() throws VirtctlException {
-        out().println("Client Version: " + info(clientVersion(), "", "", "", "java" + System.getProperty("java.version"),
-                "javac", System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT) + "/" + arch()));
+        out().println(clientLine());
         if (clientOnly) {
             return ExitCodes.OK;
         }
@@ -35,6 +34,12 @@ final class VersionCommand extends BaseCommand {
                 v.path("gitTreeState").asText(), v.path("buildDate").asText(), v.path("goVersion").asText(),
                 v.path("compiler").asText(), v.path("platform").asText()));
         return ExitCodes.OK;
+    }
+
+    /** {@code Client Version: version.Info{...}}, as KubeVirt's virtctl prints it. */
+    static String clientLine() {
+        return "Client Version: " + info(clientVersion(), "", "", "", "java" + System.getProperty("java.version"),
+                "javac", System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT) + "/" + arch());
     }
 
     static String info(String version, String commit, String treeState, String buildDate, String goVersion,

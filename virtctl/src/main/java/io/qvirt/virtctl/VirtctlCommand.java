@@ -18,13 +18,29 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "virtctl", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = {"virtctl controls virtual machine related operations on your kubernetes cluster.",
-            "Exit codes: 0 ok, 1 runtime failure, 2 invalid input or usage."},
-        subcommands = {StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
-            UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, MigrateCommand.class, ExposeCommand.class,
-            CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class})
+            "Exit codes: 0 ok, 1 runtime failure, 2 invalid input or usage."})
 public final class VirtctlCommand implements Runnable {
     /** Environment variable naming the program in help and completion ({@code kubectl virt} as a kubectl plugin). */
     static final String PROGRAM_NAME_ENV = "QVIRT_VIRTCTL_NAME";
+
+    /** Every verb, in the order help lists them (a holder: read only when a command line is made). */
+    static final class Verbs {
+        static final java.util.Map<String, Class<?>> ALL = verbs();
+    }
+
+    /** Options of the root that take a value as the next argument (to find the verb without parsing). */
+    static final java.util.Set<String> VALUE_OPTIONS = java.util.Set.of("--kubeconfig", "--context", "-n", "--namespace",
+            "--request-timeout");
+
+    private static java.util.Map<String, Class<?>> verbs() {
+        java.util.Map<String, Class<?>> m = new java.util.LinkedHashMap<>();
+        for (Class<?> c : java.util.List.of(StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
+                UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, MigrateCommand.class, ExposeCommand.class,
+                CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class)) {
+            m.put(c.getAnnotation(Command.class).name(), c);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     @Option(names = "--kubeconfig", scope = CommandLine.ScopeType.INHERIT, paramLabel = "FILE",
             description = "Path to the kubeconfig file to use for CLI requests (default $KUBECONFIG, then ~/.kube/config, then the in-cluster config).")
@@ -60,11 +76,43 @@ public final class VirtctlCommand implements Runnable {
         return Duration.ofSeconds(Math.max(1, requestTimeoutSeconds));
     }
 
-    /** A command line reading and writing {@code io}, with qvirt's exit codes. */
+    /** A command line reading and writing {@code io}, with qvirt's exit codes and every verb. */
     public static CommandLine create(Io io) {
+        return create(io, Verbs.ALL.values());
+    }
+
+    /**
+     * As {@link #create(Io)} with only the verb {@code args} name, when they name one (and it is not
+     * {@code completion}, which lists them all): picocli reads the annotations of every command it is given, so a
+     * short command does not pay for the twelve others (start-up). Help, no verb or an unknown one: all verbs.
+     */
+    public static CommandLine createFor(Io io, String... args) {
+        String verb = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.startsWith("-")) {
+                if (VALUE_OPTIONS.contains(a)) {
+                    i++;
+                }
+                continue;
+            }
+            verb = a;
+            break;
+        }
+        Class<?> only = verb == null || verb.equals("completion") ? null : Verbs.ALL.get(verb);
+        return create(io, only == null ? Verbs.ALL.values() : java.util.List.of(only));
+    }
+
+    private static CommandLine create(Io io, java.util.Collection<Class<?>> verbs) {
         VirtctlCommand root = new VirtctlCommand();
         root.io = io;
         CommandLine cl = new CommandLine(root);
+        for (Class<?> verb : verbs) {
+            cl.addSubcommand(verb);
+        }
         String name = io.env(PROGRAM_NAME_ENV);
         if (name != null && !name.isBlank()) {
             cl.setCommandName(name);
@@ -94,14 +142,15 @@ public final class VirtctlCommand implements Runnable {
         return create(Io.of(out, err, env));
     }
 
-    public static void main(String[] args) {
+    /** The process: real stdin/stdout/stderr and environment, stdin a terminal when the JVM has a console. */
+    static int run(String[] args) {
         OutputStream rawOut = new FileOutputStream(FileDescriptor.out);
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(rawOut, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         Io io = new Io(new FileInputStream(FileDescriptor.in), rawOut, out, err, System.getenv(), System.console() != null);
-        int code = create(io).execute(args);
+        int code = createFor(io, args).execute(args);
         out.flush();
         err.flush();
-        System.exit(code);
+        return code;
     }
 }

@@ -70,6 +70,20 @@ class UsageTest {
     }
 
     @Test
+    void aCommandLineForOneVerbHoldsOnlyThatVerb() {
+        Io io = Io.of(new java.io.PrintWriter(java.io.Writer.nullWriter()), new java.io.PrintWriter(java.io.Writer.nullWriter()), Map.of());
+        assertEquals(java.util.Set.of("start"), VirtctlCommand.createFor(io, "-n", "start", "--kubeconfig", "stop",
+                "--request-timeout", "3", "--debug", "start", "vm").getSubcommands().keySet());
+        assertEquals(java.util.Set.of("pause"), VirtctlCommand.createFor(io, "pause", "vm", "x").getSubcommands().keySet());
+        for (String[] args : new String[][] {{}, {"--help"}, {"completion", "bash"}, {"frobnicate"}, {"--", "start"}}) {
+            assertEquals(VirtctlCommand.Verbs.ALL.keySet(), VirtctlCommand.createFor(io, args).getSubcommands().keySet(),
+                    String.join(" ", args));
+        }
+        // Main answers `version --client` without picocli: the same line
+        assertEquals(VersionCommand.clientLine() + "\n", virtctl(Map.of(), "version", "--client").out());
+    }
+
+    @Test
     void bashCompletionScript() {
         Run r = virtctl(Map.of(), "completion", "bash");
         assertEquals(0, r.code(), r.err());
