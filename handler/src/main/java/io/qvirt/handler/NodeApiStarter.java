@@ -12,9 +12,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts the node API once its certificates are there. On a cluster they come from a Secret that virt-api
- * (or the operator) makes, possibly after the handler's pod started: until the files exist the handler drives
- * VMIs without its node API and tries again every few seconds, rather than crash-looping the whole agent.
+ * Starts the node API once its certificates are there and its address is free. On a cluster they come from a
+ * Secret that virt-api (or the operator) makes, possibly after the handler's pod started, and a previous handler
+ * may still hold the port for a moment: meanwhile the handler drives VMIs without its node API and tries again
+ * every few seconds, rather than crash-looping the whole agent (which would also stop VMI status).
  */
 final class NodeApiStarter implements AutoCloseable {
     private static final long RETRY_SECONDS = 10;
@@ -40,13 +41,18 @@ final class NodeApiStarter implements AutoCloseable {
     }
 
     /**
-     * Starts now if the TLS files are readable, else keeps trying in the background.
-     *
-     * @throws IOException if the files are there but the address cannot be bound
-     * @throws IllegalArgumentException if the files are there but are not a usable certificate, key and CA
+     * Starts now if the TLS files are readable and the address can be bound, else keeps trying in the background
+     * (saying why once per failure): the node API failing must not stop the handler from driving its VMIs.
      */
-    synchronized void start() throws IOException {
-        if (!tryStart()) {
+    synchronized void start() {
+        boolean up;
+        try {
+            up = tryStart();
+        } catch (IOException | RuntimeException e) {
+            err.println("virt-handler: node API: " + e.getMessage() + "; trying again in " + RETRY_SECONDS + " s");
+            up = false;
+        }
+        if (!up) {
             retry.scheduleWithFixedDelay(() -> {
                 try {
                     if (tryStart()) {

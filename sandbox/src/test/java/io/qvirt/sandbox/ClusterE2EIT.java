@@ -42,7 +42,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cluster path end to end on the rig (fabric8's CRUD mock API, NOT a kube-apiserver; FAKE node agents): the
@@ -51,13 +50,22 @@ import org.junit.jupiter.api.io.TempDir;
  * registry; the console and pause/unpause through the handlers' node API over mutual TLS.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(ClusterE2EIT.FailureFlag.class)
 class ClusterE2EIT {
+    /** Notes a failed case, so the rig's logs are kept. */
+    static final class FailureFlag implements org.junit.jupiter.api.extension.TestWatcher {
+        @Override
+        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+            failed = true;
+        }
+    }
+
     private static final Duration BOOT = Duration.ofSeconds(120);
     private static final Duration SHORT = Duration.ofSeconds(30);
 
-    @TempDir
-    static Path tmp;
+    /** Not a @TempDir: when a case fails, the rig's logs stay for reading (the path is printed); removed on success. */
     static Path dir;
+    static boolean failed;
     static KubernetesClient client;
     static Watch watch;
     /** Every phase each VMI (by uid) was seen in, from a watch on all VMIs. */
@@ -67,7 +75,7 @@ class ClusterE2EIT {
     @BeforeAll
     static void up() throws Exception {
         SandboxIT.registry();
-        dir = tmp.resolve("e2e");
+        dir = Files.createTempDirectory("qvirt-e2e-");
         SandboxIT.Result up = SandboxIT.run(Duration.ofSeconds(240), SandboxIT.BIN.toString(), "up", "--dir",
                 dir.toString(), "--nodes", "2");
         assertEquals(0, up.code(), up.out());
@@ -98,6 +106,13 @@ class ClusterE2EIT {
             SandboxIT.Result down = SandboxIT.run(Duration.ofSeconds(120), SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
             assertEquals(0, down.code(), down.out());
             assertEquals(List.of(), SandboxIT.processesMentioning(dir), "down leaves no process");
+            if (failed) {
+                System.err.println("ClusterE2EIT: a case failed; the rig's logs are in " + dir.resolve("logs"));
+            } else {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
         }
     }
 
