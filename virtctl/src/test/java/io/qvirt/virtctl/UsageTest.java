@@ -87,7 +87,7 @@ class UsageTest {
     void bashCompletionScript() {
         Run r = virtctl(Map.of(), "completion", "bash");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("complete -F _complete_virtctl") || r.out().contains("_complete_virtctl"), r.out());
+        assertTrue(r.out().contains("\ncomplete -F _complete_virtctl -o default virtctl"), r.out());
         assertTrue(r.out().contains("guestosinfo") && r.out().contains("--grace-period"), "verbs and flags are completed");
         r = virtctl(Map.of(), "completion", "zsh");
         assertTrue(r.out().startsWith("#compdef virtctl\n") && r.out().contains("bashcompinit"), r.out());
