@@ -168,7 +168,7 @@ final class ConsoleCommand extends BaseCommand {
         left.complete(null);
     }
 
-    /** The controlling terminal in raw mode (no echo, no line editing) through stty, restored afterwards. */
+    /** stdin's terminal in raw mode (no echo, no line editing, no output processing) through stty, restored afterwards. */
     static final class Terminal {
         private final String saved;
 
@@ -198,7 +198,7 @@ final class ConsoleCommand extends BaseCommand {
             String[] cmd = new String[args.length + 1];
             cmd[0] = "stty";
             System.arraycopy(args, 0, cmd, 1, args.length);
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 String outText = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -142,12 +142,25 @@ public final class VirtctlCommand implements Runnable {
         return create(Io.of(out, err, env));
     }
 
-    /** The process: real stdin/stdout/stderr and environment, stdin a terminal when the JVM has a console. */
+    /**
+     * Whether stdin is a terminal (as KubeVirt's {@code term.IsTerminal(stdin)}); {@code System.console()} would also
+     * ask stdout, and {@code virtctl console vm > log} still has a keyboard.
+     */
+    static boolean stdinIsTerminal() {
+        try {
+            String target = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+        } catch (java.io.IOException | RuntimeException e) {
+            return System.console() != null;
+        }
+    }
+
+    /** The process: real stdin/stdout/stderr and environment. */
     static int run(String[] args) {
         OutputStream rawOut = new FileOutputStream(FileDescriptor.out);
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(rawOut, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        Io io = new Io(new FileInputStream(FileDescriptor.in), rawOut, out, err, System.getenv(), System.console() != null);
+        Io io = new Io(new FileInputStream(FileDescriptor.in), rawOut, out, err, System.getenv(), stdinIsTerminal());
         int code = createFor(io, args).execute(args);
         out.flush();
         err.flush();
