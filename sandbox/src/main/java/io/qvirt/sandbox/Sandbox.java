@@ -81,6 +81,16 @@ public final class Sandbox implements AutoCloseable {
             return dir.resolve("images");
         }
 
+        /** The front-proxy CA and the aggregator's client certificate (the front door presents it to virt-api). */
+        public Path frontProxyPki() {
+            return pki().resolve("front-proxy");
+        }
+
+        /** The FAKE authorization policy's extra refusals ({@link FakePolicy}). */
+        public Path fakePolicy() {
+            return dir.resolve("fake-policy");
+        }
+
         public static String nodeName(int i) {
             return "sandbox-node-" + i;
         }
@@ -165,7 +175,11 @@ public final class Sandbox implements AutoCloseable {
             pki.server("handler-" + node, List.of("127.0." + i + ".1"), List.of(node));
         }
         pki.client("client", "virt-api");
-        log.info("PKI in " + layout.pki() + ": CA, a server certificate per handler, client (CN virt-api)");
+        pki.server("virt-api", List.of("127.0.0.1"), List.of("virt-api.kubevirt.svc"));
+        TestPki frontProxy = TestPki.open(layout.frontProxyPki(), "qvirt-sandbox-front-proxy-ca");
+        frontProxy.client("front-proxy-client", "front-proxy-client");
+        log.info("PKI in " + layout.pki() + ": CA, a server certificate per handler and for virt-api, client (CN virt-api);"
+                + " front-proxy CA and its client certificate (CN front-proxy-client) in " + layout.frontProxyPki());
 
         scheduler = new FakeScheduler(newClient("fake-scheduler"),
                 new ComponentLog(layout.logs().resolve("fake-scheduler.log"), "FAKE scheduler"));
@@ -186,6 +200,21 @@ public final class Sandbox implements AutoCloseable {
                 env, controllerLog, log);
         controller.start();
         processes.add(controller);
+
+        // virt-api, the real program: the front door aggregates subresources.kubevirt.io to it and calls its webhooks.
+        int virtApiPort = freePort();
+        Path virtApiLog = layout.logs().resolve("virt-api.log");
+        Supervised virtApi = new Supervised("virt-api", List.of(root.resolve("bin/virt-api").toString(),
+                "--listen", "127.0.0.1:" + virtApiPort, "--kubeconfig", layout.kubeconfig().toString(),
+                "--tls-cert", pki.cert("virt-api").toString(), "--tls-key", pki.key("virt-api").toString(),
+                "--requestheader-client-ca", frontProxy.caCert().toString(),
+                "--requestheader-allowed-names", "front-proxy-client",
+                "--handler-cert", pki.cert("client").toString(), "--handler-key", pki.key("client").toString(),
+                "--handler-ca", pki.caCert().toString()), env, virtApiLog, log);
+        virtApi.start();
+        processes.add(virtApi);
+        frontDoor.aggregate(new InetSocketAddress("127.0.0.1", virtApiPort),
+                frontProxy.cert("front-proxy-client"), frontProxy.key("front-proxy-client"), pki.caCert(), layout.fakePolicy());
 
         for (int i = 1; i <= nodeCount; i++) {
             String node = Layout.nodeName(i);
@@ -211,15 +240,16 @@ public final class Sandbox implements AutoCloseable {
         statusWriter.setDaemon(true);
         statusWriter.start();
 
-        awaitReady(controllerLog);
+        awaitReady(controllerLog, virtApiLog);
         writeStatus();
         writeAtomically(layout.readyFile(), ProcessHandle.current().pid() + "\n");
         log.info("ready: export KUBECONFIG=" + layout.kubeconfig());
     }
 
-    private void awaitReady(Path controllerLog) throws IOException, InterruptedException {
+    private void awaitReady(Path controllerLog, Path virtApiLog) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         waitFor(deadline, "virt-controller running (its log says so)", () -> contains(controllerLog, "virt-controller: running"));
+        waitFor(deadline, "virt-api serving (its log says so)", () -> contains(virtApiLog, "virt-api: running"));
         for (int i = 1; i <= nodeCount; i++) {
             String node = Layout.nodeName(i);
             waitFor(deadline, "virt-handler of " + node + " labelled its Node kubevirt.io/schedulable=true", () -> {
@@ -300,8 +330,13 @@ public final class Sandbox implements AutoCloseable {
                 + "# NOT a kube-apiserver, reached through the rig's front door.\n"
                 + "apiVersion: v1\nkind: Config\n"
                 + "clusters:\n- name: qvirt-sandbox\n  cluster:\n    server: http://127.0.0.1:" + port + "\n"
-                + "users:\n- name: qvirt-sandbox\n  user: {}\n"
+                + "# Users: FAKE authentication by the front door (tokens, no Kubernetes authentication); qvirt-sandbox is the\n"
+                + "# admin, qvirt-sandbox-user may use kubevirt.io subresources in namespace default only (FAKE policy).\n"
+                + "users:\n- name: qvirt-sandbox\n  user:\n    token: " + FakePolicy.ADMIN_TOKEN + "\n"
+                + "- name: qvirt-sandbox-user\n  user:\n    token: " + FakePolicy.USER_TOKEN + "\n"
                 + "contexts:\n- name: qvirt-sandbox\n  context:\n    cluster: qvirt-sandbox\n    user: qvirt-sandbox\n"
+                + "    namespace: default\n"
+                + "- name: qvirt-sandbox-user\n  context:\n    cluster: qvirt-sandbox\n    user: qvirt-sandbox-user\n"
                 + "    namespace: default\n"
                 + "current-context: qvirt-sandbox\n";
     }
@@ -360,7 +395,7 @@ public final class Sandbox implements AutoCloseable {
         comps.add(component("mock-api-server", self, 0, layout.logs().resolve("mock-api-server.log"),
                 "fabric8 mock (CRUD), NOT a kube-apiserver, 127.0.0.1:" + mock.port()));
         comps.add(component("front-door", self, 0, layout.logs().resolve("front-door.log"),
-                "127.0.0.1:" + frontDoor.address().getPort() + " -> the mock"));
+                "127.0.0.1:" + frontDoor.address().getPort() + " -> the mock; aggregation and admission to virt-api; FAKE SubjectAccessReviews"));
         comps.add(component("fake-scheduler", self, 0, layout.logs().resolve("fake-scheduler.log"), "FAKE"));
         for (FakeNodeAgent a : agents) {
             comps.add(component("fake-node-agent-" + a.options().nodeName(), self, 0,
