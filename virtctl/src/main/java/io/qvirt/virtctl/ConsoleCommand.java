@@ -38,17 +38,19 @@ final class ConsoleCommand extends BaseCommand {
         }
         try (Cluster c = cluster()) {
             CompletableFuture<String> closed = new CompletableFuture<>();
-            OutputStream out = io().rawOut();
+            // The guest's first bytes are held until the terminal is raw, so they are shown as the guest sent them
+            // (held, not waited for: the listener runs on the thread that completes the connection).
+            Gate out = new Gate(io().rawOut());
             WebSocket.Listener listener = new WebSocket.Listener() {
                 @Override
                 public void onMessage(WebSocket ws, ByteBuffer bytes) {
-                    write(out, bytes);
+                    out.write(bytes);
                     ws.request();
                 }
 
                 @Override
                 public void onMessage(WebSocket ws, String text) {
-                    write(out, ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    out.write(ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                     ws.request();
                 }
 
@@ -67,6 +69,7 @@ final class ConsoleCommand extends BaseCommand {
             err().flush();
             CompletableFuture<Void> left = new CompletableFuture<>();
             Terminal raw = io().terminal() ? Terminal.raw() : null;
+            out.open();
             try {
                 Thread pump = new Thread(() -> pumpStdin(io().in(), ws, left), "virtctl-console-stdin");
                 pump.setDaemon(true);
@@ -127,14 +130,40 @@ final class ConsoleCommand extends BaseCommand {
         }
     }
 
-    private static void write(OutputStream out, ByteBuffer bytes) {
-        try {
+    /** stdout for the guest's bytes: held until {@link #open}, then written through. */
+    static final class Gate {
+        private final OutputStream out;
+        private java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+
+        Gate(OutputStream out) {
+            this.out = out;
+        }
+
+        synchronized void write(ByteBuffer bytes) {
             byte[] b = new byte[bytes.remaining()];
             bytes.get(b);
-            out.write(b);
-            out.flush();
-        } catch (IOException e) {
-            // stdout gone: nothing left to show the guest's output to
+            if (held != null) {
+                held.write(b, 0, b.length);
+                return;
+            }
+            put(b);
+        }
+
+        synchronized void open() {
+            byte[] b = held.toByteArray();
+            held = null;
+            if (b.length > 0) {
+                put(b);
+            }
+        }
+
+        private void put(byte[] b) {
+            try {
+                out.write(b);
+                out.flush();
+            } catch (IOException e) {
+                // stdout gone: nothing left to show the guest's output to
+            }
         }
     }
 
