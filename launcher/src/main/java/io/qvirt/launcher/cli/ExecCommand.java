@@ -10,6 +10,8 @@ import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.process.Exec;
 import io.qvirt.launcher.runtime.AccelMode;
 import io.qvirt.launcher.runtime.AcceleratorChooser;
+import io.qvirt.launcher.runtime.HostFacts;
+import io.qvirt.launcher.runtime.HostFitCheck;
 import io.qvirt.launcher.runtime.HostPorts;
 import io.qvirt.launcher.runtime.LauncherInfo;
 import io.qvirt.launcher.runtime.LauncherInfos;
@@ -68,10 +70,17 @@ final class ExecCommand extends BaseCommand {
             description = "how long to wait for each DIR/<volume> link (default 300)")
     long containerDiskWait = 300;
 
+    @Option(names = "--overcommit", paramLabel = "PERCENT", description = "as for run: guest memory may exceed "
+            + "MemAvailable by PERCENT percent of it (default 0)")
+    int overcommit;
+
     @Override
     int doCall() throws Exception {
         if (containerDiskWait <= 0) {
             throw new IllegalArgumentException("--container-disk-wait: must be > 0 seconds");
+        }
+        if (overcommit < 0) {
+            throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
         }
         ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s;
@@ -87,7 +96,8 @@ final class ExecCommand extends BaseCommand {
             }
         }
         Path qemu = QemuBinary.find();
-        Accelerator a = new AcceleratorChooser().choose(accel, accel != AccelMode.KVM);
+        AcceleratorChooser chooser = new AcceleratorChooser();
+        Accelerator a = chooser.choose(accel, accel != AccelMode.KVM);
         if (!a.isKvm() && accel == AccelMode.AUTO) {
             log().warn("KVM not usable, running under TCG emulation (slow): " + a.reason());
         }
@@ -97,8 +107,10 @@ final class ExecCommand extends BaseCommand {
         InetAddress bind = InetAddress.getByName(forwardAddress);
         VmPlanner planner = new VmPlanner(qemu);
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
-        planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(), bind.getHostAddress(),
-                p -> p, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(s.vmi())));
+        VmPlan draft = planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
+                bind.getHostAddress(), p -> p, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(s.vmi())));
+        // A guest the host cannot hold is refused before anything is pulled, made or exec'd.
+        new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), overcommit).check(s.vmi(), draft, s.fieldPrefix());
         ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix(),
                 containerDiskDir == null ? null
                         : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait)));

@@ -48,10 +48,17 @@ final class RunCommand extends BaseCommand {
             description = "graceful shutdown period (default: the spec's terminationGracePeriodSeconds, else 30)")
     Long graceSeconds;
 
+    @Option(names = "--overcommit", paramLabel = "PERCENT", description = "guest memory may exceed the host's "
+            + "MemAvailable by PERCENT percent of it (default 0: a guest asking for more than MemAvailable is refused)")
+    int overcommit;
+
     @Override
     int doCall() throws Exception {
         if (graceSeconds != null && graceSeconds < 0) {
             throw new IllegalArgumentException("--grace: must be >= 0 seconds");
+        }
+        if (overcommit < 0) {
+            throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
         }
         ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s = Specs.load(file);
@@ -63,7 +70,7 @@ final class RunCommand extends BaseCommand {
         VmRunner.Result r = runner.run(s.vmi(), s.fieldPrefix(), new VmRunner.RunOptions(root(), accel, console, keep,
                 graceSeconds == null ? null : Duration.ofSeconds(graceSeconds), System.in,
                 new FileOutputStream(FileDescriptor.out), interactive,
-                (vmi, prefix) -> ImageOptions.resolver(imageSettings, log(), err()).resolve(vmi, prefix)));
+                (vmi, prefix) -> ImageOptions.resolver(imageSettings, log(), err()).resolve(vmi, prefix), overcommit));
         out().println("VM " + s.vmi().getMetadata().getNamespace() + "/" + s.vmi().getMetadata().getName() + ": "
                 + (r.phase().name().charAt(0) + r.phase().name().substring(1).toLowerCase()) + " (" + r.reason() + ")");
         return r.exitCode();

@@ -1,5 +1,6 @@
 package io.qvirt.launcher.runtime;
 
+import io.qvirt.kvmprobe.KvmCapability;
 import io.qvirt.kvmprobe.KvmProbe;
 import io.qvirt.kvmprobe.ProbeOptions;
 import io.qvirt.kvmprobe.ProbeReport;
@@ -13,6 +14,7 @@ import java.util.function.Supplier;
  */
 public final class AcceleratorChooser {
     private final Supplier<ProbeReport> probe;
+    private volatile ProbeReport last;
 
     public AcceleratorChooser() {
         this(() -> KvmProbe.probe(ProbeOptions.defaults()));
@@ -33,6 +35,7 @@ public final class AcceleratorChooser {
             return new Accelerator(Accelerator.TCG, "tcg requested");
         }
         ProbeReport r = probe.get();
+        last = r;
         if (r.verdict() == Verdict.FULL) {
             return new Accelerator(Accelerator.KVM, "kvm-probe: FULL");
         }
@@ -45,5 +48,26 @@ public final class AcceleratorChooser {
                     + "; allow it with --accel auto or tcg (on a cluster: useEmulation)");
         }
         return new Accelerator(Accelerator.TCG, "emulation: " + why);
+    }
+
+    /**
+     * KVM's limit of vCPUs per VM from the report {@link #choose} was decided by: {@code KVM_CAP_MAX_VCPUS},
+     * else {@code KVM_CAP_NR_VCPUS}, else 4 (the kernel's KVM API document says to assume each in turn);
+     * -1 if KVM was not probed or its API not reached.
+     */
+    public int kvmMaxVcpus() {
+        return maxVcpus(last);
+    }
+
+    static int maxVcpus(ProbeReport r) {
+        if (r == null || r.capabilities().isEmpty()) {
+            return -1;
+        }
+        Integer max = r.capabilities().get(KvmCapability.MAX_VCPUS.name());
+        if (max != null && max > 0) {
+            return max;
+        }
+        Integer nr = r.capabilities().get(KvmCapability.NR_VCPUS.name());
+        return nr != null && nr > 0 ? nr : 4;
     }
 }

@@ -52,10 +52,12 @@ public final class VmRunner {
      * @param interactive in is a terminal: raw mode, Ctrl-] detaches and shuts down
      * @param images      fetches the VMI's images (containerDisks, kernelBoot) once the spec is known to be
      *                    valid: (vmi, fieldPrefix) -> what the planner is handed
+     * @param overcommitPercent how far guest memory may go beyond MemAvailable ({@link HostFitCheck})
      */
     public record RunOptions(Path root, AccelMode accel, boolean console, boolean keep, Duration grace,
                              InputStream in, OutputStream out, boolean interactive,
-                             BiFunction<VirtualMachineInstance, String, ResolvedVolumes> images) {
+                             BiFunction<VirtualMachineInstance, String, ResolvedVolumes> images,
+                             int overcommitPercent) {
     }
 
     /** How the VM ended. */
@@ -83,7 +85,8 @@ public final class VmRunner {
      *
      * @param vmi         defaulted and validated
      * @param fieldPrefix how field paths are named for this document
-     * @throws io.qvirt.api.ValidationException before anything is made, if qvirt cannot run the spec
+     * @throws io.qvirt.api.ValidationException before anything is made, if qvirt cannot run the spec or the
+     *                                          guest cannot fit this host ({@link HostFitCheck})
      * @throws LauncherException on a runtime failure before the guest started (an image that cannot be
      *                           fetched: {@link io.qvirt.launcher.image.ImageException})
      */
@@ -98,8 +101,10 @@ public final class VmRunner {
         VmPlanner planner = new VmPlanner(qemu);
         HostPorts ports = new HostPorts(InetAddress.getLoopbackAddress());
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
-        planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix, "127.0.0.1", p -> p,
+        VmPlan draft = planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix, "127.0.0.1", p -> p,
                 PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(vmi)));
+        // A guest the host cannot hold is refused before anything is pulled, made or spawned.
+        new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), o.overcommitPercent()).check(vmi, draft, fieldPrefix);
         ResolvedVolumes volumes = o.images().apply(vmi, fieldPrefix);
         VmPlan plan = planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix,
                 "127.0.0.1", ports, PlanOptions.SPAWN_FIRST_FD, volumes));
