@@ -58,6 +58,12 @@ public final class ClusterBench {
         run(root.resolve("testdata/registry.sh").toString(), "start");
         run(root.resolve("testdata/registry.sh").toString(), "push");
         run(SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
+        // A fresh rig: a directory left by an earlier run holds an older PKI and logs.
+        if (Files.exists(dir)) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
         long t0 = System.nanoTime();
         run(SandboxIT.BIN.toString(), "up", "--dir", dir.toString(), "--nodes", "2");
         long upMs = (System.nanoTime() - t0) / 1_000_000;

@@ -60,7 +60,8 @@ class ClusterE2EIT {
         }
     }
 
-    private static final Duration BOOT = Duration.ofSeconds(120);
+    // Generous: on 2 loaded cores a TCG boot plus the rig's watches have taken over 2 min (see the closing note).
+    private static final Duration BOOT = Duration.ofSeconds(300);
     private static final Duration SHORT = Duration.ofSeconds(30);
 
     /** Not a @TempDir: when a case fails, the rig's logs stay for reading (the path is printed); removed on success. */
