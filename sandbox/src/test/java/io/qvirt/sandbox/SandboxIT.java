@@ -153,7 +153,7 @@ class SandboxIT {
         assertEquals(1, again.code(), again.out());
         assertTrue(again.out().contains("already running in " + dir), again.out());
 
-        for (String log : List.of("sandbox", "mock-api-server", "front-door", "fake-scheduler", "virt-controller",
+        for (String log : List.of("sandbox", "mock-api-server", "front-door", "fake-scheduler", "virt-controller", "virt-api",
                 "virt-handler-sandbox-node-1", "virt-handler-sandbox-node-2", "fake-node-agent-sandbox-node-1",
                 "fake-node-agent-sandbox-node-2")) {
             assertTrue(Files.isRegularFile(dir.resolve("logs/" + log + ".log")), "log of " + log);
@@ -166,7 +166,7 @@ class SandboxIT {
 
         Result status = run(Duration.ofSeconds(60), BIN.toString(), "status", "--dir", dir.toString());
         assertEquals(0, status.code(), status.out());
-        for (String c : List.of("virt-controller", "virt-handler-sandbox-node-1", "virt-handler-sandbox-node-2",
+        for (String c : List.of("virt-controller", "virt-api", "virt-handler-sandbox-node-1", "virt-handler-sandbox-node-2",
                 "mock-api-server", "front-door", "fake-node-agent-sandbox-node-2")) {
             assertTrue(status.out().lines().anyMatch(l -> l.startsWith(c + " ") && l.contains(" yes ")),
                     c + " alive in: " + status.out());
@@ -279,7 +279,7 @@ class SandboxIT {
                 pids.add(pid);
             }
         }
-        assertEquals(3, pids.size(), "the pod's process, the controller and one handler: " + comps);
+        assertEquals(4, pids.size(), "the pod's process, the controller, virt-api and one handler: " + comps);
         for (long pid : pids) {
             assertTrue(ProcessHandle.of(pid).isPresent(), "pid " + pid + " alive before the kill");
         }
