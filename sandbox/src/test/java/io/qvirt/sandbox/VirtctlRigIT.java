@@ -46,6 +46,10 @@ class VirtctlRigIT {
 
     @BeforeAll
     static void up() throws Exception {
+        // The virtctl module comes after this one in the reactor: without a test-scoped dependency on qvirt-virtctl
+        // in this module's pom, a fresh `mvn verify` gets here before bin/virtctl's jar is built.
+        assertTrue(Files.isRegularFile(SandboxIT.ROOT.resolve("virtctl/target/qvirt-virtctl.jar")),
+                "bin/virtctl is not built (mvn -pl virtctl package): the sandbox module needs qvirt-virtctl as a test dependency");
         SandboxIT.registry();
         dir = tmp.resolve("rig");
         SandboxIT.Result up = SandboxIT.run(Duration.ofSeconds(240), SandboxIT.BIN.toString(), "up", "--dir",
