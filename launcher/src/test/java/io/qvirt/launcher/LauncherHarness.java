@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -81,16 +82,30 @@ final class LauncherHarness implements AutoCloseable {
 
     /** Starts {@code launcher ARGS} in the background with --runtime-root; stdout is watched. */
     Started start(String... args) throws IOException {
+        return start(Map.of(), args);
+    }
+
+    /** As {@link #start(String...)}, with {@code env} added to the launcher's environment. */
+    Started start(Map<String, String> env, String... args) throws IOException {
         List<String> cmd = command(args);
         Path err = Files.createTempFile(tmp, "launcher", ".err");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         started.add(p);
         return new Started(p, new ConsoleWatcher(p.getInputStream(), "launcher-" + p.pid()), err);
     }
 
     /** Runs {@code launcher ARGS} to completion (at most 60 s). */
     Result exec(String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(args)).start();
+        return exec(Map.of(), args);
+    }
+
+    /** As {@link #exec(String...)}, with {@code env} added to the launcher's environment. */
+    Result exec(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command(args));
+        pb.environment().putAll(env);
+        Process p = pb.start();
         started.add(p);
         byte[] out = p.getInputStream().readAllBytes();
         byte[] err = p.getErrorStream().readAllBytes();

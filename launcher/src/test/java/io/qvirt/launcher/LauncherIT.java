@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -356,6 +357,139 @@ class LauncherIT {
                 assertFalse(Files.exists(h.vmDir(c[0])), "no directory left for " + c[0]);
             }
         }
+    }
+
+    /** Issue 22: a 4 MB manifest and a containerDisk path leaving the image, as a new user would feed them. */
+    @Test
+    void hostileManifestsAreRefusedFastAndByField() throws Exception {
+        Path big = tmp.resolve("big.yaml");
+        StringBuilder y = new StringBuilder(Files.readString(h.vmYaml("big", tmp.resolve("none.img"), null)));
+        String filler = "# " + "x".repeat(1021) + "\n";
+        while (y.length() < 4 * 1024 * 1024) {
+            y.append(filler);
+        }
+        Files.writeString(big, y);
+        long t0 = System.nanoTime();
+        LauncherHarness.Result r = h.exec("validate", big.toString());
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("larger than 3145728 bytes (3 MiB, the API server's request limit); refused before "
+                + "reading"), r.toString());
+        assertFalse(r.err().contains("Exception"), r.toString());
+        // JVM start included; before issue 22 this took 7.7 s and 456 MB.
+        assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "answered in " + took.toMillis() + " ms");
+
+        Path shadow = tmp.resolve("shadow.yaml");
+        Files.writeString(shadow, """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachine
+                metadata:
+                  name: shadow
+                spec:
+                  running: true
+                  template:
+                    spec:
+                      domain:
+                        devices:
+                          autoattachPodInterface: false
+                          disks:
+                          - name: root
+                            disk: {bus: virtio}
+                        resources:
+                          requests:
+                            memory: 128Mi
+                      volumes:
+                      - name: root
+                        containerDisk:
+                          image: 127.0.0.1:1/qvirt/none:latest
+                          path: /disk/../../etc/shadow
+                """);
+        // KubeVirt's ValidatePath names the containerDisk (pkg/storage/admitters/disks.go), not its path field.
+        String field = "spec.template.spec.volumes[0].containerDisk";
+        LauncherHarness.Result v = h.exec("validate", shadow.toString());
+        assertEquals(2, v.code(), v.toString());
+        assertTrue(v.err().contains(field + ": " + field + " must be an absolute path to a file without relative "
+                + "components"), v.toString());
+        // run refuses it the same way before any pull (port 1 has no registry: a pull would exit 1, unreachable).
+        Path cache = tmp.resolve("cache");
+        LauncherHarness.Result run = h.exec("run", shadow.toString(), "--accel", "tcg", "--image-cache", cache.toString());
+        assertEquals(2, run.code(), run.toString());
+        assertTrue(run.err().contains(field + ": " + field + " must be an absolute path"), run.toString());
+        assertFalse(Files.exists(cache), "nothing pulled, no cache made");
+        assertFalse(Files.exists(h.vmDir("shadow")), "no VM directory");
+    }
+
+    /** Issue 22: a guest asking for more memory than the host has is refused before QEMU is spawned. */
+    @Test
+    void guestLargerThanTheHostIsRefusedBeforeAnythingIsSpawned() throws Exception {
+        // QEMU through a recorder, so a spawn would be seen even by a QEMU that died at once.
+        Path calls = tmp.resolve("qemu-calls");
+        Path qemu = tmp.resolve("qemu-recorder");
+        Files.writeString(qemu, "#!/bin/sh\necho \"$$ $*\" >> '" + calls + "'\nexec '" + realQemu() + "' \"$@\"\n");
+        assertTrue(qemu.toFile().setExecutable(true));
+        Map<String, String> env = Map.of("QVIRT_QEMU", qemu.toString());
+
+        long available = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("MemAvailable:")) {
+                available = Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        assertTrue(available > 0, "MemAvailable read");
+        String huge = (available / (1L << 30) + 64) + "Gi";
+        Path disk = h.overlay("huge");
+        Path yaml = h.vmYaml("huge", disk, null);
+        Files.writeString(yaml, Files.readString(yaml).replace("memory: 128Mi", "memory: " + huge));
+        assertEquals(0, h.exec("validate", yaml.toString()).code(), "the spec itself is valid; only run checks the host");
+
+        String field = "spec.template.spec.domain.resources.requests.memory";
+        for (String cmd : new String[] {"run", "exec"}) {
+            LauncherHarness.Result r = h.exec(env, cmd, yaml.toString(), "--accel", "tcg");
+            assertEquals(2, r.code(), cmd + ": " + r);
+            assertTrue(r.err().contains(field + ": " + huge.replace("Gi", ".0 GiB")), cmd + " names the field: " + r);
+            assertTrue(r.err().contains("of guest memory is more than this host can give: MemAvailable is "), r.toString());
+            assertFalse(r.err().contains("Exception"), r.toString());
+            assertFalse(Files.exists(calls), cmd + " spawned no QEMU: " + (Files.exists(calls) ? Files.readString(calls) : ""));
+            try (var entries = Files.list(h.root)) {
+                assertEquals(List.of(), entries.toList(), cmd + " left no directory under the runtime root");
+            }
+            assertTrue(processesMentioning(disk.toString()).isEmpty(), "no QEMU left");
+        }
+        LauncherHarness.Result neg = h.exec(env, "run", yaml.toString(), "--accel", "tcg", "--overcommit", "-1");
+        assertEquals(2, neg.code(), neg.toString());
+        assertTrue(neg.err().contains("--overcommit: must be >= 0 percent"), neg.toString());
+
+        // Control: the recorder does see a spawn (a guest that fits, paused by exec until killed).
+        Files.writeString(yaml, Files.readString(yaml).replace("memory: " + huge, "memory: 128Mi"));
+        LauncherHarness.Started ok = h.start(env, "exec", yaml.toString(), "--accel", "tcg");
+        waitFor(() -> Files.exists(calls), Duration.ofSeconds(30), "QEMU spawned through the recorder: " + ok.err());
+        assertEquals(0, h.exec("kill", "huge").code());
+    }
+
+    private static Path realQemu() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir, "qemu-system-x86_64");
+            if (Files.isExecutable(p)) {
+                return p.toAbsolutePath();
+            }
+        }
+        throw new AssertionError("qemu-system-x86_64 not on PATH");
+    }
+
+    /** Pids of processes whose command line contains {@code text}. */
+    private static List<Long> processesMentioning(String text) {
+        List<Long> pids = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(p -> {
+            try {
+                String cmdline = Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' ');
+                if (cmdline.contains(text)) {
+                    pids.add(p.pid());
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone, or not readable
+            }
+        });
+        return pids;
     }
 
     @Test
