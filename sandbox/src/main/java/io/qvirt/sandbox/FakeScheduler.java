@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.qvirt.api.client.ResourcePatcher;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -132,18 +133,29 @@ public final class FakeScheduler implements AutoCloseable {
             return;
         }
         String node = best.getMetadata().getName();
-        String patch = "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\""
-                + pod.getMetadata().getResourceVersion() + "\"},{\"op\":\"add\",\"path\":\"/spec/nodeName\",\"value\":\""
-                + node + "\"}]";
+        // Guarded by resourceVersion as ResourcePatcher does it (a 409 re-reads the pod from the server and
+        // decides again), not by a JSON Patch "test" op: fabric8's mock answers a failed test with no response
+        // at all, which held this one scheduling thread for the client's request timeout on every pass.
         try {
-            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                    .patch(PatchContext.of(PatchType.JSON), patch);
+            Pod bound = new ResourcePatcher(client).patch(Pod.class, pod, fresh -> {
+                boolean taken = fresh.getSpec().getNodeName() != null && !fresh.getSpec().getNodeName().isEmpty();
+                if (taken || fresh.getMetadata().getDeletionTimestamp() != null) {
+                    return null;
+                }
+                com.fasterxml.jackson.databind.node.ObjectNode p =
+                        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+                p.putObject("spec").put("nodeName", node);
+                return p;
+            }, false);
+            if (bound == null || !node.equals(bound.getSpec().getNodeName())) {
+                log.info("pod " + key + ": not bound (gone, deleted or bound meanwhile)");
+                return;
+            }
             load.merge(node, 1, Integer::sum);
             reportedUnschedulable.remove(pod.getMetadata().getUid());
             log.info("pod " + key + ": bound to " + node + " (spec.nodeName)");
-        } catch (KubernetesClientException e) {
-            // A stale resourceVersion (the pod changed, or is gone): the next pass sees the new one.
-            log.info("pod " + key + ": binding to " + node + " not applied (" + e.getCode() + "), retrying next pass");
+        } catch (KubernetesClientException | io.qvirt.api.client.PatchConflictException e) {
+            log.info("pod " + key + ": binding to " + node + " not applied (" + e.getMessage() + "), retrying next pass");
         }
     }
 
