@@ -63,8 +63,10 @@ public final class NodeLabeller {
         ArrayNode patch = JSON.createArrayNode();
         if (current.isEmpty()) {
             // No labels seen: the labels object may be absent, and "add" to it would replace any that appeared
-            // since the read; the resourceVersion test makes that a conflict (422), retried at the next probe.
-            patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
+            // since the read; the resourceVersion it was read at makes that a conflict (409), retried at the next
+            // probe. (A "test" op would mean the same on a real API server, but fabric8's mock never answers a
+            // failed test.)
+            patch.addObject().put("op", "replace").put("path", "/metadata/resourceVersion")
                     .put("value", node.getMetadata().getResourceVersion());
             patch.addObject().put("op", "add").put("path", "/metadata/labels").putObject("value");
         }
