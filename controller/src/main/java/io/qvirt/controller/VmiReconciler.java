@@ -15,6 +15,7 @@ import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.model.Condition;
+import io.qvirt.api.model.Conditions;
 import io.qvirt.api.model.ConditionType;
 import io.qvirt.api.model.Phase;
 import io.qvirt.api.model.PhaseTransition;
@@ -375,7 +376,7 @@ final class VmiReconciler implements Reconciler {
             s.put("phase", Phase.FAILED);
             s.put("reason", reason);
             s.set("phaseTransitionTimestamps", KubevirtJson.toTree(transitions(fresh, Phase.FAILED)));
-            s.set("conditions", KubevirtJson.toTree(withCondition(conditions(fresh),
+            s.set("conditions", KubevirtJson.toTree(Conditions.with(conditions(fresh),
                     condition(SYNCHRONIZED, "False", reason, message))));
             return s;
         }, false);
@@ -412,10 +413,10 @@ final class VmiReconciler implements Reconciler {
                     next = Phase.PENDING;
                 }
                 if (failure != null) {
-                    conds = withCondition(conds, failure);
+                    conds = Conditions.with(conds, failure);
                 }
                 if (controllers) {
-                    conds = withCondition(conds, condition(ConditionType.READY, "False", "PodNotExists",
+                    conds = Conditions.with(conds, condition(ConditionType.READY, "False", "PodNotExists",
                             "virt-launcher pod has not yet been scheduled"));
                 }
             } else if (controllers) {
@@ -428,17 +429,17 @@ final class VmiReconciler implements Reconciler {
                 } else if (podIsDownOrGoingDown(pod)) {
                     next = Phase.FAILED;
                     reason = "PodTerminated";
-                    conds = withCondition(conds, condition(SYNCHRONIZED, "False", "PodTerminated",
+                    conds = Conditions.with(conds, condition(SYNCHRONIZED, "False", "PodTerminated",
                             "launcher pod " + pod.getMetadata().getName() + " ended before the hand-over ("
                                     + podState(pod) + ")" + terminationMessage(pod)));
                 } else {
                     next = Phase.SCHEDULING;
                 }
                 if (podIsDownOrGoingDown(pod)) {
-                    conds = withCondition(conds, condition(ConditionType.READY, "False", "PodTerminating",
+                    conds = Conditions.with(conds, condition(ConditionType.READY, "False", "PodTerminating",
                             "virt-launcher pod is terminating"));
                 } else {
-                    conds = withCondition(conds, condition(ConditionType.READY, "False", "GuestNotRunning",
+                    conds = Conditions.with(conds, condition(ConditionType.READY, "False", "GuestNotRunning",
                             "Guest VM is not reported as running"));
                 }
             }
@@ -532,7 +533,7 @@ final class VmiReconciler implements Reconciler {
 
     private static List<Condition> dropFailedCreate(List<Condition> conds) {
         Condition sync = Objects2.condition(conds, SYNCHRONIZED);
-        return sync != null && FAILED_CREATE.equals(sync.getReason()) ? without(conds, SYNCHRONIZED) : conds;
+        return sync != null && FAILED_CREATE.equals(sync.getReason()) ? Conditions.without(conds, SYNCHRONIZED) : conds;
     }
 
     private static String podState(Pod pod) {
@@ -553,9 +554,9 @@ final class VmiReconciler implements Reconciler {
                 : pod.getStatus().getConditions().stream().filter(c -> "PodScheduled".equals(c.getType()))
                         .findFirst().orElse(null);
         if (pc == null || "True".equals(pc.getStatus())) {
-            return without(conds, ConditionType.POD_SCHEDULED);
+            return Conditions.without(conds, ConditionType.POD_SCHEDULED);
         }
-        return withCondition(conds, condition(ConditionType.POD_SCHEDULED, pc.getStatus(), pc.getReason(),
+        return Conditions.with(conds, condition(ConditionType.POD_SCHEDULED, pc.getStatus(), pc.getReason(),
                 pc.getMessage()));
     }
 
@@ -574,7 +575,7 @@ final class VmiReconciler implements Reconciler {
             if (cs.getState() != null && cs.getState().getWaiting() != null) {
                 String r = cs.getState().getWaiting().getReason();
                 if (PrintableStatus.ERR_IMAGE_PULL.equals(r) || PrintableStatus.IMAGE_PULL_BACK_OFF.equals(r)) {
-                    return withCondition(conds, condition(SYNCHRONIZED, "False", r, "container " + cs.getName()
+                    return Conditions.with(conds, condition(SYNCHRONIZED, "False", r, "container " + cs.getName()
                             + " (" + cs.getImage() + "): " + Objects.requireNonNullElse(
                                     cs.getState().getWaiting().getMessage(), r)));
                 }
@@ -583,7 +584,7 @@ final class VmiReconciler implements Reconciler {
         Condition sync = Objects2.condition(conds, SYNCHRONIZED);
         if (sync != null && (PrintableStatus.ERR_IMAGE_PULL.equals(sync.getReason())
                 || PrintableStatus.IMAGE_PULL_BACK_OFF.equals(sync.getReason()))) {
-            return without(conds, SYNCHRONIZED);
+            return Conditions.without(conds, SYNCHRONIZED);
         }
         return conds;
     }
@@ -605,35 +606,6 @@ final class VmiReconciler implements Reconciler {
     private static List<Condition> conditions(VirtualMachineInstance vmi) {
         return vmi.getStatus() == null || vmi.getStatus().getConditions() == null ? List.of()
                 : vmi.getStatus().getConditions();
-    }
-
-    /** {@code conds} with {@code c} in place of a condition of its type (transition time kept if unchanged). */
-    private List<Condition> withCondition(List<Condition> conds, Condition c) {
-        List<Condition> out = new ArrayList<>();
-        boolean replaced = false;
-        for (Condition old : conds) {
-            if (old.getType().equals(c.getType())) {
-                if (Objects.equals(old.getStatus(), c.getStatus()) && Objects.equals(old.getReason(), c.getReason())
-                        && Objects.equals(old.getMessage(), c.getMessage())) {
-                    out.add(old);
-                } else {
-                    out.add(c);
-                }
-                replaced = true;
-            } else {
-                out.add(old);
-            }
-        }
-        if (!replaced) {
-            out.add(c);
-        }
-        return out;
-    }
-
-    private static List<Condition> without(List<Condition> conds, String type) {
-        List<Condition> out = new ArrayList<>(conds);
-        out.removeIf(c -> type.equals(c.getType()));
-        return out;
     }
 
     private Condition condition(String type, String status, String reason, String message) {

@@ -6,6 +6,7 @@ import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.AcceleratorStatus;
 import io.qvirt.api.model.Condition;
+import io.qvirt.api.model.Conditions;
 import io.qvirt.api.model.ConditionType;
 import io.qvirt.api.model.Interface;
 import io.qvirt.api.model.Network;
@@ -52,12 +53,12 @@ final class VmiStatuses {
             s.set("phaseTransitionTimestamps", KubevirtJson.toTree(transitions(cur, Phase.RUNNING, now)));
         }
         List<Condition> conds = conditions(cur);
-        conds = with(conds, o.paused()
+        conds = Conditions.with(conds, o.paused()
                 ? condition(ConditionType.READY, "False", "PodNotReady", "VMI is paused", now)
                 : condition(ConditionType.READY, "True", null, null, now));
-        conds = o.paused() ? with(conds, condition(ConditionType.PAUSED, "True", PAUSED_BY_USER,
-                "VMI was paused by user", now)) : without(conds, ConditionType.PAUSED);
-        conds = with(conds, condition(ConditionType.LIVE_MIGRATABLE, "False", NOT_MIGRATABLE,
+        conds = o.paused() ? Conditions.with(conds, condition(ConditionType.PAUSED, "True", PAUSED_BY_USER,
+                "VMI was paused by user", now)) : Conditions.without(conds, ConditionType.PAUSED);
+        conds = Conditions.with(conds, condition(ConditionType.LIVE_MIGRATABLE, "False", NOT_MIGRATABLE,
                 "qvirt does not live-migrate VMIs yet", now));
         if (!KubevirtJson.toTree(conds).equals(KubevirtJson.toTree(conditions(cur)))) {
             s.set("conditions", KubevirtJson.toTree(conds));
@@ -90,10 +91,10 @@ final class VmiStatuses {
         s.put("phase", phase);
         s.put("reason", reason);
         s.set("phaseTransitionTimestamps", KubevirtJson.toTree(transitions(cur, phase, now)));
-        List<Condition> conds = without(conditions(cur), ConditionType.PAUSED);
-        conds = with(conds, condition(ConditionType.READY, "False", reason, message, now));
+        List<Condition> conds = Conditions.without(conditions(cur), ConditionType.PAUSED);
+        conds = Conditions.with(conds, condition(ConditionType.READY, "False", reason, message, now));
         if (Phase.FAILED.equals(phase)) {
-            conds = with(conds, condition(ConditionType.FAILURE, "True", reason, message, now));
+            conds = Conditions.with(conds, condition(ConditionType.FAILURE, "True", reason, message, now));
         }
         s.set("conditions", KubevirtJson.toTree(conds));
         return s;
@@ -137,32 +138,6 @@ final class VmiStatuses {
 
     private static List<Condition> conditions(VirtualMachineInstanceStatus s) {
         return s.getConditions() == null ? List.of() : s.getConditions();
-    }
-
-    /** {@code conds} with {@code c} in place of its type's condition; an unchanged one keeps its transition time. */
-    static List<Condition> with(List<Condition> conds, Condition c) {
-        List<Condition> out = new ArrayList<>();
-        boolean replaced = false;
-        for (Condition old : conds) {
-            if (old.getType().equals(c.getType())) {
-                boolean same = Objects.equals(old.getStatus(), c.getStatus()) && Objects.equals(old.getReason(), c.getReason())
-                        && Objects.equals(old.getMessage(), c.getMessage());
-                out.add(same ? old : c);
-                replaced = true;
-            } else {
-                out.add(old);
-            }
-        }
-        if (!replaced) {
-            out.add(c);
-        }
-        return out;
-    }
-
-    static List<Condition> without(List<Condition> conds, String type) {
-        List<Condition> out = new ArrayList<>(conds);
-        out.removeIf(c -> type.equals(c.getType()));
-        return out;
     }
 
     static Condition condition(String type, String status, String reason, String message, Instant now) {
