@@ -61,6 +61,8 @@ class VmiDriverIT {
     private KubernetesMockServer server;
     private KubernetesClient client;
     private final List<VmiDriver> drivers = new ArrayList<>();
+    /** One client per driver, as each handler process has its own: a restart must not reuse the last one's connections. */
+    private final List<KubernetesClient> driverClients = new ArrayList<>();
     private final List<Process> launchers = new ArrayList<>();
     private final List<ConsoleWatcher> consoles = new ArrayList<>();
     private final Map<String, SocketChannel> channels = new HashMap<>();
@@ -76,8 +78,7 @@ class VmiDriverIT {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 new KubernetesCrudDispatcher(List.of()), false);
         server.init();
-        client = server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
-                .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());
+        client = newClient();
         for (String crd : new String[] {"virtualmachineinstances.kubevirt.io-v1.yml", "virtualmachines.kubevirt.io-v1.yml"}) {
             try (InputStream in = VmiDriver.class.getResourceAsStream("/META-INF/fabric8/" + crd)) {
                 client.apiextensions().v1().customResourceDefinitions()
@@ -102,6 +103,7 @@ class VmiDriverIT {
     @AfterEach
     void tearDown() throws IOException {
         drivers.forEach(VmiDriver::close);
+        driverClients.forEach(KubernetesClient::close);
         for (ConsoleWatcher c : consoles) {
             c.close();
         }
@@ -120,8 +122,15 @@ class VmiDriverIT {
         return tmp.resolve("run");
     }
 
+    private KubernetesClient newClient() {
+        return server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
+                .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());
+    }
+
     private VmiDriver driver() {
-        VmiDriver d = new VmiDriver(client, new VmiDriver.Settings(NODE, runtimeRoot(), Duration.ofSeconds(2),
+        KubernetesClient own = newClient();
+        driverClients.add(own);
+        VmiDriver d = new VmiDriver(own, new VmiDriver.Settings(NODE, runtimeRoot(), Duration.ofSeconds(2),
                 Duration.ofSeconds(3), 2), new HandlerMetrics(), Clock.systemUTC());
         drivers.add(d);
         d.start(Duration.ofSeconds(20));
