@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
@@ -41,11 +42,14 @@ final class ConsoleBridge {
     static final String SUBPROTOCOL = "plain.kubevirt.io";
     /** Largest frame accepted from a client, and largest read from the console (one frame per read). */
     static final int MAX_FRAME = 64 * 1024;
-    private static final int SOCKET_READ_MAX = 16 * 1024;
-    private static final int CONNECT_TIMEOUT_MS = 5_000;
+    static final int SOCKET_READ_MAX = 16 * 1024;
+    static final int CONNECT_TIMEOUT_MS = 5_000;
+    /** What the client is told when QEMU's end of the console goes. */
+    private static final WebSocketCloseStatus CONSOLE_CLOSED =
+            new WebSocketCloseStatus(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code(), "the console closed");
     /** Per-direction buffering before the other side stops reading. */
     static final WriteBufferWaterMark WATER = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
-    private static final WebSocketDecoderConfig DECODER = WebSocketDecoderConfig.newBuilder()
+    static final WebSocketDecoderConfig DECODER = WebSocketDecoderConfig.newBuilder()
             .maxFramePayloadLength(MAX_FRAME)
             .allowExtensions(false)
             .expectMaskedFrames(true)
@@ -166,7 +170,7 @@ final class ConsoleBridge {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 1024, SOCKET_READ_MAX))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER)
-                .handler(new ConsoleRelay.SocketSide(ws))
+                .handler(new WebSocketRelay.SocketSide(ws, CONSOLE_CLOSED, "console socket of " + vmi))
                 .connect(transport.unixAddress().apply(p.paths().consoleSocket()));
         Channel socket = connected.channel();
         channels.add(socket);
@@ -201,7 +205,7 @@ final class ConsoleBridge {
         if (ws.pipeline().get(IdleStateHandler.class) != null) {
             ws.pipeline().remove(IdleStateHandler.class);
         }
-        ws.pipeline().replace(NodeApiRouter.class, "console-relay", new ConsoleRelay.WebSocketSide(socket));
+        ws.pipeline().replace(NodeApiRouter.class, "console-relay", new WebSocketRelay.WebSocketSide(socket));
         upgraded.run();
         req.release();
         handshake.addListener(f -> {

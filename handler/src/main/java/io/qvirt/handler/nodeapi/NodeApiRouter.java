@@ -17,7 +17,8 @@ import java.util.logging.Logger;
 
 /**
  * Routes one connection's requests (after TLS and the client-certificate gate): health, the lifecycle
- * calls, and the console's upgrade, which {@link ConsoleBridge} takes over.
+ * calls, and the WebSocket upgrades of the console and port-forward, which {@link ConsoleBridge} and
+ * {@link PortForwardBridge} take over.
  *
  * <p>{@link VmiOperations} calls talk to QEMU over QMP and may take a while: they run on the server's
  * blocking executor, never on this event loop, and the answer is written back from the loop. One request
@@ -83,6 +84,8 @@ final class NodeApiRouter extends ChannelInboundHandlerAdapter {
             case PAUSE, UNPAUSE, RESET -> lifecycle(ctx, req, route);
             case CONSOLE -> services.console().attach(ctx, req, route.namespace(), route.name(),
                     refusal -> reply(ctx, req, refusal), () -> upgraded(ctx));
+            case PORTFORWARD -> services.portForward().attach(ctx, req, route.namespace(), route.name(), route.port(),
+                    route.protocol(), refusal -> reply(ctx, req, refusal), () -> upgraded(ctx));
         }
     }
 
@@ -147,7 +150,7 @@ final class NodeApiRouter extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /** The console's WebSocket is up: the relay owns the connection now. */
+    /** A WebSocket (console, port-forward) is up: the relay owns the connection now. */
     private void upgraded(ChannelHandlerContext ctx) {
         // Anything pipelined behind an upgrade request is not HTTP any more.
         waiting.forEach(ReferenceCountUtil::release);

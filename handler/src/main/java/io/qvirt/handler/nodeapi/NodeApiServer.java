@@ -42,6 +42,9 @@ import java.util.logging.Logger;
  *       whose binary frames are the serial console's bytes both ways. One client at a time per VM, the
  *       launcher's {@code console.lock} protocol: a second is refused with 409 naming the holder, before
  *       the upgrade;</li>
+ *   <li>{@code GET .../portforward/{port}[/{protocol}]}: a WebSocket whose binary frames are the bytes of a TCP
+ *       connection to that guest port, made before the upgrade to the address the VM's launcher forwards it from
+ *       ({@link PortForwardBridge}); a port not forwarded, refused or unreachable is a plain HTTP refusal;</li>
  *   <li>{@code GET /healthz}: 200 {@code ok}.</li>
  * </ul>
  * Unknown paths are 404, a known path with another method 405, a request body over
@@ -81,7 +84,7 @@ public final class NodeApiServer implements AutoCloseable {
     private final ReloadingSslContext tls;
     private final ConsoleLocks locks = new ConsoleLocks();
     private final Transport transport = Transport.best();
-    /** Every open connection and console socket, so close() ends them all. */
+    /** Every open connection, console socket and port-forward connection, so close() ends them all. */
     private final ChannelGroup channels = new DefaultChannelGroup("node-api", ImmediateEventExecutor.INSTANCE);
     private EventLoopGroup loops;
     private ThreadPoolExecutor blocking;
@@ -130,7 +133,8 @@ public final class NodeApiServer implements AutoCloseable {
         blocking.allowCoreThreadTimeOut(true);
         reloader = Executors.newSingleThreadScheduledExecutor(named("qvirt-node-api-tls"));
         NodeApiServices services = new NodeApiServices(operations, blocking,
-                new ConsoleBridge(operations, blocking, locks, transport, channels));
+                new ConsoleBridge(operations, blocking, locks, transport, channels),
+                new PortForwardBridge(operations, blocking, transport, channels));
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops)
                 .channel(transport.tcpServer())

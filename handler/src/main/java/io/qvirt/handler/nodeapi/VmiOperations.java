@@ -1,6 +1,7 @@
 package io.qvirt.handler.nodeapi;
 
 import io.qvirt.launcher.plan.RuntimePaths;
+import java.net.InetSocketAddress;
 
 /**
  * What the node API may do to a VMI on this node. Implemented by the handler's VMI driver; the node API
@@ -29,4 +30,14 @@ public interface VmiOperations {
      * is on this node and its QEMU is up. 404/409 as {@link #pause}.
      */
     RuntimePaths consolePaths(String namespace, String name);
+
+    /**
+     * Where port-forward reaches {@code port} of the VMI's guest: the address and port the VM's launcher forwards
+     * to it from the pod address (masquerade's forwards, as {@code launcher.json} lists them), after checking as
+     * {@link #pause}. 404/409 as {@link #pause}; 400 when that guest port is not forwarded, naming those that are.
+     *
+     * @param port     1-65535
+     * @param protocol {@code tcp} or {@code udp}
+     */
+    InetSocketAddress portForwardTarget(String namespace, String name, int port, String protocol);
 }

@@ -711,6 +711,26 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         return runningDomain(namespace, name).paths;
     }
 
+    /**
+     * The launcher's forward of that guest port (launcher.json): masquerade is QEMU user networking here, which
+     * reaches only the ports the interface lists, so any other port is refused naming those that are forwarded.
+     */
+    @Override
+    public java.net.InetSocketAddress portForwardTarget(String namespace, String name, int port, String protocol) {
+        Domain d = runningDomain(namespace, name);
+        List<io.qvirt.launcher.plan.HostForward> forwards = d.info == null || d.info.forwards() == null ? List.of() : d.info.forwards();
+        for (io.qvirt.launcher.plan.HostForward f : forwards) {
+            if (f.guestPort() == port && protocol.equalsIgnoreCase(f.protocol())) {
+                return new java.net.InetSocketAddress(f.hostAddr(), f.hostPort());
+            }
+        }
+        String listed = forwards.stream().map(f -> f.guestPort() + "/" + f.protocol()).distinct()
+                .collect(java.util.stream.Collectors.joining(", "));
+        throw new NodeApiException(400, "port " + port + "/" + protocol + " of VMI " + d.key + " is not forwarded: "
+                + "qvirt's masquerade (QEMU user networking) reaches only the ports listed in "
+                + "spec.domain.devices.interfaces[].ports (" + (listed.isEmpty() ? "none listed" : "listed: " + listed) + ")");
+    }
+
     /** Per-VMI figures for {@code /metrics}: one entry per attached QEMU. */
     public List<VmiSample> samples() {
         List<VmiSample> out = new ArrayList<>();

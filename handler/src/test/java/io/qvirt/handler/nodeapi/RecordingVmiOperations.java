@@ -7,7 +7,7 @@ import java.util.function.Supplier;
 
 /**
  * A FAKE {@link VmiOperations}: records every call ("pause ns/name") and answers as the test sets it,
- * with a fixed RuntimePaths for consoles or an exception to throw.
+ * with a fixed RuntimePaths for consoles, a fixed address for port-forward, or an exception to throw.
  */
 final class RecordingVmiOperations implements VmiOperations {
     final List<String> calls = new CopyOnWriteArrayList<>();
@@ -39,6 +39,17 @@ final class RecordingVmiOperations implements VmiOperations {
     public RuntimePaths consolePaths(String namespace, String name) {
         record("console", namespace, name);
         return consolePaths.get();
+    }
+
+    /** What {@link #portForwardTarget} returns. */
+    volatile Supplier<java.net.InetSocketAddress> portForwardTarget = () -> {
+        throw new NodeApiException(404, "no port-forward target set up in this test");
+    };
+
+    @Override
+    public java.net.InetSocketAddress portForwardTarget(String namespace, String name, int port, String protocol) {
+        record("portforward " + port + "/" + protocol, namespace, name);
+        return portForwardTarget.get();
     }
 
     private void record(String op, String namespace, String name) {

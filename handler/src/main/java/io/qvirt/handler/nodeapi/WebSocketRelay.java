@@ -18,8 +18,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The two halves of a console session once the WebSocket is up: {@link WebSocketSide} in the client's
- * pipeline, {@link SocketSide} in the pipeline of the connection to the VM's {@code console.sock}. Both
+ * The two halves of a session once the WebSocket is up: {@link WebSocketSide} in the client's pipeline,
+ * {@link SocketSide} in the pipeline of the connection to what the client reaches (the VM's {@code console.sock}
+ * for the console, a TCP connection to the guest's forwarded port for port-forward). Both
  * channels run on the same event loop (the socket's is registered on the WebSocket's loop), so neither
  * half needs a lock, and a write to the other channel is a plain call.
  *
@@ -29,16 +30,16 @@ import java.util.logging.Logger;
  * drains, so a slow client never makes the handler buffer the guest's output without bound.
  *
  * <p>Closing either side closes the other: a client's close (or a dropped connection) closes the
- * socket, which ends the session and releases the console lock; the socket closing (QEMU gone or it
- * hung up) sends a WebSocket close and then closes the connection.
+ * socket, which ends the session (and releases a console's lock); the socket closing (QEMU gone, the
+ * guest hung up) sends a WebSocket close, after every byte read before it, and then closes the connection.
  */
-final class ConsoleRelay {
-    private static final Logger LOG = Logger.getLogger(ConsoleRelay.class.getName());
+final class WebSocketRelay {
+    private static final Logger LOG = Logger.getLogger(WebSocketRelay.class.getName());
 
-    private ConsoleRelay() {
+    private WebSocketRelay() {
     }
 
-    /** In the WebSocket's pipeline (after the frame decoder): client frames to the console socket. */
+    /** In the WebSocket's pipeline (after the frame decoder): client frames to the socket. */
     static final class WebSocketSide extends ChannelInboundHandlerAdapter {
         private final Channel socket;
 
@@ -92,17 +93,25 @@ final class ConsoleRelay {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // A protocol violation (oversized frame, unmasked frame) or a reset connection: end the session.
-            LOG.log(Level.FINE, "console WebSocket from " + ctx.channel().remoteAddress() + " failed", cause);
+            LOG.log(Level.FINE, "WebSocket from " + ctx.channel().remoteAddress() + " failed", cause);
             ctx.close();
         }
     }
 
-    /** In the console socket's pipeline: the guest's bytes to the client as binary frames. */
+    /** In the socket's pipeline: the guest's bytes to the client as binary frames. */
     static final class SocketSide extends ChannelInboundHandlerAdapter {
         private final Channel webSocket;
+        private final WebSocketCloseStatus closeStatus;
+        private final String what;
 
-        SocketSide(Channel webSocket) {
+        /**
+         * @param closeStatus the WebSocket close sent when the socket closes (its reason says what ended)
+         * @param what        the socket, for the log ("console socket", "port-forward connection to ...")
+         */
+        SocketSide(Channel webSocket, WebSocketCloseStatus closeStatus, String what) {
             this.webSocket = webSocket;
+            this.closeStatus = closeStatus;
+            this.what = what;
         }
 
         @Override
@@ -126,7 +135,7 @@ final class ConsoleRelay {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (webSocket.isActive()) {
-                webSocket.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "the console closed"))
+                webSocket.writeAndFlush(new CloseWebSocketFrame(closeStatus))
                         .addListener(ChannelFutureListener.CLOSE);
             }
             ctx.fireChannelInactive();
@@ -134,7 +143,7 @@ final class ConsoleRelay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.log(Level.FINE, "console socket failed", cause);
+            LOG.log(Level.FINE, what + " failed", cause);
             ctx.close();
         }
     }
