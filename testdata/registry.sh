@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # A local OCI registry (Debian's docker-registry) holding the test guest's images, no Docker engine.
 #
-#   testdata/registry.sh start [--port N] [--dir DIR] [--htpasswd FILE]
+#   testdata/registry.sh start [--port N] [--dir DIR] [--htpasswd FILE | --token-realm URL --token-certs FILE]
+#                              [--redirect-blobs URL]
 #       starts a registry on 127.0.0.1:N (default 5000) storing under DIR (default ~/.cache/qvirt/registry),
 #       writes DIR/registry.pid, DIR/registry.log, DIR/config.yml; waits until /v2/ answers.
 #       With --htpasswd FILE (bcrypt htpasswd), it asks for basic auth.
+#       With --token-realm URL, it asks for a Bearer token from URL (service "qvirt-registry", issuer
+#       "qvirt-token-issuer"; tokens signed by a key whose certificate is in --token-certs FILE, PEM).
+#       With --redirect-blobs URL, blob GETs answer 307 to URL's scheme://host plus the blob's path in the
+#       storage directory (distribution's "redirect" storage middleware: what a CDN-backed registry does).
 #   testdata/registry.sh push [--port N] [--creds USER:PASS]
 #       copies the guest's OCI layout (testdata/build/guest/oci) into it with skopeo:
 #       127.0.0.1:N/qvirt/guest:latest (containerDisk) and 127.0.0.1:N/qvirt/kernel:latest (kernelBoot).
@@ -18,14 +23,30 @@ port=5000
 dir=${QVIRT_CACHE:-$HOME/.cache/qvirt}/registry
 htpasswd=""
 creds=""
+token_realm=""
+token_certs=""
+redirect_blobs=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
     --htpasswd) htpasswd=$2; shift 2 ;;
     --creds) creds=$2; shift 2 ;;
-    *) echo "registry.sh: unknown argument '$1' (allowed: --port N, --dir DIR, --htpasswd FILE, --creds USER:PASS)" >&2; exit 2 ;;
+    --token-realm) token_realm=$2; shift 2 ;;
+    --token-certs) token_certs=$2; shift 2 ;;
+    --redirect-blobs) redirect_blobs=$2; shift 2 ;;
+    *) echo "registry.sh: unknown argument '$1' (allowed: --port N, --dir DIR, --htpasswd FILE, --creds USER:PASS," \
+         "--token-realm URL, --token-certs FILE, --redirect-blobs URL)" >&2; exit 2 ;;
   esac
+done
+if [ -n "$token_realm$token_certs" ] && { [ -z "$token_realm" ] || [ -z "$token_certs" ]; }; then
+  echo "registry.sh: --token-realm and --token-certs go together (the realm URL and the PEM certificates its tokens are signed with)" >&2; exit 2
+fi
+if [ -n "$token_realm" ] && [ -n "$htpasswd" ]; then
+  echo "registry.sh: --htpasswd and --token-realm exclude each other (one auth: basic or token)" >&2; exit 2
+fi
+for url in "$token_realm" "$redirect_blobs"; do
+  case "$url" in ""|http://?*|https://?*) ;; *) echo "registry.sh: '$url' is not allowed: an http:// or https:// URL" >&2; exit 2 ;; esac
 done
 
 running() { [ -f "$dir/registry.pid" ] && kill -0 "$(cat "$dir/registry.pid")" 2>/dev/null; }
@@ -42,8 +63,19 @@ case "$cmd" in
       if [ -n "$htpasswd" ]; then
         echo "auth: {htpasswd: {realm: qvirt, path: $htpasswd}}"
       fi
+      if [ -n "$token_realm" ]; then
+        echo "auth: {token: {realm: \"$token_realm\", service: qvirt-registry, issuer: qvirt-token-issuer, rootcertbundle: $token_certs}}"
+      fi
+      if [ -n "$redirect_blobs" ]; then
+        echo "middleware: {storage: [{name: redirect, options: {baseurl: \"$redirect_blobs\"}}]}"
+      fi
     } > "$dir/config.yml"
-    setsid docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 < /dev/null &
+    # The registry outlives this script: it keeps none of the caller's descriptors beyond 0-2 (a build lock held
+    # with flock(1) by whoever ran this would otherwise stay held for as long as the registry runs).
+    (
+      for fd in /proc/$BASHPID/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done
+      exec setsid docker-registry serve "$dir/config.yml"
+    ) > "$dir/registry.log" 2>&1 < /dev/null &
     echo $! > "$dir/registry.pid"
     for _ in $(seq 1 100); do
       code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
@@ -78,5 +110,6 @@ case "$cmd" in
     if running; then echo "running (pid $(cat "$dir/registry.pid"))"; else echo "not running"; exit 1; fi
     ;;
   *)
-    echo "usage: registry.sh start|push|stop|status [--port N] [--dir DIR] [--htpasswd FILE] [--creds USER:PASS]" >&2; exit 2 ;;
+    echo "usage: registry.sh start|push|stop|status [--port N] [--dir DIR] [--htpasswd FILE] [--creds USER:PASS]" \
+      "[--token-realm URL --token-certs FILE] [--redirect-blobs URL]" >&2; exit 2 ;;
 esac
