@@ -56,7 +56,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * virt-api's HTTPS server (Netty): HTTP/1.1 with keep-alive, one request at a time per connection (the next is read
- * once the answer is written), request bodies capped ({@code 413} beyond), WebSocket for the console. Work that
+ * once the answer is written), request bodies capped ({@code 413} beyond), WebSocket for the console and port-forward. Work that
  * calls the API server or a handler runs on a bounded worker pool, never on the event loop. Keeps no state between
  * requests: any number of replicas can serve.
  *
@@ -71,6 +71,10 @@ public final class ApiServer implements AutoCloseable {
     private static final Pattern SUB = Pattern.compile(
             "/apis/subresources\\.kubevirt\\.io/(v1|v1alpha3)/namespaces/([a-z0-9]([-a-z0-9]*[a-z0-9])?)/"
                     + "(virtualmachines|virtualmachineinstances)/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)/([a-z-]+)");
+    /** {@code portforward/{port}[/{protocol}]}: the one subresource with path parameters after its name. */
+    private static final Pattern PORT_FORWARD = Pattern.compile(
+            "/apis/subresources\\.kubevirt\\.io/(v1|v1alpha3)/namespaces/([a-z0-9]([-a-z0-9]*[a-z0-9])?)/"
+                    + "(virtualmachines|virtualmachineinstances)/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)/portforward/([^/]+)(?:/([^/]+))?");
     private static final Pattern EXPAND = Pattern.compile(
             "/apis/subresources\\.kubevirt\\.io/(v1|v1alpha3)/namespaces/([a-z0-9]([-a-z0-9]*[a-z0-9])?)/expand-vm-spec");
 
@@ -81,6 +85,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private final Config cfg;
+    private final PortForwardSubresource portForward;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ExecutorService workers = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024),
             r -> {
@@ -98,6 +103,7 @@ public final class ApiServer implements AutoCloseable {
 
     public ApiServer(Config cfg) throws InterruptedException {
         this.cfg = cfg;
+        this.portForward = new PortForwardSubresource(cfg.vmis());
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -285,6 +291,20 @@ public final class ApiServer implements AutoCloseable {
                 return Reply.json(ok ? 200 : 500, o);
             }
         }
+        Matcher pf = PORT_FORWARD.matcher(path);
+        if (pf.matches()) {
+            String resource = pf.group(4);
+            String name = pf.group(5);
+            route[0] = resource + "/portforward";
+            // KubeVirt's authorizer: the subresource is "portforward" whatever port and protocol follow it.
+            authorize(method, headers, peer, pf.group(2), pf.group(1), resource, name, "portforward");
+            if (!HttpMethod.GET.equals(method)) {
+                throw ApiError.of(405, "MethodNotAllowed", route[0] + " takes GET");
+            }
+            PortForwardSubresource.Target target = PortForwardSubresource.parse(pf.group(7), pf.group(8));
+            portForward(ctx, pf.group(2), name, resource.equals("virtualmachines"), target, upgrade, route[0]);
+            return null;
+        }
         Matcher m = SUB.matcher(path);
         Matcher e = EXPAND.matcher(path);
         if (!m.matches() && !e.matches()) {
@@ -420,23 +440,57 @@ public final class ApiServer implements AutoCloseable {
             throw ApiError.badRequest("the console is a WebSocket: send Upgrade: websocket");
         }
         String node = cfg.vmis().consoleNode(ns, name);
-        ConsoleProxy proxy = new ConsoleProxy(ns + "/" + name + " via " + node);
-        WebSocket ws;
+        ConsoleProxy proxy = new ConsoleProxy("console " + ns + "/" + name + " via " + node);
+        WebSocket ws = openHandlerSocket(node, ns, name, "console", proxy, route, t0, false);
+        relay(ctx, req, proxy, ws, route, t0, metrics::consoleOpened);
+    }
+
+    /**
+     * Checks, has the handler connect to the guest's port (its answer comes only once it is connected, so a port
+     * that is not forwarded or refuses is a refusal here, before the client's upgrade), then upgrades and relays.
+     */
+    private void portForward(ChannelHandlerContext ctx, String ns, String name, boolean vm, PortForwardSubresource.Target target,
+                             FullHttpRequest req, String route) {
+        long t0 = System.nanoTime();
+        if (req == null) {
+            throw ApiError.badRequest("port-forward is a WebSocket: send Upgrade: websocket");
+        }
+        String node = portForward.node(ns, name, vm);
+        ConsoleProxy proxy = new ConsoleProxy("port-forward " + ns + "/" + name + ":" + target.port() + "/"
+                + target.protocol() + " via " + node);
+        WebSocket ws = openHandlerSocket(node, ns, name, target.handlerAction(), proxy, route, t0, true);
+        relay(ctx, req, proxy, ws, route, t0, () -> { });
+    }
+
+    /**
+     * The handler's WebSocket for {@code action}; its refusal (a Status) as this request's answer: 4xx always, and
+     * for port-forward 5xx too (the handler's "dialing VM: ..." says why the guest's port could not be reached).
+     */
+    private WebSocket openHandlerSocket(String node, String ns, String name, String action, ConsoleProxy proxy, String route,
+                                        long t0, boolean passServerErrors) {
         try {
-            ws = cfg.vmis().handlers().console(node, ns, name, proxy.handlerListener()).join();
+            return cfg.vmis().handlers().webSocket(node, ns, name, action, proxy.handlerListener()).join();
         } catch (CompletionException x) {
             Throwable c = x.getCause();
             if (c instanceof WebSocketHandshakeException h && h.getResponse() != null) {
                 Object b = h.getResponse().body();
                 String text = b == null ? "" : b.toString();
                 int code = h.getResponse().statusCode();
-                if (code / 100 == 4 && text.contains("\"Status\"")) {
+                if ((code / 100 == 4 || (passServerErrors && code / 100 == 5)) && text.contains("\"Status\"")) {
                     metrics.record(route, code, System.nanoTime() - t0);
-                    throw ApiError.of(code, code == 409 ? "Conflict" : "BadRequest", messageOf(text));
+                    String reason = code == 409 ? "Conflict" : code == 404 ? "NotFound" : code / 100 == 5 ? "InternalError" : "BadRequest";
+                    String message = messageOf(text);
+                    throw ApiError.of(code, reason, code / 100 == 5 ? "Internal error occurred: " + message : message);
                 }
             }
-            throw ApiError.internal("cannot connect to the console of " + ns + "/" + name + " on " + node + ": " + c);
+            throw ApiError.internal("cannot connect to " + action.replaceFirst("/.*", "") + " of " + ns + "/" + name
+                    + " on " + node + ": " + c);
         }
+    }
+
+    /** Upgrades the client's connection (on its event loop) and starts relaying to the handler's WebSocket. */
+    private void relay(ChannelHandlerContext ctx, FullHttpRequest req, ConsoleProxy proxy, WebSocket ws, String route, long t0,
+                       Runnable opened) {
         req.retain();
         ctx.executor().execute(() -> {
             try {
@@ -455,8 +509,8 @@ public final class ApiServer implements AutoCloseable {
                         return;
                     }
                     metrics.record(route, 101, System.nanoTime() - t0);
-                    metrics.consoleOpened();
-                    f.channel().pipeline().replace("api", "console", proxy.clientHandler());
+                    opened.run();
+                    f.channel().pipeline().replace("api", "relay", proxy.clientHandler());
                     proxy.attach(f.channel(), ws);
                 });
             } finally {

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * The console relay: the client's WebSocket (upgraded by virt-api, Netty) and the handler's console WebSocket
- * (the JDK client, mutual TLS), bytes passed untouched both ways; a close on either side closes the other.
+ * The relay of the console and port-forward: the client's WebSocket (upgraded by virt-api, Netty) and the handler's
+ * WebSocket (the JDK client, mutual TLS), bytes passed untouched both ways; a close on either side closes the other.
  * One message in flight each way: the client's channel reads the next frame only once the handler's side took the
  * last one, and the handler's side is asked for the next message only once the client's channel wrote the last one,
  * so a slow reader slows the writer instead of filling memory. Text frames stay text, binary stay binary.
@@ -36,6 +36,7 @@ final class ConsoleProxy {
     private volatile WebSocket handler;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
 
+    /** @param what the session, for the log ({@code console default/x via 10.0.0.1}) */
     ConsoleProxy(String what) {
         this.what = what;
     }
@@ -109,7 +110,7 @@ final class ConsoleProxy {
         clientChannel.closeFuture().addListener(f -> close("the client's connection closed"));
         handlerSocket.request(1);
         clientChannel.read();
-        LOG.info("console " + what + ": relaying");
+        LOG.info(what + ": relaying");
     }
 
     /** The client channel's frame handler. */
@@ -173,7 +174,7 @@ final class ConsoleProxy {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        LOG.info("console " + what + ": closed (" + why + ")");
+        LOG.info(what + ": closed (" + why + ")");
         Channel c = client;
         if (c != null && c.isActive()) {
             c.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);

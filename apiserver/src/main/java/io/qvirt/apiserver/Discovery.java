@@ -16,11 +16,13 @@ final class Discovery {
             new String[] {"virtualmachineinstances/pause", "update"},
             new String[] {"virtualmachineinstances/unpause", "update"},
             new String[] {"virtualmachineinstances/reset", "update"},
+            new String[] {"virtualmachineinstances/portforward", "get"},
             new String[] {"virtualmachines/start", "update"},
             new String[] {"virtualmachines/stop", "update"},
             new String[] {"virtualmachines/restart", "update"},
             new String[] {"virtualmachines/migrate", "update"},
             new String[] {"virtualmachines/expand-spec", "get"},
+            new String[] {"virtualmachines/portforward", "get"},
             new String[] {"expand-vm-spec", "update"});
 
     private Discovery() {

@@ -91,7 +91,16 @@ public final class HandlerClient {
 
     /** Opens the VMI's console WebSocket on the node. */
     public CompletableFuture<WebSocket> console(String nodeAddress, String ns, String vmi, WebSocket.Listener listener) {
+        return webSocket(nodeAddress, ns, vmi, "console", listener);
+    }
+
+    /**
+     * Opens a WebSocket on the node: {@code action} is {@code console} or {@code portforward/PORT/PROTOCOL}. The
+     * handler answers only once its end is connected, so a refusal is the failed upgrade's Status.
+     */
+    public CompletableFuture<WebSocket> webSocket(String nodeAddress, String ns, String vmi, String action,
+                                                  WebSocket.Listener listener) {
         return http().newWebSocketBuilder().connectTimeout(TIMEOUT)
-                .buildAsync(uri("wss", nodeAddress, ns, vmi, "console"), listener);
+                .buildAsync(uri("wss", nodeAddress, ns, vmi, action), listener);
     }
 }

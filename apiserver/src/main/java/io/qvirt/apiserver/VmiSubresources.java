@@ -96,6 +96,10 @@ public final class VmiSubresources {
         return handlers;
     }
 
+    KubernetesClient client() {
+        return client;
+    }
+
     private Forwarded forward(VirtualMachineInstance vmi, String action) {
         String ns = vmi.getMetadata().getNamespace();
         String name = vmi.getMetadata().getName();

@@ -37,14 +37,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * A FAKE handler node API for tests: mutual TLS as the real one (its server certificate, clients of the CA only),
  * records each PUT path, answers 200 (or a 409 Status for a VMI named {@code refused}), and a console WebSocket
- * that echoes every binary frame back, so a relay's bytes can be compared.
+ * that echoes every binary frame back, so a relay's bytes can be compared. Port-forward
+ * ({@code .../portforward/PORT/PROTOCOL}) is recorded and echoes the same way, except port 22 (400: not forwarded)
+ * and port 81 (500: the dial refused), as the real handler answers those.
  */
 final class FakeHandler implements AutoCloseable {
     final List<String> puts = new CopyOnWriteArrayList<>();
     final List<String> consoles = new CopyOnWriteArrayList<>();
+    final List<String> portForwards = new CopyOnWriteArrayList<>();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
     volatile Channel lastConsole;
+    volatile Channel lastPortForward;
 
     FakeHandler(Path cert, Path key, Path ca) throws Exception {
         SslContext ssl = SslContextBuilder.forServer(cert.toFile(), key.toFile()).trustManager(ca.toFile())
@@ -68,6 +72,24 @@ final class FakeHandler implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof FullHttpRequest req) {
                 String uri = req.uri();
+                if (uri.contains("/portforward/")) {
+                    portForwards.add(uri);
+                    if (uri.contains("/portforward/22/")) {
+                        reply(ctx, 400, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                                + "\"message\":\"port 22/tcp of VMI default/pf is not forwarded\",\"reason\":\"BadRequest\",\"code\":400}");
+                        return;
+                    }
+                    if (uri.contains("/portforward/81/")) {
+                        reply(ctx, 500, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                                + "\"message\":\"dialing VM: default/pf port 81/tcp at 127.0.0.1:81: Connection refused\","
+                                + "\"reason\":\"InternalError\",\"code\":500}");
+                        return;
+                    }
+                    new WebSocketServerHandshakerFactory("wss://x" + uri, null, true, 1 << 20).newHandshaker(req)
+                            .handshake(ctx.channel(), req);
+                    lastPortForward = ctx.channel();
+                    return;
+                }
                 if (uri.endsWith("/console")) {
                     consoles.add(uri);
                     if (uri.contains("/held/")) {
