@@ -39,6 +39,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -83,6 +85,12 @@ import javax.net.ssl.TrustManagerFactory;
  * admitted here (kube-apiserver would admit a patch's result).</li>
  * <li><b>SubjectAccessReviews (FAKE)</b>: the mock has no authorizer, so {@code POST
  * /apis/authorization.k8s.io/v1/subjectaccessreviews} is answered here by {@link FakePolicy}.</li>
+ * <li><b>kubectl's view</b> (what kube-apiserver serves itself and the mock does not, derived from the CRDs the mock
+ * holds): discovery ({@code /api}, {@code /api/v1}, {@code /apis}, {@code /apis/G[/V]}: {@link ApiDiscovery}),
+ * {@code /version}, OpenAPI ({@link OpenApiDocs}), {@code Table} answers to {@code Accept: ...;as=Table} GETs and
+ * watches ({@link PrinterTable}), {@code fieldValidation=Strict} for custom resources ({@link StrictFields}), and
+ * client-go's chunked-HTTP watches bridged to the mock's WebSocket watches, filtered by metadata.name/namespace
+ * ({@link WatchBridge}).</li>
  * <li>Everything else is relayed to fabric8's mock API server unchanged (watches stream; a WebSocket upgrade, as
  * fabric8's watches use, becomes a byte relay after the mock's 101), except that an HTTP/2 cleartext upgrade offer
  * ({@code Upgrade: h2c}) is dropped so the mock answers in HTTP/1.1.</li>
@@ -113,6 +121,9 @@ public final class SandboxFrontDoor implements AutoCloseable {
     private final AtomicLong admitted = new AtomicLong();
     private final AtomicLong denied = new AtomicLong();
     private volatile VirtApi virtApi;
+    /** The front door's own reads of the mock (old objects for admission, CRDs, tables); used on the admission pool. */
+    private final HttpClient mockClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private volatile FakePolicy policy = new FakePolicy(null);
 
     /** Listens on {@code listen} (port 0: a free one) in front of the mock at {@code backend}. */
@@ -182,6 +193,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
         private boolean busy;
         private Channel mock;
         private Channel inbound;
+        private WatchBridge watch;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -234,6 +246,51 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 done(ctx, 201, policy.review(body, log), true);
                 return;
             }
+            if (req.method().equals(HttpMethod.GET) && servedHere(path)) {
+                blocking.execute(() -> {
+                    Answer a = kubectlDocument(path);
+                    req.release();
+                    ctx.executor().execute(() -> done(ctx, a.code(), a.body(), a.contentType(), true));
+                });
+                return;
+            }
+            QueryStringDecoder query = new QueryStringDecoder(req.uri());
+            Matcher rp = RESOURCE_PATH.matcher(path);
+            // fabric8's watches are WebSockets (relayed as they are); client-go's are chunked HTTP, which the mock lacks.
+            if (req.method().equals(HttpMethod.GET) && rp.matches() && isWatch(query)
+                    && !"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))) {
+                watch(ctx, req, query, rp);
+                return;
+            }
+            String accept = req.headers().get(HttpHeaderNames.ACCEPT, "");
+            if (req.method().equals(HttpMethod.GET) && rp.matches() && accept.contains("as=Table") && rp.group(7) == null) {
+                blocking.execute(() -> {
+                    Answer a = table(req.uri(), rp);
+                    req.release();
+                    ctx.executor().execute(() -> done(ctx, a.code(), a.body(), a.contentType(), true));
+                });
+                return;
+            }
+            if (rp.matches() && "Strict".equals(first(query, "fieldValidation")) && (req.method().equals(HttpMethod.POST)
+                    || req.method().equals(HttpMethod.PUT) || req.method().equals(HttpMethod.PATCH))) {
+                blocking.execute(() -> {
+                    Answer refusal = strictFields(req, rp);
+                    ctx.executor().execute(() -> {
+                        if (refusal != null) {
+                            req.release();
+                            done(ctx, refusal.code(), refusal.body(), refusal.contentType(), true);
+                        } else {
+                            admitOrRelay(ctx, req, who, path, api);
+                        }
+                    });
+                });
+                return;
+            }
+            admitOrRelay(ctx, req, who, path, api);
+        }
+
+        /** kubevirt.io creates and updates through virt-api's webhooks (once it is known), everything else to the mock. */
+        private void admitOrRelay(ChannelHandlerContext ctx, FullHttpRequest req, Identity who, String path, VirtApi api) {
             Matcher m = KUBEVIRT_WRITE.matcher(path);
             boolean create = req.method().equals(HttpMethod.POST) && m.matches() && m.group(3) == null;
             boolean update = req.method().equals(HttpMethod.PUT) && m.matches() && m.group(3) != null;
@@ -269,6 +326,98 @@ public final class SandboxFrontDoor implements AutoCloseable {
             toMock(ctx, req);
         }
 
+        /**
+         * A client-go watch (chunked HTTP) on a resource, bridged to the mock's WebSocket watch: events filtered by the
+         * request's metadata.name/metadata.namespace field selector (the mock's WebSocket watch may not filter), as
+         * Table rows when the client asks for Tables; a single-object watch from a resourceVersion is caught up once
+         * (the mock does not replay from a resourceVersion), so an object deleted between kubectl's list and its watch
+         * is seen deleted.
+         */
+        private void watch(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder query, Matcher rp) {
+            String uri = req.uri();
+            boolean asTable = req.headers().get(HttpHeaderNames.ACCEPT, "").contains("as=Table");
+            req.release();
+            String group = rp.group(1) != null ? "" : rp.group(2);
+            String version = rp.group(1) != null ? "v1" : rp.group(3);
+            String ns = rp.group(4);
+            String plural = rp.group(5);
+            String name = rp.group(6);
+            String nsTerm = ns;
+            for (String term : first(query, "fieldSelector") == null ? new String[0] : first(query, "fieldSelector").split(",")) {
+                String[] kv = term.split("==?", 2);
+                if (kv.length == 2 && kv[0].trim().equals("metadata.name")) {
+                    name = kv[1].trim();
+                } else if (kv.length == 2 && kv[0].trim().equals("metadata.namespace")) {
+                    nsTerm = kv[1].trim();
+                }
+            }
+            String objectName = name;
+            String objectNs = nsTerm;
+            String sinceVersion = first(query, "resourceVersion");
+            blocking.execute(() -> {
+                List<PrinterTable.Column> columns;
+                ApiDiscovery.ApiResource resource;
+                try {
+                    JsonNode crds = crds();
+                    columns = asTable ? PrinterTable.columns(crdFor(crds, group, plural), version, plural) : null;
+                    resource = ApiDiscovery.find(ApiDiscovery.all(crds), group, version, plural);
+                } catch (RuntimeException e) {
+                    ctx.executor().execute(() -> done(ctx, 503, status(503, "ServiceUnavailable", e.getMessage()), true));
+                    return;
+                }
+                ctx.executor().execute(() -> openWatch(ctx, uri, new WatchBridge.Request(objectName, objectNs,
+                        columns == null ? o -> o : o -> PrinterTable.table(columns, List.of(o), null, java.time.Instant.now())),
+                        resource, group, version, objectNs, plural, sinceVersion, first(query, "timeoutSeconds")));
+            });
+        }
+
+        private void openWatch(ChannelHandlerContext ctx, String uri, WatchBridge.Request request, ApiDiscovery.ApiResource resource,
+                String group, String version, String ns, String plural, String sinceVersion, String timeoutSeconds) {
+            if (!inbound.isActive()) {
+                finished(ctx);
+                return;
+            }
+            WatchBridge bridge = new WatchBridge(inbound, request, b -> {
+                if (request.fieldName() != null && sinceVersion != null && !sinceVersion.isEmpty() && resource != null
+                        && (ns != null || !resource.namespaced())) {
+                    String objectUri = (group.isEmpty() ? "/api/v1" : "/apis/" + group + "/" + version)
+                            + (resource.namespaced() ? "/namespaces/" + ns : "") + "/" + plural + "/" + request.fieldName();
+                    blocking.execute(() -> {
+                        ObjectNode event = catchUpEvent(objectUri, resource, request.fieldName(), ns, sinceVersion);
+                        if (event != null) {
+                            ctx.executor().execute(() -> b.catchUp(event));
+                        }
+                    });
+                }
+            }, complete -> {
+                watch = null;
+                if (complete) {
+                    finished(ctx);
+                } else {
+                    done(ctx, 503, status(503, "ServiceUnavailable", "the rig's API server did not open the watch"), false);
+                }
+            });
+            watch = bridge;
+            new Bootstrap().group(ctx.channel().eventLoop()).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new HttpClientCodec(8192, 65536, 8192), new HttpObjectAggregator(1 << 20),
+                                    new WebSocketClientProtocolHandler(WatchBridge.handshaker(backend, uri)),
+                                    new WebSocketFrameAggregator(16 << 20), bridge);
+                        }
+                    })
+                    .connect(backend).addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            bridge.end();
+                        }
+                    });
+            if (timeoutSeconds != null && timeoutSeconds.matches("\\d{1,9}") && Long.parseLong(timeoutSeconds) > 0) {
+                ctx.executor().schedule(bridge::end, Long.parseLong(timeoutSeconds), TimeUnit.SECONDS);
+            }
+        }
+
         /** One answer is complete: the next request may go. */
         private void finished(ChannelHandlerContext ctx) {
             busy = false;
@@ -276,7 +425,11 @@ public final class SandboxFrontDoor implements AutoCloseable {
         }
 
         private void done(ChannelHandlerContext ctx, int code, byte[] body, boolean keepAlive) {
-            respond(ctx.channel(), code, body, keepAlive);
+            done(ctx, code, body, "application/json", keepAlive);
+        }
+
+        private void done(ChannelHandlerContext ctx, int code, byte[] body, String contentType, boolean keepAlive) {
+            respond(ctx.channel(), code, body, contentType, keepAlive);
             finished(ctx);
         }
 
@@ -462,6 +615,9 @@ public final class SandboxFrontDoor implements AutoCloseable {
             if (mock != null) {
                 mock.close();
             }
+            if (watch != null) {
+                watch.end();
+            }
             FullHttpRequest r;
             while ((r = queue.poll()) != null) {
                 r.release();
@@ -500,6 +656,209 @@ public final class SandboxFrontDoor implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
+        }
+    }
+
+    // ---- kubectl's surface: discovery, OpenAPI, Tables, strict field validation ----
+
+    /** A resource request: 1 core version, or 2 group and 3 version; 4 namespace, 5 plural, 6 name, 7 subresource. */
+    static final Pattern RESOURCE_PATH = Pattern.compile(
+            "/(?:api/(v1)|apis/([^/]+)/([^/]+))(?:/namespaces/([^/]+))?/([^/]+)(?:/([^/]+))?(?:/([^/]+))?");
+    private static final Pattern DISCOVERY_GROUP = Pattern.compile("/apis/([^/]+)(?:/([^/]+))?/?");
+    private static final Duration CRD_CACHE = Duration.ofSeconds(1);
+
+    /** What the front door answers itself: a status, a body, its content type. */
+    record Answer(int code, byte[] body, String contentType) {
+        static Answer json(int code, JsonNode body) {
+            return new Answer(code, body.toString().getBytes(StandardCharsets.UTF_8), "application/json");
+        }
+
+        static Answer notFound() {
+            return new Answer(404, status(404, "NotFound", "the server could not find the requested resource"), "application/json");
+        }
+    }
+
+    private volatile JsonNode crdCache;
+    private volatile long crdCacheAt;
+
+    /** The documents answered here rather than by the mock (which answers these paths with a list of everything). */
+    static boolean servedHere(String path) {
+        return path.equals("/version") || path.equals("/api") || path.equals("/api/v1") || path.equals("/apis")
+                || path.equals("/openapi/v2") || path.equals("/openapi/v3") || path.startsWith("/openapi/v3/")
+                || DISCOVERY_GROUP.matcher(path).matches();
+    }
+
+    private static boolean isWatch(QueryStringDecoder q) {
+        String w = first(q, "watch");
+        return "true".equals(w) || "1".equals(w);
+    }
+
+    private static String first(QueryStringDecoder q, String name) {
+        List<String> v = q.parameters().get(name);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
+    /** The mock's CRDs, at most a second old. Blocking: call on the admission pool. */
+    private JsonNode crds() {
+        JsonNode c = crdCache;
+        long now = System.nanoTime();
+        if (c != null && now - crdCacheAt < CRD_CACHE.toNanos()) {
+            return c;
+        }
+        JsonNode fresh = getFromMock("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+        if (fresh == null) {
+            throw new IllegalStateException("the rig's API server did not list its CustomResourceDefinitions");
+        }
+        crdCache = fresh;
+        crdCacheAt = now;
+        return fresh;
+    }
+
+    static JsonNode crdFor(JsonNode crds, String group, String plural) {
+        for (JsonNode crd : crds.path("items")) {
+            if (crd.path("spec").path("group").asText().equals(group) && crd.path("spec").path("names").path("plural").asText().equals(plural)) {
+                return crd;
+            }
+        }
+        return null;
+    }
+
+    /** Discovery, version and OpenAPI documents ({@link #servedHere}). Blocking (reads the CRDs). */
+    private Answer kubectlDocument(String path) {
+        try {
+            if (path.equals("/version")) {
+                return Answer.json(200, ApiDiscovery.version());
+            }
+            if (path.equals("/openapi/v2")) {
+                // kube-openapi labels it so too: Go's mime parser refuses the "@" of the protobuf media type kubectl asks for.
+                return new Answer(200, OpenApiDocs.v2EmptyProtobuf(), "application/octet-stream");
+            }
+            JsonNode crds = crds();
+            List<ApiDiscovery.ApiResource> all = ApiDiscovery.all(crds);
+            boolean aggregated = virtApi != null;
+            JsonNode doc;
+            if (path.equals("/api")) {
+                doc = ApiDiscovery.apiVersions(address().getHostString() + ":" + address().getPort());
+            } else if (path.equals("/api/v1")) {
+                doc = ApiDiscovery.resourceList(all, "", "v1");
+            } else if (path.equals("/apis")) {
+                doc = ApiDiscovery.apiGroupList(all, aggregated);
+            } else if (path.equals("/openapi/v3")) {
+                doc = OpenApiDocs.v3Root(crds);
+            } else if (path.startsWith("/openapi/v3/")) {
+                doc = OpenApiDocs.v3Document(crds, path.substring("/openapi/v3/".length()));
+            } else {
+                Matcher g = DISCOVERY_GROUP.matcher(path);
+                g.matches();
+                doc = g.group(2) == null ? ApiDiscovery.apiGroup(all, aggregated, g.group(1))
+                        : ApiDiscovery.resourceList(all, g.group(1), g.group(2));
+            }
+            return doc == null ? Answer.notFound() : Answer.json(200, doc);
+        } catch (RuntimeException e) {
+            log.warn("kubectl document " + path + ": " + e.getMessage());
+            return new Answer(503, status(503, "ServiceUnavailable", e.getMessage()), "application/json");
+        }
+    }
+
+    /** A GET answered as a Table: the mock's answer, its items as rows. Blocking. */
+    private Answer table(String uri, Matcher rp) {
+        try {
+            var r = mockClient.send(HttpRequest.newBuilder(URI.create("http://" + backend.getHostString() + ":" + backend.getPort() + uri))
+                    .timeout(Duration.ofSeconds(10)).header("Accept", "application/json").GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                return new Answer(r.statusCode(), r.body(), "application/json");
+            }
+            JsonNode body = JSON.readTree(r.body());
+            String group = rp.group(1) != null ? "" : rp.group(2);
+            String version = rp.group(1) != null ? "v1" : rp.group(3);
+            List<PrinterTable.Column> columns = PrinterTable.columns(crdFor(crds(), group, rp.group(5)), version, rp.group(5));
+            List<JsonNode> items = new ArrayList<>();
+            if (rp.group(6) == null && body.path("items").isArray()) {
+                body.path("items").forEach(items::add);
+            } else {
+                items.add(body);
+            }
+            JsonNode rv = body.path("metadata").path("resourceVersion");
+            return Answer.json(200, PrinterTable.table(columns, items, rv.isTextual() ? rv.asText() : null, java.time.Instant.now()));
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("table for " + uri + ": " + e);
+            return new Answer(503, status(503, "ServiceUnavailable", "cannot build the table: " + e.getMessage()), "application/json");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(503, status(503, "ServiceUnavailable", "interrupted"), "application/json");
+        }
+    }
+
+    /**
+     * {@code fieldValidation=Strict} on a create, update or merge patch of a custom resource: null when the body has
+     * no field its CRD's schema leaves undeclared (or the kind is built-in, or the patch is not a merge patch), else
+     * kube-apiserver's 400. Blocking.
+     */
+    private Answer strictFields(FullHttpRequest req, Matcher rp) {
+        try {
+            String group = rp.group(1) != null ? "" : rp.group(2);
+            String version = rp.group(1) != null ? "v1" : rp.group(3);
+            JsonNode crd = crdFor(crds(), group, rp.group(5));
+            if (crd == null) {
+                return null;
+            }
+            if (req.method().equals(HttpMethod.PATCH)
+                    && !req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").startsWith("application/merge-patch+json")) {
+                return null;
+            }
+            JsonNode schema = null;
+            for (JsonNode v : crd.path("spec").path("versions")) {
+                if (v.path("name").asText().equals(version)) {
+                    schema = v.path("schema").path("openAPIV3Schema");
+                }
+            }
+            JsonNode body;
+            try {
+                body = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+            } catch (java.io.IOException e) {
+                return null; // not JSON: the store refuses it
+            }
+            if (schema == null || body == null || !body.isObject()) {
+                return null;
+            }
+            List<String> unknown = StrictFields.unknown(body, schema);
+            if (unknown.isEmpty()) {
+                return null;
+            }
+            String kind = crd.path("spec").path("names").path("kind").asText();
+            log.info("strict field validation: " + req.method() + " " + req.uri() + " refused: unknown " + unknown);
+            return new Answer(400, status(400, "BadRequest", StrictFields.message(kind, version, unknown)), "application/json");
+        } catch (RuntimeException e) {
+            return new Answer(503, status(503, "ServiceUnavailable", e.getMessage()), "application/json");
+        }
+    }
+
+    /** The event that catches a single-object watch up from {@code since}: DELETED if gone, MODIFIED if newer, else null. */
+    private ObjectNode catchUpEvent(String objectUri, ApiDiscovery.ApiResource resource, String name, String ns, String since) {
+        try {
+            JsonNode now = getFromMock(objectUri);
+            ObjectNode event = JsonNodeFactory.instance.objectNode();
+            if (now == null) {
+                ObjectNode gone = JsonNodeFactory.instance.objectNode();
+                gone.put("apiVersion", resource.groupVersion()).put("kind", resource.kind());
+                ObjectNode meta = gone.putObject("metadata").put("name", name).put("resourceVersion", since);
+                if (ns != null && resource.namespaced()) {
+                    meta.put("namespace", ns);
+                }
+                event.put("type", "DELETED");
+                event.set("object", gone);
+                return event;
+            }
+            if (!since.equals(now.path("metadata").path("resourceVersion").asText())) {
+                event.put("type", "MODIFIED");
+                event.set("object", now);
+                return event;
+            }
+            return null;
+        } catch (RuntimeException e) {
+            log.warn("watch catch-up of " + objectUri + ": " + e.getMessage());
+            return null;
         }
     }
 
@@ -567,7 +926,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
 
     private JsonNode getFromMock(String uri) {
         try {
-            var r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+            var r = mockClient.send(
                     HttpRequest.newBuilder(URI.create("http://" + backend.getHostString() + ":" + backend.getPort() + uri))
                             .timeout(Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
             return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
@@ -648,8 +1007,12 @@ public final class SandboxFrontDoor implements AutoCloseable {
     // ---- helpers ----
 
     private static void respond(Channel ch, int code, byte[] body, boolean keepAlive) {
+        respond(ch, code, body, "application/json", keepAlive);
+    }
+
+    private static void respond(Channel ch, int code, byte[] body, String contentType, boolean keepAlive) {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json").setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         var f = ch.writeAndFlush(r);
         if (!keepAlive) {
             f.addListener(ChannelFutureListener.CLOSE);

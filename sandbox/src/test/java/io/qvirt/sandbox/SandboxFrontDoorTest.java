@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The front door in-process before virt-api is known: everything reaches the mock through it (CRUD, watches that
  * stream events, a client that offers HTTP/2 cleartext), SubjectAccessReviews are answered by the FAKE policy
  * (the namespace user only in {@code default}, the policy file's refusals), and subresources are 503 until
- * virt-api is set.
+ * virt-api is set; kubectl's documents (discovery, version, OpenAPI), Tables and strict field validation are answered
+ * by the door, and a chunked watch is bridged to the mock's WebSocket watch.
  */
 class SandboxFrontDoorTest {
     @TempDir
@@ -117,6 +118,121 @@ class SandboxFrontDoorTest {
                         .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(503, r.statusCode(), r.body());
         assertTrue(r.body().contains("virt-api is not started yet"), r.body());
+    }
+
+    @Test
+    void kubectlsDocumentsTablesAndStrictWritesAreAnsweredByTheDoor() throws Exception {
+        // The mock answers /apis with a list of everything; the door answers discovery from the CRDs it holds.
+        HttpResponse<String> apis = get("/apis", null);
+        assertEquals(200, apis.statusCode(), apis.body());
+        assertTrue(apis.body().contains("\"APIGroupList\"") && apis.body().contains("\"kubevirt.io/v1\""), apis.body());
+        HttpResponse<String> kv = get("/apis/kubevirt.io/v1", null);
+        assertTrue(kv.body().contains("\"shortNames\":[\"vm\",\"vms\"]"), kv.body());
+        assertEquals(404, get("/apis/kubevirt.io/v9", null).statusCode());
+        assertTrue(get("/version", null).body().contains(ApiDiscovery.GIT_VERSION));
+        assertTrue(get("/openapi/v3", null).body().contains("apis/kubevirt.io/v1"));
+        assertEquals("application/octet-stream",
+                get("/openapi/v2", null).headers().firstValue("content-type").orElse(""));
+
+        String vm = "{\"apiVersion\":\"kubevirt.io/v1\",\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"t1\"},"
+                + "\"spec\":{\"running\":false}}";
+        HttpResponse<String> refused = send("POST", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines?fieldValidation=Strict",
+                vm.replace("\"spec\"", "\"bogus\":1,\"spec\""), "application/json");
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains("strict decoding error: unknown field \\\"bogus\\\""), refused.body());
+        assertEquals(201, send("POST", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines?fieldValidation=Strict", vm,
+                "application/json").statusCode());
+        HttpResponse<String> patch = send("PATCH", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1?fieldValidation=Strict",
+                "{\"metadata\":{\"colour\":\"red\"}}", "application/merge-patch+json");
+        assertEquals(400, patch.statusCode(), patch.body());
+        assertTrue(patch.body().contains("unknown field \\\"metadata.colour\\\""), patch.body());
+
+        HttpResponse<String> table = get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines",
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        assertEquals(200, table.statusCode(), table.body());
+        assertTrue(table.body().contains("\"kind\":\"Table\"") && table.body().contains("\"name\":\"Ready\"")
+                && table.body().contains("\"cells\":[\"t1\","), table.body());
+        // Without as=Table the mock's own answer passes through.
+        assertTrue(get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body().contains("\"running\":false"));
+    }
+
+    @Test
+    void aChunkedWatchIsBridgedToTheMocksWebSocketWatch() throws Exception {
+        client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("gone-before-watch").withNamespace("default")
+                .endMetadata().build()).create();
+        String rv = client.configMaps().inNamespace("default").withName("gone-before-watch").get().getMetadata().getResourceVersion();
+        client.configMaps().inNamespace("default").withName("gone-before-watch").delete();
+        // A watch from before the delete: the mock cannot replay, so the door catches the single object up.
+        try (WatchLines gone = new WatchLines("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=" + rv
+                + "&fieldSelector=metadata.name%3Dgone-before-watch")) {
+            String line = gone.next(Duration.ofSeconds(10));
+            assertTrue(line.contains("\"type\":\"DELETED\"") && line.contains("\"gone-before-watch\""), line);
+        }
+        try (WatchLines w = new WatchLines("/api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Dwanted")) {
+            Thread.sleep(300); // the bridge's WebSocket to the mock is open once the 200 is in; events after it count
+            for (String n : List.of("other", "wanted")) {
+                client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName(n).withNamespace("default").endMetadata()
+                        .build()).create();
+            }
+            String line = w.next(Duration.ofSeconds(10));
+            assertTrue(line.contains("\"type\":\"ADDED\"") && line.contains("\"name\":\"wanted\""), line);
+            client.configMaps().inNamespace("default").withName("other").delete();
+            client.configMaps().inNamespace("default").withName("wanted").delete();
+            String next = w.next(Duration.ofSeconds(10));
+            assertTrue(next.contains("\"type\":\"DELETED\"") && next.contains("\"name\":\"wanted\""), "other's events are filtered: " + next);
+        }
+    }
+
+    /** A chunked watch read line by line on its own thread. */
+    private final class WatchLines implements AutoCloseable {
+        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final java.io.InputStream body;
+
+        WatchLines(String uri) throws Exception {
+            HttpResponse<java.io.InputStream> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + door.address().getPort() + uri)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, r.statusCode());
+            body = r.body();
+            Thread t = new Thread(() -> {
+                try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8))) {
+                    for (String l; (l = in.readLine()) != null;) {
+                        lines.add(l);
+                    }
+                } catch (java.io.IOException e) {
+                    // closed by the test
+                }
+            }, "watch-lines");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String next(Duration timeout) throws InterruptedException {
+            String l = lines.poll(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (l == null) {
+                throw new AssertionError("no watch event within " + timeout);
+            }
+            return l;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            body.close();
+        }
+    }
+
+    private HttpResponse<String> get(String uri, String accept) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + door.address().getPort() + uri));
+        if (accept != null) {
+            b.header("Accept", accept);
+        }
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> send(String method, String uri, String body, String type) throws Exception {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + door.address().getPort() + uri)).header("Content-Type", type)
+                        .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private Path pki(String file) throws Exception {
