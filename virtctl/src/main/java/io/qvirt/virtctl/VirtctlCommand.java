@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code virtctl}: KubeVirt's CLI. Every call goes to the API server named by the kubeconfig (the
- * {@code subresources.kubevirt.io} group for start, stop, restart, pause, unpause, reset, console, migrate), never to
- * a node or a socket.
+ * {@code subresources.kubevirt.io} group for start, stop, restart, pause, unpause, reset, console, port-forward (and
+ * ssh through it), migrate), never to a node or a socket.
  */
 @Command(name = "virtctl", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = {"virtctl controls virtual machine related operations on your kubernetes cluster.",
@@ -35,7 +35,8 @@ public final class VirtctlCommand implements Runnable {
     private static java.util.Map<String, Class<?>> verbs() {
         java.util.Map<String, Class<?>> m = new java.util.LinkedHashMap<>();
         for (Class<?> c : java.util.List.of(StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
-                UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, MigrateCommand.class, ExposeCommand.class,
+                UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, PortForwardCommand.class, SshCommand.class,
+                MigrateCommand.class, ExposeCommand.class,
                 CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class)) {
             m.put(c.getAnnotation(Command.class).name(), c);
         }

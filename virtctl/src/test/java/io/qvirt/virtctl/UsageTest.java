@@ -20,8 +20,8 @@ class UsageTest {
     void helpListsEveryVerb() {
         Run r = virtctl(Map.of(), "--help");
         assertEquals(0, r.code());
-        for (String verb : List.of("start", "stop", "restart", "pause", "unpause", "reset", "console", "migrate", "expose",
-                "create", "version", "guestosinfo", "completion")) {
+        for (String verb : List.of("start", "stop", "restart", "pause", "unpause", "reset", "console", "port-forward", "ssh",
+                "migrate", "expose", "create", "version", "guestosinfo", "completion")) {
             assertTrue(r.out().contains("\n  " + verb + " "), verb + " in:\n" + r.out());
         }
         r = virtctl(Map.of("QVIRT_VIRTCTL_NAME", "kubectl virt"), "start", "--help");
@@ -47,6 +47,16 @@ class UsageTest {
                 {"expose", "vm", "testvm", "--name", "s", "--protocol", "SCTP2"},
                 {"console"},
                 {"console", "a", "--timeout", "-1"},
+                {"port-forward", "vm/testvm"},
+                {"port-forward", "testvm", "80"},
+                {"port-forward", "pod/testvm", "80"},
+                {"port-forward", "vm/testvm", "http"},
+                {"port-forward", "vm/testvm", "udp/53"},
+                {"port-forward", "--stdio", "vm/testvm", "22", "80"},
+                {"ssh"},
+                {"ssh", "@vm/testvm"},
+                {"ssh", "vm/a/b/c"},
+                {"ssh", "-p", "0", "vm/testvm"},
                 {"create"},
                 {"create", "vm", "--run-strategy", "Sometimes"},
                 {"create", "vm", "--memory", "lots"},
@@ -89,6 +99,8 @@ class UsageTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("\ncomplete -F _complete_virtctl -o default virtctl"), r.out());
         assertTrue(r.out().contains("guestosinfo") && r.out().contains("--grace-period"), "verbs and flags are completed");
+        assertTrue(r.out().contains("port-forward") && r.out().contains("--local-ssh-opts") && r.out().contains("--stdio"),
+                "port-forward and ssh with their flags");
         r = virtctl(Map.of(), "completion", "zsh");
         assertTrue(r.out().startsWith("#compdef virtctl\n") && r.out().contains("bashcompinit"), r.out());
     }
