@@ -9,6 +9,7 @@ pkgs=(
   xorriso                                  # NoCloud ISO in tests
   docker-registry skopeo umoci             # OCI images and a local registry, no Docker engine
   util-linux socat curl ca-certificates    # setpriv, QMP from shell scripts, registry checks
+  openssh-client                           # virtctl ssh runs the system ssh (PortForwardRigIT)
 )
 missing=()
 for p in "${pkgs[@]}"; do
