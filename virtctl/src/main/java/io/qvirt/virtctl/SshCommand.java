@@ -23,9 +23,10 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "ssh", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Open a SSH connection to a virtual machine instance.", "",
-            "Runs the local ssh client (openssh-client) with a ProxyCommand of 'virtctl port-forward --stdio', so the",
-            "connection goes through the API server; the guest's port (-p, default 22) must be one its pod network",
-            "interface lists (spec.domain.devices.interfaces[].ports) on qvirt."},
+            "Runs the local ssh client (openssh-client) with a ProxyCommand of",
+            "'virtctl port-forward --stdio', so the connection goes through the API",
+            "server; on qvirt the guest's port (-p, default 22) must be one its pod",
+            "network interface lists (spec.domain.devices.interfaces[].ports)."},
         footer = {"", "Examples:", "  # Connect to 'testvmi':", "  virtctl ssh jdoe@vmi/testvmi [--identity-file=~/.ssh/id_rsa]", "",
             "  # Connect to 'testvm' in 'mynamespace' namespace:", "  virtctl ssh jdoe@vm/testvm/mynamespace", "",
             "  # Specify a username and namespace:", "  virtctl ssh --namespace=mynamespace --username=jdoe vmi/testvmi", "",
