@@ -18,9 +18,10 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * A FAKE registry peer, for what a real registry cannot be made to do: serve bytes that do not match their
- * digest, garbage, stall mid-blob, or run a Bearer token service (Debian's docker-registry needs a separate
- * token server for that, which is not installed). Everything else is tested against the real registry
- * in {@code ContainerDiskIT}.
+ * digest, garbage, stall mid-blob, serve a manifest over 4 MiB, or run a Bearer token service (Debian's
+ * docker-registry needs a separate token server for that, which is not installed; {@code HostileRegistryIT}
+ * puts a {@link FakeTokenServer} beside the real registry). Everything else is tested against the real
+ * registry in {@code ContainerDiskIT} and {@code HostileRegistryIT}.
  */
 final class FakeRegistryPeer implements AutoCloseable {
     /** What to answer for a path: status, headers, body; or null to hang without answering the body. */

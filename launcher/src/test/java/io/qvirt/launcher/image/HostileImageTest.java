@@ -25,10 +25,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Hostile images and registries, served by a {@link FakeRegistryPeer} (FAKE: a real registry stores what it is
- * given, but the point here is what qvirt does with each layer, manifest and answer): path traversal, link
- * escapes, whiteouts out of their directory, a gzip bomb, a layer larger than the cache, an oversized
- * manifest, a blob longer than declared, a token realm on another host, a redirect to another host.
+ * Hostile images and registries, served by a {@link FakeRegistryPeer} (FAKE: fast, and able to say what no real
+ * registry says): path traversal, link escapes, whiteouts out of their directory, a gzip bomb, a layer larger
+ * than the cache, an oversized manifest, a blob longer than declared, a token realm on another host, a redirect
+ * to another host. {@link HostileRegistryIT} builds the same images for real and pushes them with skopeo to a
+ * real registry; only the manifest over 4 MiB (a real registry refuses to store one) and 257 layers are here
+ * alone.
  */
 class HostileImageTest {
     private static final byte[] QCOW2 = qcow2Like();

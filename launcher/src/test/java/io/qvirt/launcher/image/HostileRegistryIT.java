@@ -41,16 +41,18 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Real registry and skopeo: path traversal ({@code ../}, and {@code /../} from an absolute path), a symbolic
  * link out of the image followed by a file written through it, a hard link to a host file, a whiteout of
  * {@code ..}, a gzip bomb (256 MiB of zeros in ~256 KiB), a layer longer and one shorter than its manifest
- * declares (skopeo copies the manifest as written and the registry only checks that the blobs exist), a token
+ * declares, one declaring 2^60 bytes (skopeo copies the manifest as written and the registry only checks that
+ * the blobs exist), a token
  * realm on another host (the registry configured for token auth; the token service is a {@link FakeTokenServer}
  * on 127.0.0.2, Debian shipping none), and a redirect to another host (distribution's own {@code redirect}
  * storage middleware sends blob GETs to 127.0.0.2, where a {@link FakeBlobCdn} serves the registry's storage).
  *
  * <p>Left to {@link HostileImageTest}'s fake peer, because the real registry cannot be made to serve it: a
- * manifest over 4 MiB. distribution refuses to store one ("http: request body too large", checked here), and
- * skopeo then falls back to a Docker schema 2 conversion that drops the annotations, so what is stored is
- * small (also checked here); qvirt's cap is the same 4 MiB, so a real registry never serves what qvirt
- * refuses, and a hostile one is a fake peer by definition.
+ * manifest over 4 MiB (alone or as an index's child). distribution refuses to store one ("http: request body
+ * too large", checked here), and skopeo then falls back to a Docker schema 2 conversion that drops the
+ * annotations, so what is stored is small (also checked here); qvirt's cap is the same 4 MiB, so a real
+ * registry never serves what qvirt refuses, and a hostile one is a fake peer by definition. Also left there:
+ * 257 layers (a real push of 257 blobs costs seconds and proves nothing the manifest alone does not).
  */
 class HostileRegistryIT {
     private static final byte[] QCOW2 = qcow2Like();
@@ -285,6 +287,20 @@ class HostileRegistryIT {
         assertTrue(m2.contains("sent " + small.length + " bytes instead of " + (small.length + 100)), m2);
         nothingKept();
         System.out.printf("lying size: 8 MiB layer declared as 64 KiB, download stopped after %d bytes%n", stoppedAfter);
+    }
+
+    @Test
+    void aLayerDeclaringMoreThanTheCacheCanHoldIsNotDownloaded() throws Exception {
+        byte[] layer = OciLayoutWriter.gzipTar(List.of(TarEntry.file("disk/disk.qcow2", QCOW2)));
+        long declared = 1L << 60;
+        String image = push(open, "huge", List.of(new Layer(layer, declared)), null, null);
+        String digest = FakeRegistryPeer.digest(layer);
+        String m = refusal(ImageException.Unsafe.class, image, 0).getMessage();
+        assertTrue(m.contains("layer " + digest + " declares " + declared + " bytes, more than ") && m.contains(
+                "the free space of the cache's file system; set " + ImageStore.MAX_LAYER_ENV), m);
+        assertTrue(open.requests().stream().noneMatch(r -> r.startsWith("GET /v2/hostile/huge/blobs/" + digest)),
+                "not even asked for: " + open.requests());
+        nothingKept();
     }
 
     @Test
