@@ -1,0 +1,118 @@
+package io.qvirt.operator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qvirt.api.KubevirtJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The repository's {@code manifests/} folder as the operator's jar carries it (the same files {@code render.sh}
+ * renders): {@code crds/*.yml} and {@code install/*.yaml}, read once, in file-name order, with the placeholders
+ * {@code ${QVIRT_REGISTRY}}, {@code ${QVIRT_TAG}} and {@code ${QVIRT_USE_EMULATION}} substituted as render.sh does.
+ */
+final class Templates {
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(QVIRT_[A-Z_]+)}");
+    private static final Pattern DOCUMENT_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
+
+    /** File name -> text, for each directory, in order. */
+    private final Map<String, Map<String, String>> files = new TreeMap<>();
+
+    private Templates() {
+    }
+
+    /** The templates on the class path (the operator's jar, or target/classes in a build). */
+    static Templates fromClassPath() {
+        Templates t = new Templates();
+        for (String dir : List.of("crds", "install")) {
+            t.files.put(dir, read("manifests/" + dir));
+        }
+        return t;
+    }
+
+    /**
+     * Every object of {@code dir} ({@code crds} or {@code install}), rendered with {@code values} (without the
+     * {@code QVIRT_} prefix: {@code REGISTRY}, {@code TAG}, {@code USE_EMULATION}).
+     *
+     * @throws IllegalStateException if a placeholder has no value
+     */
+    List<ObjectNode> render(String dir, Map<String, String> values) {
+        List<ObjectNode> out = new ArrayList<>();
+        files.get(dir).forEach((name, text) -> {
+            Matcher m = PLACEHOLDER.matcher(text);
+            StringBuilder sb = new StringBuilder();
+            while (m.find()) {
+                String v = values.get(m.group(1).substring("QVIRT_".length()));
+                if (v == null) {
+                    throw new IllegalStateException(dir + "/" + name + ": no value for ${" + m.group(1) + "}");
+                }
+                m.appendReplacement(sb, Matcher.quoteReplacement(v));
+            }
+            m.appendTail(sb);
+            for (String doc : DOCUMENT_SEPARATOR.split(sb)) {
+                if (doc.lines().allMatch(l -> l.isBlank() || l.stripLeading().startsWith("#"))) {
+                    continue;
+                }
+                try {
+                    JsonNode node = KubevirtJson.yaml().readTree(doc);
+                    out.add((ObjectNode) node);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(dir + "/" + name + ": " + e.getMessage(), e);
+                }
+            }
+        });
+        return out;
+    }
+
+    private static Map<String, String> read(String resourceDir) {
+        URL url = Templates.class.getClassLoader().getResource(resourceDir);
+        if (url == null) {
+            throw new IllegalStateException(resourceDir + " is not on the class path (the operator jar carries manifests/)");
+        }
+        Map<String, String> out = new TreeMap<>();
+        try {
+            URI uri = url.toURI();
+            Path dir;
+            if ("jar".equals(uri.getScheme())) {
+                FileSystem fs;
+                try {
+                    fs = FileSystems.newFileSystem(uri, Map.of());
+                } catch (FileSystemAlreadyExistsException e) {
+                    fs = FileSystems.getFileSystem(uri);
+                }
+                dir = fs.getPath("/" + resourceDir);
+            } else {
+                dir = Path.of(uri);
+            }
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.endsWith(".yaml") || n.endsWith(".yml")) {
+                        out.put(n, Files.readString(p, StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+}
