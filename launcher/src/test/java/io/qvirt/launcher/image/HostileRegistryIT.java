@@ -238,6 +238,59 @@ class HostileRegistryIT {
         nothingKept();
     }
 
+    @Test
+    void launcherRunRefusesAHostileImageBeforeSpawningQemu() throws Exception {
+        // What a user sees: the packaged CLI, the same traversal, exit 1 with the entry named, no QEMU, no VM left.
+        String entry = UP + fromRoot(canary);
+        String image = pushEntries("cli-traversal", TarEntry.file("disk/disk.qcow2", QCOW2),
+                TarEntry.file(entry, "pwned\n".getBytes(StandardCharsets.UTF_8)));
+        Path yaml = Files.writeString(tmp.resolve("hostile.yaml"), """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachineInstance
+                metadata:
+                  name: hostile
+                spec:
+                  domain:
+                    devices:
+                      autoattachPodInterface: false
+                      disks:
+                      - name: containerdisk
+                        disk: {bus: virtio}
+                    resources:
+                      requests: {memory: 128Mi}
+                  volumes:
+                  - name: containerdisk
+                    containerDisk:
+                      image: %s
+                """.formatted(image));
+        Path jar = io.qvirt.testdata.TestGuest.projectRoot().resolve("launcher/target/qvirt-launcher.jar");
+        assertTrue(Files.isRegularFile(jar), "launcher jar not built: " + jar);
+        Process p = new ProcessBuilder("java", "-jar", jar.toString(), "run", yaml.toString(), "--accel", "tcg",
+                "--runtime-root", tmp.resolve("run").toString(), "--image-cache", cache().toString(),
+                "--insecure-registry", open.hostPort()).redirectErrorStream(true).start();
+        java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "(unreadable: " + e + ")";
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("launcher run did not end within 60 s");
+        }
+        String text = out.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        System.out.println("launcher run on a hostile image, exit " + p.exitValue() + ":\n" + text.strip());
+        assertEquals(1, p.exitValue(), text);
+        assertTrue(text.contains("error: image " + image + " (registry " + open.hostPort() + "): layer sha256:")
+                && text.contains(", entry '" + entry + "': its path leaves the image; the image is refused"), text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), text);
+        assertFalse(text.contains("qemu pid"), text);
+        assertFalse(Files.exists(tmp.resolve("run/default/hostile/qmp.sock")), "no QEMU was started");
+        nothingOutside();
+        nothingKept();
+    }
+
     // ---- bounds ----
 
     @Test
