@@ -6,11 +6,11 @@
 #
 #   images/build.sh [--tag TAG] [--out DIR] [--push REGISTRY] [--insecure] [IMAGE ...]
 #
-# IMAGE: virt-launcher, virt-controller, virt-handler, virt-api (default: every one whose jar is built; virt-handler
+# IMAGE: virt-launcher, virt-controller, virt-handler, virt-api, virt-operator (default: every one whose jar is built; virt-handler
 # needs handler/target/qvirt-handler.jar). Writes one OCI layout per image, DIR/IMAGE (default DIR
 # images/target), with the ref TAG (default 0.1.0). --push REGISTRY copies each to
 # docker://REGISTRY/IMAGE:TAG (--insecure: plain HTTP, no TLS check). Build the jars first:
-# `mvn -B -pl launcher,controller,handler -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
+# `mvn -B -pl launcher,controller,handler,apiserver,operator -am package -DskipTests`. Exit 0 ok, 1 failure, 2 bad usage.
 #
 # Every image: uid/gid 107 (KubeVirt's qemu user; virt-handler runs as root) in /etc/passwd and /etc/group, a static busybox as
 # /bin/busybox with its applets as links (sh, cp, ln, sleep, install, ...: the launcher pod's init and
@@ -19,7 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
-usage() { echo "usage: $0 [--tag TAG] [--out DIR] [--push REGISTRY] [--insecure] [virt-launcher|virt-controller|virt-handler|virt-api ...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--tag TAG] [--out DIR] [--push REGISTRY] [--insecure] [virt-launcher|virt-controller|virt-handler|virt-api|virt-operator ...]" >&2; exit 2; }
 tag=0.1.0 out="$here/target" push="" insecure=false images=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -28,8 +28,8 @@ while [[ $# -gt 0 ]]; do
     --push) [[ $# -ge 2 ]] || usage; push=$2; shift 2 ;;
     --insecure) insecure=true; shift ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    virt-launcher|virt-controller|virt-handler|virt-api) images+=("$1"); shift ;;
-    *) echo "build.sh: unknown argument '$1' (allowed: --tag, --out, --push, --insecure, virt-launcher, virt-controller, virt-handler, virt-api)" >&2; exit 2 ;;
+    virt-launcher|virt-controller|virt-handler|virt-api|virt-operator) images+=("$1"); shift ;;
+    *) echo "build.sh: unknown argument '$1' (allowed: --tag, --out, --push, --insecure, virt-launcher, virt-controller, virt-handler, virt-api, virt-operator)" >&2; exit 2 ;;
   esac
 done
 [[ "$tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "build.sh: invalid --tag '$tag' (an OCI tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})" >&2; exit 2; }
@@ -41,14 +41,15 @@ done
 jar_of() { case "$1" in virt-launcher) echo "$root/launcher/target/qvirt-launcher.jar" ;;
                         virt-controller) echo "$root/controller/target/qvirt-controller.jar" ;;
                         virt-handler) echo "$root/handler/target/qvirt-handler.jar" ;;
-                        virt-api) echo "$root/apiserver/target/qvirt-apiserver.jar" ;; esac; }
+                        virt-api) echo "$root/apiserver/target/qvirt-apiserver.jar" ;;
+                        virt-operator) echo "$root/operator/target/qvirt-operator.jar" ;; esac; }
 # Built = the jar exists and holds classes (a module without code still packages an empty jar).
 built() { [[ -f "$(jar_of "$1")" ]] && [[ $(jar tf "$(jar_of "$1")" | grep -c '\.class$') -gt 0 ]]; }
 if [[ ${#images[@]} -eq 0 ]]; then
-  for i in virt-launcher virt-controller virt-handler virt-api; do
+  for i in virt-launcher virt-controller virt-handler virt-api virt-operator; do
     if built "$i"; then images+=("$i"); else echo "build.sh: $i: $(jar_of "$i") has no classes (not built, or its module has no code yet), skipped" >&2; fi
   done
-  [[ ${#images[@]} -gt 0 ]] || { echo "build.sh: no jar built: mvn -B -pl launcher,controller,handler -am package -DskipTests" >&2; exit 1; }
+  [[ ${#images[@]} -gt 0 ]] || { echo "build.sh: no jar built: mvn -B -pl launcher,controller,handler,apiserver,operator -am package -DskipTests" >&2; exit 1; }
 fi
 for i in "${images[@]}"; do
   built "$i" || { echo "build.sh: $i: $(jar_of "$i") not built: mvn -B -pl $(basename "$(dirname "$(dirname "$(jar_of "$i")")")") -am package -DskipTests" >&2; exit 1; }
@@ -181,6 +182,7 @@ for image in "${images[@]}"; do
     virt-controller) add_java_app "$r" controller virt-controller; entry=/usr/bin/virt-controller ;;
     virt-handler) add_java_app "$r" handler virt-handler; entry=/usr/bin/virt-handler ;;
     virt-api) add_java_app "$r" apiserver virt-api; entry=/usr/bin/virt-api ;;
+    virt-operator) add_java_app "$r" operator virt-operator; entry=/usr/bin/virt-operator ;;
   esac
   # The handler is the one root process (privileged DaemonSet: /dev/kvm, the kubelet's device-plugin
   # directory); launcher and controller run as KubeVirt's qemu user.
