@@ -62,6 +62,8 @@ public final class VmSubresources {
             .withKind("VirtualMachineInstanceMigration").withNamespaced(true).build();
 
     private final KubernetesClient client;
+    /** Test seam: runs between a state change's read of the VM and its guarded status patch (the race's window). */
+    volatile java.util.function.Consumer<VirtualMachine> beforeStatusPatch = vm -> { };
 
     public VmSubresources(KubernetesClient client) {
         this.client = client;
@@ -69,6 +71,10 @@ public final class VmSubresources {
 
     /** PUT .../virtualmachines/{name}/start. */
     public void start(String ns, String name, byte[] body) {
+        retrying(name, () -> startOnce(ns, name, body));
+    }
+
+    private void startOnce(String ns, String name, byte[] body) {
         VirtualMachine vm = fetchVm(ns, name);
         VirtualMachineInstance vmi = fetchVmiOrNull(ns, name);
         String phase = phase(vmi);
@@ -109,6 +115,10 @@ public final class VmSubresources {
 
     /** PUT .../virtualmachines/{name}/stop. */
     public void stop(String ns, String name, byte[] body) {
+        retrying(name, () -> stopOnce(ns, name, body));
+    }
+
+    private void stopOnce(String ns, String name, byte[] body) {
         Options o = Options.parse(body, "gracePeriod");
         VirtualMachine vm = fetchVm(ns, name);
         String rs = runStrategy(vm);
@@ -156,6 +166,10 @@ public final class VmSubresources {
 
     /** PUT .../virtualmachines/{name}/restart. */
     public void restart(String ns, String name, byte[] body) {
+        retrying(name, () -> restartOnce(ns, name, body));
+    }
+
+    private void restartOnce(String ns, String name, byte[] body) {
         Options o = Options.parse(body, "gracePeriodSeconds");
         if (o.gracePeriod() != null) {
             if (o.gracePeriod() > 0) {
@@ -305,12 +319,18 @@ public final class VmSubresources {
     /**
      * The JSON Patch for {@code status.stateChangeRequests}, as KubeVirt's {@code getChangeRequestJson}: an empty
      * status gets {@code add /status}; otherwise a pending request refuses (unless the change is a single Stop,
-     * which replaces them), guarded by a {@code test} of the requests seen. (KubeVirt tests {@code null} when there
-     * are none; a JSON Patch test of an absent member fails on fabric8's mock and some servers, so the test is left
-     * out then.) A {@code startFailure} is removed with it.
+     * which replaces them). A {@code startFailure} is removed with it. KubeVirt guards the patch with a JSON Patch
+     * {@code test} of the requests it saw; qvirt guards it with the VM's resourceVersion instead (the first op
+     * replaces it with the version read, so the API server answers 409 if the VM changed), and {@link #start} and
+     * the others then decide again from a fresh read. Why: fabric8's mock never answers a failed {@code test}
+     * (the request hangs until the client's timeout), and a test of an absent member fails on some servers.
      */
     static String changeRequests(VirtualMachine vm, StateChangeRequest... changes) {
         ArrayNode ops = JsonNodeFactory.instance.arrayNode();
+        if (vm.getMetadata().getResourceVersion() != null) {
+            ops.addObject().put("op", "replace").put("path", "/metadata/resourceVersion")
+                    .put("value", vm.getMetadata().getResourceVersion());
+        }
         VirtualMachineStatus st = vm.getStatus();
         JsonNode stTree = st == null ? null : KubevirtJson.toTree(st);
         if (stTree == null || stTree.isEmpty()) {
@@ -334,10 +354,6 @@ public final class VmSubresources {
             for (StateChangeRequest c : changes) {
                 list.add(KubevirtJson.toTree(c));
             }
-            if (old != null) {
-                ops.addObject().put("op", "test").put("path", "/status/stateChangeRequests")
-                        .set("value", KubevirtJson.toTree(new ArrayList<>(old)));
-            }
             ops.addObject().put("op", verb).put("path", "/status/stateChangeRequests").set("value", list);
         }
         if (st != null && st.getStartFailure() != null) {
@@ -350,6 +366,7 @@ public final class VmSubresources {
         if (dryRun) {
             return;
         }
+        beforeStatusPatch.accept(vm);
         String name = vm.getMetadata().getName();
         try {
             client.resources(VirtualMachine.class).inNamespace(vm.getMetadata().getNamespace()).withName(name)
@@ -372,13 +389,45 @@ public final class VmSubresources {
         }
     }
 
-    /** A failed {@code test} (someone else changed the requests meanwhile) is a 409, as KubeVirt's; the rest 500. */
-    private static ApiError patchError(String name, KubernetesClientException e) {
-        String m = String.valueOf(e.getMessage());
-        if (e.getCode() == 409 || e.getCode() == 422 || m.contains("test operation") || m.contains("jsonpatch test")) {
-            return ApiError.conflict(VM, name, "jsonpatch test operation does not apply");
+    /** The VM changed between its read and the status patch guarded by its resourceVersion. */
+    private static final class StaleVmException extends RuntimeException {
+        StaleVmException() {
+            super(null, null, false, false);
         }
-        return ApiError.internal(m);
+    }
+
+    /** Attempts at a state change whose guarded patch keeps meeting a newer VM, before the 409 reaches the caller. */
+    static final int ATTEMPTS = 5;
+
+    /** Runs {@code change} (read, decide, patch) again from a fresh read while its patch meets a newer VM. */
+    private static void retrying(String name, Runnable change) {
+        for (int i = 1; ; i++) {
+            try {
+                change.run();
+                return;
+            } catch (StaleVmException e) {
+                if (i == ATTEMPTS) {
+                    throw ApiError.conflict(VM, name,
+                            "the object has been modified; please apply your changes to the latest version and try again");
+                }
+                // A short, growing, jittered pause (runs on virt-api's worker pool): a writer that just won is
+                // often about to write again (the controller's status passes come in bursts).
+                try {
+                    Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(5L * i, 20L * i));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw ApiError.internal("interrupted");
+                }
+            }
+        }
+    }
+
+    /** A 409 (the VM changed since it was read) is retried by {@link #retrying}; the rest is a 500. */
+    private static RuntimeException patchError(String name, KubernetesClientException e) {
+        if (e.getCode() == 409) {
+            return new StaleVmException();
+        }
+        return ApiError.internal(String.valueOf(e.getMessage()));
     }
 
     /** The VMI's launcher pod in phase Running (labels {@code kubevirt.io=virt-launcher}, {@code kubevirt.io/created-by}). */

@@ -50,6 +50,7 @@ final class Rig implements AutoCloseable {
     final TestPki nodes;
     final FakeHandler handler;
     final ApiServer server;
+    final VmSubresources vms;
     /** user -> "resource/sub" refused (SAR). */
     final Map<String, String> deny = new ConcurrentHashMap<>();
     final List<AccessReviewer.Request> reviews = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -95,10 +96,11 @@ final class Rig implements AutoCloseable {
             }
             return new AccessReviewer.Decision(true, "");
         };
+        vms = new VmSubresources(client);
         server = new ApiServer(new ApiServer.Config(new InetSocketAddress("127.0.0.1", 0),
                 new ApiServerTls(serving.cert("virt-api"), serving.key("virt-api")),
                 new FrontProxyAuth(FrontProxyAuth.fromFile(frontProxy.caCert(), List.of("front-proxy-client")), 1000),
-                reviewer, new VmSubresources(client),
+                reviewer, vms,
                 new VmiSubresources(client, new HandlerClient(nodes.cert("virt-api"), nodes.key("virt-api"), nodes.caCert(), handler.port())),
                 new Admission(() -> gates), 1 << 20, () -> true));
     }

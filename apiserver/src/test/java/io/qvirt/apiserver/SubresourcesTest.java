@@ -385,4 +385,64 @@ class SubresourcesTest {
         assertNotNull(get(a).getSpec().getRunning());
         assertEquals(Boolean.TRUE, get(a).getSpec().getRunning());
     }
+
+    @Test
+    void aStatusPatchFromAnOlderReadIsRefusedAndStartDecidesAgainFromAFreshRead() throws Exception {
+        String m = vm(null, "Manual");
+        VirtualMachineStatus st = new VirtualMachineStatus();
+        st.setPrintableStatus("Stopped");
+        status(m, st);
+        // The guard: a patch computed from an older read meets a 409, where KubeVirt's JSON Patch test would.
+        VirtualMachine older = get(m);
+        String patch = VmSubresources.changeRequests(older, VmSubresources.request("Start", null, null));
+        VirtualMachineStatus newer = get(m).getStatus();
+        newer.setPrintableStatus("Stopped-again");
+        status(m, newer);
+        io.fabric8.kubernetes.client.KubernetesClientException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.fabric8.kubernetes.client.KubernetesClientException.class,
+                () -> rig.client.resources(VirtualMachine.class).inNamespace("default").withName(m).subresource("status")
+                        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON), patch));
+        assertEquals(409, e.getCode(), e.getMessage());
+        assertEquals(List.of(), requests(m), "nothing written by the refused patch");
+
+        // The race itself, made to happen: the VM's status changes between start's read and its patch.
+        AtomicInteger window = new AtomicInteger();
+        java.util.function.Consumer<VirtualMachine> writeStatus = seen -> {
+            VirtualMachineStatus changed = get(m).getStatus();
+            changed.setPrintableStatus("Stopped-" + window.incrementAndGet());
+            status(m, changed);
+        };
+        rig.vms.beforeStatusPatch = seen -> {
+            if (window.get() == 0) {
+                writeStatus.accept(seen); // once: the first attempt loses, the second wins
+            }
+        };
+        try {
+            HttpResponse<String> first = put(m, "start", "{}");
+            assertEquals(202, first.statusCode(), first.body());
+            assertEquals(1, window.get(), "the first attempt met a newer VM");
+            assertEquals("Start", requestsText(m), "one Start, decided again from the fresh read");
+            assertEquals("Stopped-1", get(m).getStatus().getPrintableStatus(), "the other writer's change kept");
+            HttpResponse<String> second = put(m, "start", "{}");
+            assertEquals(500, second.statusCode(), second.body());
+            assertTrue(second.body().contains("stop/start already underway"), second.body());
+
+            // A VM that changes before every attempt: KubeVirt's conflict after the last one, nothing written.
+            String other = vm(null, "Manual");
+            status(other, st);
+            window.set(0);
+            rig.vms.beforeStatusPatch = seen -> {
+                VirtualMachineStatus changed = get(other).getStatus();
+                changed.setPrintableStatus("Stopped-" + window.incrementAndGet());
+                status(other, changed);
+            };
+            HttpResponse<String> lost = put(other, "start", "{}");
+            assertEquals(409, lost.statusCode(), lost.body());
+            assertTrue(lost.body().contains("the object has been modified"), lost.body());
+            assertEquals(VmSubresources.ATTEMPTS, window.get(), "every attempt read afresh");
+            assertEquals(List.of(), requests(other), "nothing written");
+        } finally {
+            rig.vms.beforeStatusPatch = seen -> { };
+        }
+    }
 }
