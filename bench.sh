@@ -8,6 +8,9 @@
 #   ./bench.sh --cluster [N]   only the cluster path on the rig (bin/qvirt-sandbox: fabric8's CRUD mock API, FAKE
 #   node agents, the real controller, handlers and QEMU): VM -> VMI Running -> booted, QMP event -> VMI status,
 #   10 VMs at once, the handlers' RSS and CPU (~5 min)
+#   ./bench.sh --virt-api [N]   virt-api on the rig: webhook admission and subresource start latency (N each,
+#   default 300), start/stop cycles, console echo latency and output throughput via console.sock, the handler and
+#   virt-api (~4 min)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/install-deps.sh
@@ -21,16 +24,17 @@ for j in "${jars[@]}"; do
     break
   fi
 done
-if [[ "${1:-}" == --cluster ]]; then
-  n=${2:-10}
+if [[ "${1:-}" == --cluster || "${1:-}" == --virt-api ]]; then
+  main=io.qvirt.sandbox.ClusterBench n=${2:-10}
+  if [[ "$1" == --virt-api ]]; then main=io.qvirt.sandbox.VirtApiBench n=${2:-300}; fi
   lock=(); command -v flock >/dev/null && lock=(flock /tmp/qvirt-mvn.lock)
-  "${lock[@]}" mvn -B -ntp -q -pl launcher,handler,controller,sandbox -am package -DskipTests >&2
+  "${lock[@]}" mvn -B -ntp -q -pl launcher,handler,controller,apiserver,virtctl,sandbox -am package -DskipTests >&2
   cp_file=sandbox/target/bench.classpath
   "${lock[@]}" mvn -B -ntp -q -pl sandbox test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" -DskipTests >&2
   testdata/registry.sh start >&2
   exec java -Dqvirt.root="$PWD" -cp "sandbox/target/test-classes:sandbox/target/classes:$(cat "$cp_file")" \
-    io.qvirt.sandbox.ClusterBench "$n"
+    "$main" "$n"
 fi
 all=false args=()
 for a in "$@"; do if [[ "$a" == --all ]]; then all=true; else args+=("$a"); fi; done

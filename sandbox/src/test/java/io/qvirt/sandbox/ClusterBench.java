@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -309,32 +308,10 @@ public final class ClusterBench {
     }
 
     private static void row(StringBuilder b, String what, List<Double> xs) {
-        List<Double> s = new ArrayList<>(xs);
-        Collections.sort(s);
-        b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.0f |%n", what, pct(s, 0.5), pct(s, 0.99), s.get(s.size() - 1)));
-    }
-
-    private static double pct(List<Double> sorted, double q) {
-        int i = (int) Math.min(sorted.size() - 1, Math.max(0, Math.ceil(q * sorted.size()) - 1));
-        return sorted.get(i);
+        BenchStats.row(b, what, xs, 0);
     }
 
     private static <T> T await(Duration timeout, String what, Supplier<T> value) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            T t;
-            try {
-                t = value.get();
-            } catch (RuntimeException e) {
-                t = null;
-            }
-            if (t != null) {
-                return t;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out after " + timeout + " waiting for: " + what);
-            }
-            Thread.sleep(20);
-        }
+        return BenchStats.await(timeout, what, value);
     }
 }
