@@ -43,12 +43,13 @@ public final class OperatorMain implements Callable<Integer> {
             description = "where to install, and where the Lease and certificates live (default: ${DEFAULT-VALUE})")
     String namespace;
 
-    @Option(names = "--image-registry", paramLabel = "REGISTRY", required = true,
-            description = "the components' registry unless the KubeVirt CR says: the operator's own")
+    // Not picocli-required: that would be asked of `render` too. Checked in call().
+    @Option(names = "--image-registry", paramLabel = "REGISTRY",
+            description = "required: the components' registry unless the KubeVirt CR says (the operator's own)")
     String imageRegistry;
 
-    @Option(names = "--image-tag", paramLabel = "TAG", required = true,
-            description = "the components' tag unless the KubeVirt CR says: the operator's own")
+    @Option(names = "--image-tag", paramLabel = "TAG",
+            description = "required: the components' tag unless the KubeVirt CR says (the operator's own)")
     String imageTag;
 
     @Option(names = "--leader-elect", description = "work only while holding the Lease NS/virt-operator")
@@ -74,6 +75,10 @@ public final class OperatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (imageRegistry == null || imageRegistry.isBlank() || imageTag == null || imageTag.isBlank()) {
+            System.err.println("virt-operator: --image-registry and --image-tag are required (the operator's own image's)");
+            return 2;
+        }
         if (leaseSeconds < 3 || webhookPort < -1 || webhookPort > 65535) {
             System.err.println("virt-operator: --lease-duration must be >= 3, --webhook-port -1..65535");
             return 2;
