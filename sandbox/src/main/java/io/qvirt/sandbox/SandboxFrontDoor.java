@@ -194,6 +194,8 @@ public final class SandboxFrontDoor implements AutoCloseable {
         private Channel mock;
         private Channel inbound;
         private WatchBridge watch;
+        /** The Status for a 404 of the request at the mock, when it names an object (one request at a time). */
+        private byte[] notFound;
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -436,6 +438,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
         // ---- to the mock ----
 
         private void toMock(ChannelHandlerContext ctx, FullHttpRequest req) {
+            notFound = notFoundStatus(new QueryStringDecoder(req.uri()).path());
             String up = req.headers().get(HttpHeaderNames.UPGRADE);
             if (up != null && up.toLowerCase().contains("h2c")) {
                 req.headers().remove(HttpHeaderNames.UPGRADE).remove("HTTP2-Settings").remove(HttpHeaderNames.CONNECTION);
@@ -468,6 +471,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
         private final class FromMock extends ChannelInboundHandlerAdapter {
             private final ChannelHandlerContext front;
             private boolean close;
+            private boolean replacing;
 
             FromMock(ChannelHandlerContext front) {
                 this.front = front;
@@ -490,8 +494,23 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 }
                 if (msg instanceof HttpResponse r) {
                     close = !HttpUtil.isKeepAlive(r);
+                    // The mock's 404 of a named object has no body; kubectl prints kube-apiserver's Status instead.
+                    replacing = r.status().code() == 404 && notFound != null && HttpUtil.getContentLength(r, -1L) == 0;
                 }
                 boolean last = msg instanceof LastHttpContent;
+                if (replacing) {
+                    ReferenceCountUtil.release(msg);
+                    if (last) {
+                        replacing = false;
+                        respond(inbound, 404, notFound, !close);
+                        if (close) {
+                            ctx.close();
+                        } else {
+                            finished(front);
+                        }
+                    }
+                    return;
+                }
                 if (!inbound.isActive()) {
                     ReferenceCountUtil.release(msg);
                     ctx.close();
@@ -688,6 +707,26 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 || DISCOVERY_GROUP.matcher(path).matches();
     }
 
+    /** kube-apiserver's 404 for a path naming an object ({@code virtualmachines.kubevirt.io "x" not found}), else null. */
+    static byte[] notFoundStatus(String path) {
+        Matcher rp = RESOURCE_PATH.matcher(path);
+        if (!rp.matches() || rp.group(6) == null) {
+            return null;
+        }
+        String group = rp.group(1) != null ? "" : rp.group(2);
+        String resource = group.isEmpty() ? rp.group(5) : rp.group(5) + "." + group;
+        ObjectNode st = (ObjectNode) JSON.createObjectNode();
+        st.put("kind", "Status");
+        st.put("apiVersion", "v1");
+        st.putObject("metadata");
+        st.put("status", "Failure");
+        st.put("message", resource + " \"" + rp.group(6) + "\" not found");
+        st.put("reason", "NotFound");
+        st.putObject("details").put("name", rp.group(6)).put("group", group).put("kind", rp.group(5));
+        st.put("code", 404);
+        return st.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
     private static boolean isWatch(QueryStringDecoder q) {
         String w = first(q, "watch");
         return "true".equals(w) || "1".equals(w);
@@ -766,6 +805,10 @@ public final class SandboxFrontDoor implements AutoCloseable {
             var r = mockClient.send(HttpRequest.newBuilder(URI.create("http://" + backend.getHostString() + ":" + backend.getPort() + uri))
                     .timeout(Duration.ofSeconds(10)).header("Accept", "application/json").GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            byte[] notFound = notFoundStatus(new QueryStringDecoder(uri).path());
+            if (r.statusCode() == 404 && r.body().length == 0 && notFound != null) {
+                return new Answer(404, notFound, "application/json");
+            }
             if (r.statusCode() != 200) {
                 return new Answer(r.statusCode(), r.body(), "application/json");
             }

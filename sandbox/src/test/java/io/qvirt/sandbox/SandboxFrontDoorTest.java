@@ -152,6 +152,12 @@ class SandboxFrontDoorTest {
         assertEquals(200, table.statusCode(), table.body());
         assertTrue(table.body().contains("\"kind\":\"Table\"") && table.body().contains("\"name\":\"Ready\"")
                 && table.body().contains("\"cells\":[\"t1\","), table.body());
+        // The mock's bodiless 404 of a named object becomes kube-apiserver's Status (kubectl prints its message).
+        HttpResponse<String> missing = get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/nope", "application/json");
+        assertEquals(404, missing.statusCode());
+        assertTrue(missing.body().contains("\"message\":\"virtualmachines.kubevirt.io \\\"nope\\\" not found\"")
+                && missing.body().contains("\"reason\":\"NotFound\""), missing.body());
+        assertEquals(404, send("DELETE", "/api/v1/namespaces/default/configmaps/nope", "", "application/json").statusCode());
         // Without as=Table the mock's own answer passes through.
         assertTrue(get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body().contains("\"running\":false"));
     }
