@@ -123,6 +123,13 @@ class PortForwardRigIT {
         }
     }
 
+    static byte[] get(HttpClient http, String url) throws Exception {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode(), url);
+        return r.body();
+    }
+
     @Test
     void portForwardAndSshReachTheGuestThroughVirtApiAndTheHandler() throws Exception {
         VirtualMachine vm = ManifestLoader.loadOne(TestGuest.testVmYaml()).vm();
@@ -213,6 +220,31 @@ class PortForwardRigIT {
             typed.write("echo got-$(head -n 1 /tmp/sshin | cut -c1-15)-end\n".getBytes(StandardCharsets.US_ASCII));
             typed.flush();
             guest.await(Pattern.compile("got-SSH-2\\.0-OpenSSH-end"), SHORT);
+
+            // ---- a figure: 8 MiB of random bytes from the guest's httpd, on the pod address's forward directly (what
+            // a Service would reach) and through port-forward (front door, virt-api, handler); the same bytes both ways ----
+            typed.write("dd if=/dev/urandom of=/www/big bs=64k count=128 2>/dev/null; echo big-$((1+2))-done\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            typed.flush();
+            guest.await(Pattern.compile("big-3-done\\r?\\n"), SHORT);
+            String podIp = client.resources(VirtualMachineInstance.class).inNamespace("default").withName("testvm").get()
+                    .getStatus().getInterfaces().get(0).getIpAddress();
+            long d0 = System.nanoTime();
+            byte[] direct = get(http1, "http://" + podIp + ":80/big");
+            long directNanos = System.nanoTime() - d0;
+            Path pf2Err = tmp.resolve("pf2.err");
+            Process pf2 = start(virtctlProcess("port-forward", "vm/testvm", "18081:80").redirectError(pf2Err.toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD));
+            SandboxIT.await(SHORT, "port-forward listening", () -> read(pf2Err).contains("forwarding tcp 127.0.0.1:18081 to 80\n"));
+            long t2 = System.nanoTime();
+            byte[] tunneled = get(http1, "http://127.0.0.1:18081/big");
+            long tunnelNanos = System.nanoTime() - t2;
+            assertEquals(8 << 20, direct.length);
+            assertTrue(java.util.Arrays.equals(direct, tunneled), "8 MiB through port-forward, byte for byte as directly");
+            System.out.printf("8 MiB from the guest's httpd: pod address directly %.1f MiB/s (%d ms), through port-forward "
+                    + "%.1f MiB/s (%d ms)%n", 8e9 / directNanos, directNanos / 1_000_000, 8e9 / tunnelNanos, tunnelNanos / 1_000_000);
+            pf2.destroy();
+            assertTrue(pf2.waitFor(10, TimeUnit.SECONDS));
             typed.write(29); // Ctrl-]
             typed.flush();
             assertTrue(console.waitFor(30, TimeUnit.SECONDS), "Ctrl-] leaves the console");
