@@ -15,6 +15,8 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# kubectl for the rig's tests and `demo.sh --cluster`: any kubectl on PATH will do, else Debian's (1.20).
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then echo "install-deps: run as root (apt-get install needs it)" >&2; exit 1; fi
