@@ -53,36 +53,7 @@ public final class ClusterBench {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         Path dir = Path.of(System.getProperty("qvirt.bench.dir", "/tmp/qvirt-bench-cluster"));
-        Path root = TestGuest.projectRoot();
-        run(root.resolve("testdata/registry.sh").toString(), "start");
-        run(root.resolve("testdata/registry.sh").toString(), "push");
-        run(SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
-        // A fresh rig: a directory left by an earlier run holds an older PKI and logs.
-        if (Files.exists(dir)) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-        long t0 = System.nanoTime();
-        run(SandboxIT.BIN.toString(), "up", "--dir", dir.toString(), "--nodes", "2");
-        long upMs = (System.nanoTime() - t0) / 1_000_000;
-        int code = 0;
-        try (KubernetesClient client = SandboxIT.client(dir)) {
-            new ClusterBench(dir, client).bench(n, upMs);
-        } catch (Throwable t) {
-            t.printStackTrace();
-            code = 1;
-        } finally {
-            run(SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
-        }
-        System.exit(code);
-    }
-
-    private static void run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " failed: exit " + p.exitValue());
-        }
+        System.exit(BenchStats.onFreshRig(dir, 2, (client, upMs) -> new ClusterBench(dir, client).bench(n, upMs)));
     }
 
     private void bench(int n, long upMs) throws Exception {

@@ -80,34 +80,7 @@ public final class VirtApiBench {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 300;
         Path dir = Path.of(System.getProperty("qvirt.bench.dir", "/tmp/qvirt-bench-virtapi"));
-        Path root = TestGuest.projectRoot();
-        run(root.resolve("testdata/registry.sh").toString(), "start");
-        run(root.resolve("testdata/registry.sh").toString(), "push");
-        run(SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
-        if (Files.exists(dir)) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-        run(SandboxIT.BIN.toString(), "up", "--dir", dir.toString(), "--nodes", "1");
-        int code = 0;
-        try (KubernetesClient client = SandboxIT.client(dir)) {
-            new VirtApiBench(dir, client).bench(n);
-        } catch (Throwable t) {
-            t.printStackTrace();
-            code = 1;
-        } finally {
-            run(SandboxIT.BIN.toString(), "down", "--dir", dir.toString());
-        }
-        System.exit(code);
-    }
-
-    private static void run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", cmd) + " failed");
-        }
+        System.exit(BenchStats.onFreshRig(dir, 1, (client, upMs) -> new VirtApiBench(dir, client).bench(n)));
     }
 
     private void bench(int n) throws Exception {
