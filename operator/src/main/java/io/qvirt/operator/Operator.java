@@ -66,6 +66,7 @@ public final class Operator implements AutoCloseable {
         // Assigned before it starts: its first events look for every CR in its store.
         kubevirts = client.resources(KubeVirt.class).inAnyNamespace().runnableInformer(options.resync().toMillis());
         kubevirts.addEventHandler(onAnyEvent());
+        kubevirts.exceptionHandler(Operator::retry);
         informers.add(kubevirts);
         kubevirts.start().whenComplete((v, e) -> {
             if (e != null) {
@@ -79,6 +80,7 @@ public final class Operator implements AutoCloseable {
                     : ops.withLabel(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY);
             SharedIndexInformer<GenericKubernetesResource> i = labelled.runnableInformer(0);
             i.addEventHandler(onAnyEvent());
+            i.exceptionHandler(Operator::retry);
             // A kind the API server does not serve yet (an APIService group before its first install) must not stop the
             // others: the informer keeps retrying on its own.
             i.start().whenComplete((v, e) -> {
@@ -117,6 +119,15 @@ public final class Operator implements AutoCloseable {
                 }, newLeader -> LOG.info("leader is " + newLeader)))
                 .build();
         election = client.leaderElector().withConfig(config).build().start();
+    }
+
+    /**
+     * Keeps an informer listing after a failure: fabric8 stops one whose first list fails (API server not reachable
+     * yet, an aggregated group not served yet), which would leave the operator deaf for good.
+     */
+    private static boolean retry(boolean started, Throwable t) {
+        LOG.fine("informer retrying after " + t);
+        return true;
     }
 
     public boolean isLeader() {

@@ -4,20 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.api.KubevirtJson;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
+import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystemAlreadyExistsException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -87,24 +87,28 @@ final class Templates {
         }
         Map<String, String> out = new TreeMap<>();
         try {
-            URI uri = url.toURI();
-            Path dir;
-            if ("jar".equals(uri.getScheme())) {
-                FileSystem fs;
-                try {
-                    fs = FileSystems.newFileSystem(uri, Map.of());
-                } catch (FileSystemAlreadyExistsException e) {
-                    fs = FileSystems.getFileSystem(uri);
+            if ("jar".equals(url.getProtocol())) {
+                // JarFile (java.base), not the zip file system: the images' jlink'd runtime has no jdk.zipfs.
+                JarURLConnection conn = (JarURLConnection) url.openConnection();
+                conn.setUseCaches(false);
+                try (JarFile jar = conn.getJarFile()) {
+                    for (JarEntry e : java.util.Collections.list(jar.entries())) {
+                        String n = e.getName();
+                        if (!e.isDirectory() && n.startsWith(resourceDir + "/") && n.indexOf('/', resourceDir.length() + 1) < 0
+                                && (n.endsWith(".yaml") || n.endsWith(".yml"))) {
+                            try (InputStream in = jar.getInputStream(e)) {
+                                out.put(n.substring(resourceDir.length() + 1), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                            }
+                        }
+                    }
                 }
-                dir = fs.getPath("/" + resourceDir);
             } else {
-                dir = Path.of(uri);
-            }
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : s.toList()) {
-                    String n = p.getFileName().toString();
-                    if (n.endsWith(".yaml") || n.endsWith(".yml")) {
-                        out.put(n, Files.readString(p, StandardCharsets.UTF_8));
+                try (Stream<Path> s = Files.list(Path.of(url.toURI()))) {
+                    for (Path p : s.toList()) {
+                        String n = p.getFileName().toString();
+                        if (n.endsWith(".yaml") || n.endsWith(".yml")) {
+                            out.put(n, Files.readString(p, StandardCharsets.UTF_8));
+                        }
                     }
                 }
             }
