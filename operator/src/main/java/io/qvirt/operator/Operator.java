@@ -1,6 +1,7 @@
 package io.qvirt.operator;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -90,6 +91,30 @@ public final class Operator implements AutoCloseable {
             });
             informers.add(i);
         }
+        // Nodes: the handlers' certificate names every Node's InternalIP. Only a new, gone or re-addressed Node matters
+        // (status heartbeats do not).
+        SharedIndexInformer<Node> nodes = client.nodes().runnableInformer(0);
+        nodes.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Node n) {
+                enqueueAll();
+            }
+
+            @Override
+            public void onUpdate(Node oldNode, Node newNode) {
+                if (!java.util.Objects.equals(addresses(oldNode), addresses(newNode))) {
+                    enqueueAll();
+                }
+            }
+
+            @Override
+            public void onDelete(Node n, boolean deletedFinalStateUnknown) {
+                enqueueAll();
+            }
+        });
+        nodes.exceptionHandler(Operator::retry);
+        nodes.start();
+        informers.add(nodes);
         LOG.info("virt-operator " + OperatorOptions.VERSION + " working in " + options.namespace() + ", default images "
                 + options.defaultRegistry() + " tag " + options.defaultTag());
     }
@@ -119,6 +144,10 @@ public final class Operator implements AutoCloseable {
                 }, newLeader -> LOG.info("leader is " + newLeader)))
                 .build();
         election = client.leaderElector().withConfig(config).build().start();
+    }
+
+    private static Object addresses(Node n) {
+        return n.getStatus() == null ? null : n.getStatus().getAddresses();
     }
 
     /**

@@ -147,6 +147,19 @@ class InstallTest {
                 assertEquals(kv.getStatus().getTargetDeploymentID(), kv.getStatus().getObservedDeploymentID());
                 assertTrue(kv.getStatus().getGenerations().stream()
                         .anyMatch(g -> "daemonsets".equals(g.getResource()) && "virt-handler".equals(g.getName())));
+
+                // A new Node: the handlers' certificate is re-issued to name its address too.
+                mock.client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node02").endMetadata()
+                        .withNewStatus().addNewAddress().withType("InternalIP").withAddress("10.0.0.8").endAddress().endStatus()
+                        .build()).create();
+                MockCluster.await(Duration.ofSeconds(30), "the handlers' certificate naming 10.0.0.8", () -> {
+                    try {
+                        return Pki.parseCertificate(secret(mock, Certificates.HANDLER_SECRET, "tls.crt")).getSubjectAlternativeNames()
+                                .stream().anyMatch(n -> "10.0.0.8".equals(n.get(1)));
+                    } catch (java.security.GeneralSecurityException e) {
+                        throw new AssertionError(e);
+                    }
+                });
             }
         }
     }
