@@ -87,8 +87,13 @@ public final class LoadedManifest {
 
     /** As {@link #validate()}, with the given feature gates. */
     public List<FieldError> validate(FeatureGates gates) {
-        return resource instanceof VirtualMachine vm ? VmValidator.validate(vm, gates)
-                : VmiValidator.validate((VirtualMachineInstance) resource, gates);
+        return validate(gates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** As {@link #validate()}, with the given feature gates and network settings. */
+    public List<FieldError> validate(FeatureGates gates, NetworkSettings network) {
+        return resource instanceof VirtualMachine vm ? VmValidator.validate(vm, gates, network)
+                : VmiValidator.validate((VirtualMachineInstance) resource, gates, network);
     }
 
     /** The VMI of a VM, as KubeVirt's VM controller builds it ({@code setupVMIFromVM}). */

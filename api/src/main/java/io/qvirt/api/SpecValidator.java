@@ -81,15 +81,18 @@ final class SpecValidator {
     private final String p;
     private final VirtualMachineInstanceSpec spec;
     private final FeatureGates gates;
+    private final NetworkSettings network;
     private final List<FieldError> errors = new ArrayList<>();
 
     private final boolean mandatory;
 
-    private SpecValidator(String prefix, VirtualMachineInstanceSpec spec, FeatureGates gates, boolean mandatory) {
+    private SpecValidator(String prefix, VirtualMachineInstanceSpec spec, FeatureGates gates, NetworkSettings network,
+            boolean mandatory) {
         this.mandatory = mandatory;
         this.p = prefix;
         this.spec = spec;
         this.gates = gates;
+        this.network = network;
     }
 
     /**
@@ -99,8 +102,8 @@ final class SpecValidator {
      * which its VM admitter does not run on templates.
      */
     static List<FieldError> validate(String prefix, VirtualMachineInstanceSpec raw, VirtualMachineInstanceSpec spec,
-            FeatureGates gates, boolean mandatory) {
-        SpecValidator v = new SpecValidator(prefix, spec, gates, mandatory);
+            FeatureGates gates, NetworkSettings network, boolean mandatory) {
+        SpecValidator v = new SpecValidator(prefix, spec, gates, network, mandatory);
         if (raw.getDomain() == null) {
             v.required(prefix + ".domain");
             return v.errors;
@@ -440,6 +443,9 @@ final class SpecValidator {
             }
             if (iface.getMasquerade() != null && !pod) {
                 add(ip + ".name", "Masquerade interface only implemented with pod network");
+            }
+            if (iface.getBridge() != null && pod && !network.permitBridgeInterfaceOnPodNetwork()) {
+                add(ip + ".name", "Bridge on pod network configuration is not enabled under kubevirt-config");
             }
             if (iface.getMasquerade() != null && "02:00:00:00:00:00".equals(iface.getMacAddress())) {
                 add(ip + ".macAddress", "The requested MAC address is reserved for the in-pod bridge. "

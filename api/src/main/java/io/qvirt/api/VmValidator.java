@@ -5,13 +5,16 @@ import io.qvirt.api.model.VirtualMachineInstanceSpec;
 import io.qvirt.api.model.VirtualMachineSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Validates a VirtualMachine as KubeVirt's VM admitter does
  * ({@code pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go}): the template must exist,
  * its metadata and spec pass the VMI rules (on a copy with the spec defaults applied, as the admitter
  * does with {@code SetDefaultVirtualMachineInstanceSpec}), and the run strategy is valid: {@code running}
- * and {@code runStrategy} are mutually exclusive and one of them is required. Paths are
+ * and {@code runStrategy} are mutually exclusive and one of them is required. qvirt adds one rule: a field
+ * directly under {@code spec} that qvirt does not act on ({@code instancetype}, {@code preference}, ...) or that
+ * is in no schema is refused by its path. Paths are
  * {@code spec.template.spec...}. KubeVirt stops after the first failing stage; qvirt reports everything.
  */
 public final class VmValidator {
@@ -23,8 +26,13 @@ public final class VmValidator {
         return validate(vm, FeatureGates.kubevirtDefaults());
     }
 
-    /** All errors, with the given feature gates. */
+    /** All errors, with the given feature gates and qvirt's network settings. */
     public static List<FieldError> validate(VirtualMachine vm, FeatureGates gates) {
+        return validate(vm, gates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** All errors, with the given feature gates and network settings (the template is defaulted with them). */
+    public static List<FieldError> validate(VirtualMachine vm, FeatureGates gates, NetworkSettings network) {
         List<FieldError> errors = new ArrayList<>();
         SpecValidator.validateName(vm.getMetadata(), errors);
         VirtualMachineSpec spec = vm.getSpec();
@@ -41,10 +49,11 @@ public final class VmValidator {
                 errors.add(new FieldError("spec.template.spec", "spec.template.spec in body is required"));
             } else {
                 VirtualMachineInstanceSpec defaulted = KubevirtJson.deepCopy(raw, VirtualMachineInstanceSpec.class);
-                VmiDefaults.applySpec(defaulted);
-                errors.addAll(SpecValidator.validate("spec.template.spec", raw, defaulted, gates, false));
+                VmiDefaults.applySpec(defaulted, network);
+                errors.addAll(SpecValidator.validate("spec.template.spec", raw, defaulted, gates, network, false));
             }
         }
+        unactedFields(spec, errors);
         if (spec.getRunning() != null && spec.getRunStrategy() != null) {
             errors.add(new FieldError("spec.running", "Running and RunStrategy are mutually exclusive. "
                     + "Note that Running is deprecated, please use RunStrategy instead"));
@@ -69,6 +78,30 @@ public final class VmValidator {
     }
 
     /**
+     * qvirt's rule: a field directly under a VM's {@code spec} that qvirt does not act on is refused by its path, not
+     * dropped (a VM asking for an instancetype must not silently get 1 vCPU): KubeVirt's fields by name with what
+     * to do instead, any other as kube-apiserver's strict field validation words it.
+     */
+    private static void unactedFields(VirtualMachineSpec spec, List<FieldError> errors) {
+        for (String key : spec.getAdditionalProperties().keySet()) {
+            // a key is the user's text: shown without control characters, at most 100 of them
+            String shown = key.replaceAll("\\p{Cntrl}", "?");
+            String path = "spec." + (shown.length() > 100 ? shown.substring(0, 100) + "..." : shown);
+            String why = NOT_ACTED_ON.get(key);
+            errors.add(new FieldError(path, why != null ? why : "unknown field \"" + path + "\""));
+        }
+    }
+
+    /** KubeVirt's VM spec fields qvirt does not act on (yet), and what to do instead. */
+    static final Map<String, String> NOT_ACTED_ON = Map.of(
+            "instancetype", "not supported by qvirt yet (instancetypes are not built): give the template's "
+                    + "domain.cpu and domain.memory.guest instead",
+            "preference", "not supported by qvirt yet (preferences are not built): set the template's devices and "
+                    + "features instead",
+            "updateVolumesStrategy", "not supported by qvirt (volume migration): leave it out",
+            "liveUpdateFeatures", "removed from KubeVirt (v1.1): leave it out");
+
+    /**
      * Throws if {@link #validate(VirtualMachine)} finds anything.
      *
      * @throws ValidationException carrying every error
@@ -79,7 +112,12 @@ public final class VmValidator {
 
     /** As {@link #validateOrThrow(VirtualMachine)}, with the given feature gates. */
     public static void validateOrThrow(VirtualMachine vm, FeatureGates gates) {
-        List<FieldError> errors = validate(vm, gates);
+        validateOrThrow(vm, gates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** As {@link #validateOrThrow(VirtualMachine)}, with the given feature gates and network settings. */
+    public static void validateOrThrow(VirtualMachine vm, FeatureGates gates, NetworkSettings network) {
+        List<FieldError> errors = validate(vm, gates, network);
         if (!errors.isEmpty()) {
             throw new ValidationException(VmiValidator.describe(vm), errors);
         }

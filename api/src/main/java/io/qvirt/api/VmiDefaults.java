@@ -38,7 +38,8 @@ import java.util.UUID;
  * ({@code pkg/defaults/defaults.go} {@code SetDefaultVirtualMachineInstance}, the generated
  * {@code SetObjectDefaults_VirtualMachineInstance} of {@code staging/src/kubevirt.io/api/core/v1/defaults.go},
  * {@code pkg/defaults/amd64.go}, {@code pkg/network/vmispec/defaults.go}), with a KubeVirt cluster
- * configuration left at its defaults. Applying twice changes nothing.
+ * configuration left at its defaults except for the network settings, which are given
+ * ({@link NetworkSettings}). Applying twice changes nothing.
  *
  * <p>KubeVirt's, in its order:
  * <ul>
@@ -52,8 +53,10 @@ import java.util.UUID;
  * <li>containerDisk {@code imagePullPolicy}: {@code Always} for {@code :latest} or an untagged image,
  *     else {@code IfNotPresent}.</li>
  * <li>With no networks and no interfaces (and {@code autoattachPodInterface} not false): interface
- *     {@code default} with KubeVirt's default binding {@value #DEFAULT_NETWORK_INTERFACE} on the pod network
- *     {@code default}.</li>
+ *     {@code default} on the pod network {@code default}, its binding the cluster's
+ *     {@code spec.configuration.network.defaultNetworkInterface} ({@link NetworkSettings}). KubeVirt's default
+ *     is bridge; qvirt ships masquerade ({@link NetworkSettings#QVIRT_DEFAULTS}, used by the overloads without
+ *     settings).</li>
  * <li>A disk for every volume that has none (KubeVirt's {@code SetDefaultVolumeDisk}).</li>
  * <li>{@code firmware} and {@code features} present; {@code features.acpi.enabled} true, and {@code enabled}
  *     true on apic/smm/pvspinlock when present without it.</li>
@@ -86,7 +89,6 @@ public final class VmiDefaults {
     public static final String DEFAULT_ARCHITECTURE = "amd64";
     public static final String DEFAULT_MACHINE_TYPE = "q35";
     public static final String DEFAULT_CPU_MODEL = "host-model";
-    public static final String DEFAULT_NETWORK_INTERFACE = "bridge";
     public static final String DEFAULT_NETWORK_NAME = "default";
     public static final String DEFAULT_INTERFACE_MODEL = "virtio";
     public static final String AMD64_DISK_BUS = "sata";
@@ -97,8 +99,13 @@ public final class VmiDefaults {
     private VmiDefaults() {
     }
 
-    /** Applies every default to {@code vmi} (metadata and spec) and returns it. */
+    /** Applies every default to {@code vmi} (metadata and spec), with qvirt's network settings, and returns it. */
     public static VirtualMachineInstance apply(VirtualMachineInstance vmi) {
+        return apply(vmi, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** Applies every default to {@code vmi} (metadata and spec), with the cluster's network settings; returns it. */
+    public static VirtualMachineInstance apply(VirtualMachineInstance vmi, NetworkSettings network) {
         if (vmi.getMetadata() == null) {
             vmi.setMetadata(new ObjectMeta());
         }
@@ -109,7 +116,7 @@ public final class VmiDefaults {
         if (vmi.getSpec() == null) {
             vmi.setSpec(new VirtualMachineInstanceSpec());
         }
-        applySpec(vmi.getSpec());
+        applySpec(vmi.getSpec(), network);
         applyObjectDefaults(vmi.getSpec(), meta.getName());
         return vmi;
     }
@@ -120,6 +127,16 @@ public final class VmiDefaults {
      * CPU topology, pull policies, default interface, disks for volumes.
      */
     public static void applySpec(VirtualMachineInstanceSpec spec) {
+        applySpec(spec, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /**
+     * As {@link #applySpec(VirtualMachineInstanceSpec)}, with the cluster's network settings: the default
+     * interface's binding is {@link NetworkSettings#defaultNetworkInterface()}. With bridge not permitted on the
+     * pod network KubeVirt's defaulting fails ("Bridge interface is not enabled in kubevirt-config"); here the
+     * bridge interface is added all the same and validation refuses it by its field path.
+     */
+    public static void applySpec(VirtualMachineInstanceSpec spec, NetworkSettings network) {
         DomainSpec domain = domain(spec);
         if (isBlank(spec.getArchitecture())) {
             spec.setArchitecture(DEFAULT_ARCHITECTURE);
@@ -195,7 +212,7 @@ public final class VmiDefaults {
         if (autoattachPod && isEmpty(spec.getNetworks()) && isEmpty(devices.getInterfaces())) {
             Interface iface = new Interface();
             iface.setName(DEFAULT_NETWORK_NAME);
-            if ("masquerade".equals(DEFAULT_NETWORK_INTERFACE)) {
+            if ("masquerade".equals(network.defaultNetworkInterface())) {
                 iface.setMasquerade(new BindingMethod());
             } else {
                 iface.setBridge(new BindingMethod());

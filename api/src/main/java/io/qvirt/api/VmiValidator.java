@@ -20,8 +20,13 @@ public final class VmiValidator {
         return validate(vmi, FeatureGates.kubevirtDefaults());
     }
 
-    /** All errors, with the given feature gates. */
+    /** All errors, with the given feature gates and qvirt's network settings. */
     public static List<FieldError> validate(VirtualMachineInstance vmi, FeatureGates gates) {
+        return validate(vmi, gates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** All errors, with the given feature gates and network settings (the copy is defaulted with them). */
+    public static List<FieldError> validate(VirtualMachineInstance vmi, FeatureGates gates, NetworkSettings network) {
         List<FieldError> errors = new ArrayList<>();
         SpecValidator.validateName(vmi.getMetadata(), errors);
         if (vmi.getSpec() == null) {
@@ -29,9 +34,9 @@ public final class VmiValidator {
             return errors;
         }
         VirtualMachineInstance copy = KubevirtJson.deepCopy(vmi, VirtualMachineInstance.class);
-        VmiDefaults.apply(copy);
+        VmiDefaults.apply(copy, network);
         VirtualMachineInstanceSpec raw = vmi.getSpec();
-        errors.addAll(SpecValidator.validate("spec", raw, copy.getSpec(), gates, true));
+        errors.addAll(SpecValidator.validate("spec", raw, copy.getSpec(), gates, network, true));
         SpecValidator.validateMetadata("metadata", vmi.getMetadata(), errors);
         return errors;
     }
@@ -47,7 +52,12 @@ public final class VmiValidator {
 
     /** As {@link #validateOrThrow(VirtualMachineInstance)}, with the given feature gates. */
     public static void validateOrThrow(VirtualMachineInstance vmi, FeatureGates gates) {
-        List<FieldError> errors = validate(vmi, gates);
+        validateOrThrow(vmi, gates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** As {@link #validateOrThrow(VirtualMachineInstance)}, with the given feature gates and network settings. */
+    public static void validateOrThrow(VirtualMachineInstance vmi, FeatureGates gates, NetworkSettings network) {
+        List<FieldError> errors = validate(vmi, gates, network);
         if (!errors.isEmpty()) {
             throw new ValidationException(describe(vmi), errors);
         }

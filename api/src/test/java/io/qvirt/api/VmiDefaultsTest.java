@@ -120,14 +120,37 @@ class VmiDefaultsTest {
     }
 
     @Test
-    void defaultPodNetworkWithBridge() throws Exception {
+    void defaultPodNetworkWithQvirtsMasquerade() throws Exception {
         var spec = defaulted("domain: {devices: {}}").getSpec();
+        assertEquals(1, spec.getNetworks().size());
+        assertEquals("default", spec.getNetworks().get(0).getName());
+        assertNotNull(spec.getNetworks().get(0).getPod());
+        assertEquals(1, spec.getDomain().getDevices().getInterfaces().size());
+        var iface = spec.getDomain().getDevices().getInterfaces().get(0);
+        assertEquals("default", iface.getName());
+        assertNotNull(iface.getMasquerade());
+        assertNull(iface.getBridge());
+        assertEquals("virtio", iface.getModel());
+    }
+
+    @Test
+    void defaultPodNetworkWithKubeVirtsBridgeWhenTheClusterSaysSo() throws Exception {
+        var spec = VmiDefaults.apply(vmi("domain: {devices: {}}"), NetworkSettings.KUBEVIRT_DEFAULTS).getSpec();
         assertEquals("default", spec.getNetworks().get(0).getName());
         assertNotNull(spec.getNetworks().get(0).getPod());
         var iface = spec.getDomain().getDevices().getInterfaces().get(0);
         assertEquals("default", iface.getName());
         assertNotNull(iface.getBridge());
-        assertEquals("virtio", iface.getModel());
+        assertNull(iface.getMasquerade());
+    }
+
+    @Test
+    void declaredInterfacesAreNeverReplacedByTheDefault() throws Exception {
+        var spec = VmiDefaults.apply(vmi("domain: {devices: {interfaces: [{name: blue, bridge: {}}]}}\n"
+                + "networks: [{name: blue, multus: {networkName: n}}]"), NetworkSettings.QVIRT_DEFAULTS).getSpec();
+        assertEquals(1, spec.getDomain().getDevices().getInterfaces().size());
+        assertNotNull(spec.getDomain().getDevices().getInterfaces().get(0).getBridge());
+        assertEquals("blue", spec.getNetworks().get(0).getName());
     }
 
     @Test

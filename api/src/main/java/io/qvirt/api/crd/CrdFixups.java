@@ -25,6 +25,8 @@ import java.util.stream.Stream;
  * <li>No {@code status} subresource on the VMI CRD, as KubeVirt's (the generator adds one whenever there is
  *     a status property). VMI status is written with a plain update, as KubeVirt's virt-handler does.</li>
  * <li>KubeVirt's {@code kubevirt.io: ""} label on both CRDs.</li>
+ * <li>The VM's {@code dataVolumeTemplates[].spec} an object that keeps every field (the generator makes it a map
+ *     of field-less objects, which an API server would prune).</li>
  * </ul>
  * Idempotent. Usage: {@code CrdFixups DIR} (the generator's output directory).
  */
@@ -72,6 +74,14 @@ public final class CrdFixups {
                 }));
                 cols.removeAll();
                 list.forEach(cols::add);
+            }
+            // The generator types Map<String, Object> as "every value an object with no fields", which an API server
+            // would prune to {}: a CDI DataVolumeSpec is kept whole instead, as KubeVirt's schema keeps it.
+            if (type == VirtualMachine.class && v.at("/schema/openAPIV3Schema/properties/spec/properties/"
+                    + "dataVolumeTemplates/items/properties/spec") instanceof ObjectNode dvSpec) {
+                dvSpec.remove("additionalProperties");
+                dvSpec.put("type", "object");
+                dvSpec.put("x-kubernetes-preserve-unknown-fields", true);
             }
             if (type == VirtualMachineInstance.class && v.get("subresources") instanceof ObjectNode sub) {
                 sub.remove("status");

@@ -1,0 +1,37 @@
+package io.qvirt.api;
+
+import java.util.List;
+
+/**
+ * The two network settings of a KubeVirt cluster that defaults and validation consult
+ * ({@code spec.configuration.network} of the KubeVirt CR):
+ *
+ * @param defaultNetworkInterface          the binding of the interface KubeVirt adds to a VMI that declares no
+ *                                         interface and no network ({@code defaultNetworkInterface}): one of
+ *                                         {@link #BINDINGS}
+ * @param permitBridgeInterfaceOnPodNetwork whether {@code bridge} may bind to the pod network; when false such an
+ *                                         interface is refused, as KubeVirt's webhook refuses it
+ */
+public record NetworkSettings(String defaultNetworkInterface, boolean permitBridgeInterfaceOnPodNetwork) {
+    /** The bindings {@code defaultNetworkInterface} may name (KubeVirt also knew slirp, discontinued in v1.3). */
+    public static final List<String> BINDINGS = List.of("bridge", "masquerade");
+
+    /** KubeVirt's own defaults: bridge, bridge permitted. */
+    public static final NetworkSettings KUBEVIRT_DEFAULTS = new NetworkSettings("bridge", true);
+
+    /**
+     * What qvirt ships: masquerade, because bridge on the pod network needs the node agent to plumb the launcher
+     * pod's network namespace (not built yet), while masquerade runs everywhere qvirt runs. Bridge stays
+     * permitted, as in KubeVirt, so a manifest asking for it is refused by what cannot run it, by name.
+     */
+    public static final NetworkSettings QVIRT_DEFAULTS = new NetworkSettings("masquerade", true);
+
+    /** @throws IllegalArgumentException when the binding is not one of {@link #BINDINGS} */
+    public NetworkSettings {
+        if (defaultNetworkInterface == null || !BINDINGS.contains(defaultNetworkInterface)) {
+            throw new IllegalArgumentException("defaultNetworkInterface: " + (defaultNetworkInterface == null ? "missing"
+                    : "'" + Messages.clean(defaultNetworkInterface) + "' is not allowed") + ": allowed are "
+                    + String.join(", ", BINDINGS));
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.qvirt.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Fields directly under a VM's {@code spec} that qvirt does not act on are refused by path, never dropped. */
+class VmSpecFieldsTest {
+    private static List<FieldError> validate(String extraSpec) throws Exception {
+        return ManifestLoader.loadString("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: t}\n"
+                + "spec:\n  runStrategy: Always\n" + extraSpec.indent(2) + "  template:\n    spec:\n"
+                + "      domain: {devices: {}, memory: {guest: 64Mi}}\n", "test").get(0).validate();
+    }
+
+    @Test
+    void anInstancetypeOrPreferenceIsRefusedByNameWithWhatToDoInstead() throws Exception {
+        assertEquals(List.of(new FieldError("spec.instancetype", "not supported by qvirt yet (instancetypes are not "
+                + "built): give the template's domain.cpu and domain.memory.guest instead")),
+                validate("instancetype: {kind: VirtualMachineClusterInstancetype, name: u1.medium}"));
+        assertEquals(List.of(new FieldError("spec.preference", "not supported by qvirt yet (preferences are not built): "
+                + "set the template's devices and features instead")), validate("preference: {name: fedora}"));
+    }
+
+    @Test
+    void aFieldInNoSchemaIsRefusedAsStrictFieldValidationWordsIt() throws Exception {
+        assertEquals(List.of(new FieldError("spec.domain", "unknown field \"spec.domain\"")), validate("domain: {}"));
+        assertEquals(List.of(new FieldError("spec.a?b", "unknown field \"spec.a?b\"")), validate("\"a\\u0007b\": 1"));
+    }
+
+    @Test
+    void theFieldsQvirtActsOnPass() throws Exception {
+        assertEquals(List.of(), validate("dataVolumeTemplates: []"));
+        assertEquals(List.of(), validate(""));
+    }
+}
