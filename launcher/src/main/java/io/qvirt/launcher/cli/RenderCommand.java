@@ -10,6 +10,7 @@ import io.qvirt.launcher.runtime.AcceleratorChooser;
 import io.qvirt.launcher.runtime.RuntimeDir;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,6 +24,9 @@ final class RenderCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
+    @Mixin
+    NetworkOptions network;
+
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "as for run (default auto)")
     AccelMode accel = AccelMode.AUTO;
 
@@ -31,7 +35,7 @@ final class RenderCommand extends BaseCommand {
 
     @Override
     int doCall() throws Exception {
-        Specs.Spec s = Specs.load(file);
+        Specs.Spec s = Specs.load(file, network.settings());
         var meta = s.vmi().getMetadata();
         Accelerator a = accel == AccelMode.TCG ? new Accelerator(Accelerator.TCG, "tcg requested")
                 : new AcceleratorChooser().choose(accel, accel != AccelMode.KVM);

@@ -34,6 +34,9 @@ final class RunCommand extends BaseCommand {
     @Mixin
     ImageOptions images;
 
+    @Mixin
+    NetworkOptions network;
+
     @Option(names = "--console", description = "attach the serial console")
     boolean console;
 
@@ -61,7 +64,7 @@ final class RunCommand extends BaseCommand {
             throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
         }
         ImageOptions.Settings imageSettings = images.settings();
-        Specs.Spec s = Specs.load(file);
+        Specs.Spec s = Specs.load(file, network.settings());
         VmRunner runner = new VmRunner(QemuBinary.find(), new AcceleratorChooser(), log());
         for (String sig : new String[] {"INT", "TERM", "HUP"}) {
             Signal.handle(new Signal(sig), x -> runner.requestStop("SIG" + sig));

@@ -7,6 +7,7 @@ import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.runtime.RuntimeDir;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
@@ -16,9 +17,12 @@ final class ValidateCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
+    @Mixin
+    NetworkOptions network;
+
     @Override
     int doCall() throws Exception {
-        Specs.Spec s = Specs.load(file);
+        Specs.Spec s = Specs.load(file, network.settings());
         var meta = s.vmi().getMetadata();
         // The accelerator does not change what is valid; TCG avoids probing /dev/kvm for a check.
         new VmPlanner(Path.of("/usr/bin/qemu-system-x86_64")).plan(s.vmi(), new PlanOptions(

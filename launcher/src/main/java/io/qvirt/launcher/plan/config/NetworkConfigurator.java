@@ -41,6 +41,12 @@ public final class NetworkConfigurator implements QemuConfigurator {
                 continue;
             }
             String binding = binding(itf);
+            if ("bridge".equals(binding)) {
+                // KubeVirt's default binding: say how to get the one qvirt runs, also when the VM declares no interface.
+                ctx.refuse(f + ".bridge", "not supported by qvirt on one machine: use masquerade (masquerade: {} on the "
+                        + "interface; a VM with no interfaces gets it unless --default-network-interface bridge)");
+                continue;
+            }
             if (!"masquerade".equals(binding)) {
                 ctx.refuse(f + "." + (binding == null ? "masquerade" : binding),
                         binding == null ? "the pod network needs a binding: masquerade"

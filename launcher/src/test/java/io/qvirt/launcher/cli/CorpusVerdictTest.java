@@ -1,0 +1,277 @@
+package io.qvirt.launcher.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.qvirt.testdata.TestGuest;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every manifest of the KubeVirt compatibility corpus ({@code ../shared/kubevirt-corpus/}, both {@code INDEX.tsv}
+ * files) through {@code launcher validate} as a user runs it (the picocli command line, in process, with the
+ * launcher's default settings), against the verdict its INDEX gives:
+ * <ul>
+ * <li>no output ever holds a Java exception's or a library's text, and the exit code is 0 or 2;</li>
+ * <li>{@code run}: accepted (exit 0);</li>
+ * <li>{@code refuse} / {@code invalid}: refused (exit 2) naming a field path that {@code why} names (the same
+ * path, or one of them extending the other: {@code ...filesystems} names {@code ...filesystems[0].virtiofs}).
+ * Paths in {@code why} after "If fixed" / "Once fixed" (what the file would be once corrected) do not count.</li>
+ * </ul>
+ * KubeVirt's own examples ({@code kubevirt-examples/INDEX.tsv}) have no verdict column: {@code yes} in
+ * {@code bootable_limited_launcher} is {@code run}; {@code no} is {@code refuse}, at the paths in
+ * {@link #EXAMPLE_REFUSALS} (taken from the row's reason).
+ *
+ * <p>Where qvirt falls short, the file is in {@link #RUN_NOT_YET} (a {@code run} file qvirt refuses: the feature
+ * it lacks) or {@link #REFUSAL_NOT_YET} (a {@code refuse}/{@code invalid} file qvirt accepts, or refuses without
+ * naming the path): the test checks each still falls short, so fixing one fails here until it leaves the list
+ * (progress). It prints a summary, writes the kubevirt-examples table to
+ * {@code target/kubevirt-examples-table.md}, and checks README's copy of it (between
+ * {@code <!-- kubevirt-examples-table -->} markers) is the same.
+ */
+class CorpusVerdictTest {
+    /** What only a library or the JVM would write (ValidateFuzzTest's list). */
+    static final Pattern LEAK = ValidateFuzzTest.LEAK;
+    private static final Pattern PATH = Pattern.compile("\\b(?:spec|metadata)(?:\\.[A-Za-z0-9_]+|\\[[0-9]+\\])+");
+
+    /** KubeVirt's examples that qvirt must refuse, and at which paths (any one of them). */
+    static final Map<String, List<String>> EXAMPLE_REFUSALS = Map.ofEntries(
+            Map.entry("vm-alpine-datavolume.yaml", List.of("spec.template.spec.volumes[0].dataVolume")),
+            Map.entry("vm-alpine-multipvc.yaml", List.of("spec.template.spec.volumes[0].persistentVolumeClaim")),
+            Map.entry("vm-cirros-clarge-virtio.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-cirros-clarge-windows.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-cirros-clarge.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-cirros-cluster-csmall.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-cirros-csmall.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-windows-clarge-windows.yaml", List.of("spec.template.spec.volumes[0].persistentVolumeClaim",
+                    "spec.instancetype")),
+            Map.entry("vmi-alpine-efi.yaml", List.of("spec.domain.firmware.bootloader.efi")),
+            Map.entry("vmi-dra-pgpu.yaml", List.of("spec.domain.devices.gpus")),
+            Map.entry("vmi-fedora-isolated.yaml", List.of("spec.domain.cpu.dedicatedCpuPlacement")),
+            Map.entry("vmi-gpu.yaml", List.of("spec.domain.devices.gpus")),
+            Map.entry("vmi-multus-multiple-net.yaml", List.of("spec.networks[1]")),
+            Map.entry("vmi-multus-ptp.yaml", List.of("spec.networks[0]")),
+            Map.entry("vmi-pvc.yaml", List.of("spec.volumes[0].persistentVolumeClaim")),
+            Map.entry("vmi-secureboot.yaml", List.of("spec.domain.firmware.bootloader.efi")),
+            Map.entry("vmi-sriov.yaml", List.of("spec.networks[1]", "spec.domain.devices.interfaces[1].sriov")),
+            Map.entry("vmi-usb.yaml", List.of("spec.domain.devices.hostDevices")),
+            Map.entry("vmi-windows.yaml", List.of("spec.volumes[0].persistentVolumeClaim",
+                    "spec.domain.firmware.bootloader.efi", "spec.domain.devices.tpm")));
+
+    /** {@code run} files qvirt refuses today: the feature it does not have yet (issue 20). */
+    static final Map<String, String> RUN_NOT_YET = Map.of(
+            "others/03-lab-vm1-pvc-cdrom-cloudinit.yaml", "persistentVolumeClaim volumes",
+            "others/09-ug-vm-kernelboot-instancetype-preference.yaml", "instancetypes and preferences (memory and "
+                    + "EFI come from them)",
+            "others/10-ug-vm-preference-user-override.yaml", "preferences",
+            "others/11-blog-vm-instancetype-cmedium-fedora.yaml", "instancetypes and preferences (memory comes from "
+                    + "the instancetype)",
+            "others/15-velero-vm-with-pvc.yaml", "persistentVolumeClaim volumes");
+
+    /** {@code refuse}/{@code invalid} files qvirt accepts, or refuses without naming the path: what is missing. */
+    static final Map<String, String> REFUSAL_NOT_YET = Map.of(
+            "others/23-ug-vmi-vsock.yaml", "autoattachVSOCK is not refused",
+            "others/25-ug-vm-exec-readiness-probe.yaml", "exec probes are not refused",
+            "others/26-ug-vm-accesscredentials-nocloud.yaml", "accessCredentials is not refused",
+            "others/38-ug-vm-cirros-no-memory.yaml", "refused on spec.template.spec.domain.memory.guest (qvirt's own "
+                    + "rule), not on KubeVirt's VMI-create path resources.requests.memory",
+            "others/40-ug-vm-win10-sysprep-unreferenced-dvt.yaml", "a dataVolumeTemplate no volume references is "
+                    + "not checked");
+
+    @TempDir
+    Path tmp;
+
+    record Row(String collection, String file, String verdict, String why, List<String> paths) {
+        String key() {
+            return collection + "/" + file;
+        }
+    }
+
+    record Result(Row row, int code, String output, List<String> errorPaths) {
+        boolean accepted() {
+            return code == 0;
+        }
+
+        boolean namesAnExpectedPath() {
+            for (String want : row.paths()) {
+                for (String got : errorPaths) {
+                    if (sameOrExtends(got, want) || sameOrExtends(want, got)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+    }
+
+    static boolean sameOrExtends(String longer, String prefix) {
+        return longer.equals(prefix) || longer.startsWith(prefix + ".") || longer.startsWith(prefix + "[");
+    }
+
+    static Path corpus() {
+        return TestGuest.projectRoot().resolveSibling("shared").resolve("kubevirt-corpus");
+    }
+
+    static List<Row> rows(Path corpus) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(corpus.resolve("kubevirt-examples/INDEX.tsv"), StandardCharsets.UTF_8)) {
+            if (line.startsWith("#") || line.isBlank()) {
+                continue;
+            }
+            String[] c = line.split("\t");
+            boolean run = "yes".equals(c[7]);
+            List<String> paths = run ? List.of() : EXAMPLE_REFUSALS.get(c[0]);
+            assertTrue(run || paths != null, "kubevirt-examples/" + c[0] + ": a refusal with no expected path in "
+                    + "EXAMPLE_REFUSALS (its reason: " + c[8] + ")");
+            rows.add(new Row("kubevirt-examples", c[0], run ? "run" : "refuse", c[8], paths));
+        }
+        for (String line : Files.readAllLines(corpus.resolve("others/INDEX.tsv"), StandardCharsets.UTF_8)) {
+            if (line.startsWith("#") || line.isBlank()) {
+                continue;
+            }
+            String[] c = line.split("\t");
+            rows.add(new Row("others", c[0], c[4], c[5], whyPaths(c[5])));
+        }
+        return rows;
+    }
+
+    /** The field paths {@code why} names for the file as it is (not what it would be once fixed). */
+    static List<String> whyPaths(String why) {
+        String asIs = why.split("If fixed|Once fixed")[0];
+        Set<String> paths = new LinkedHashSet<>();
+        Matcher m = PATH.matcher(asIs);
+        while (m.find()) {
+            paths.add(m.group());
+        }
+        return List.copyOf(paths);
+    }
+
+    private Result validate(Row row, Path file) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = LauncherCommand.create(new PrintWriter(out, true), new PrintWriter(err, true))
+                .execute("validate", file.toString(), "--runtime-root", tmp.resolve("run").toString());
+        String output = out + err.toString();
+        Set<String> paths = new LinkedHashSet<>();
+        for (String line : err.toString().split("\n")) {
+            // ValidationException lists one error a line: "  path: message"
+            if (line.startsWith("  ") && line.indexOf(": ") > 2) {
+                paths.add(line.substring(2, line.indexOf(": ")));
+            }
+        }
+        if (paths.isEmpty()) {
+            // ManifestException: the path inside "error: FILE:LINE:COL: document 1: path: message"
+            Matcher m = PATH.matcher(err.toString());
+            while (m.find()) {
+                paths.add(m.group());
+            }
+        }
+        return new Result(row, code, output, List.copyOf(paths));
+    }
+
+    @Test
+    void everyCorpusFileGetsItsVerdict() throws Exception {
+        Path corpus = corpus();
+        assumeTrue(Files.isDirectory(corpus), "no corpus at " + corpus);
+        List<Row> rows = rows(corpus);
+        assertTrue(rows.size() >= 70, "rows: " + rows.size());
+        List<String> failures = new ArrayList<>();
+        Map<String, int[]> tally = new TreeMap<>(); // verdict -> {files, met, short of it (listed)}
+        Map<String, Result> examples = new LinkedHashMap<>();
+        for (Row row : rows) {
+            Path file = corpus.resolve(row.collection()).resolve(row.file());
+            Result r = validate(row, file);
+            int[] t = tally.computeIfAbsent(row.verdict(), v -> new int[3]);
+            t[0]++;
+            String shown = r.output().replace(file.toString(), "FILE");
+            if (r.code() != 0 && r.code() != 2) {
+                failures.add(row.key() + ": exit " + r.code() + " (0 or 2 only)\n" + shown);
+            }
+            if (LEAK.matcher(shown.replaceAll("'[^'\n]*'|\"[^\"\n]*\"", "''")).find()) {
+                failures.add(row.key() + ": Java or library text in the output\n" + shown);
+            }
+            boolean met = "run".equals(row.verdict()) ? r.accepted() : !r.accepted() && r.namesAnExpectedPath();
+            String shortfall = "run".equals(row.verdict()) ? RUN_NOT_YET.get(row.key()) : REFUSAL_NOT_YET.get(row.key());
+            if (met) {
+                t[1]++;
+                if (shortfall != null) {
+                    failures.add(row.key() + ": now gets its verdict '" + row.verdict() + "': progress! Take it out of "
+                            + ("run".equals(row.verdict()) ? "RUN_NOT_YET" : "REFUSAL_NOT_YET") + " (" + shortfall + ")");
+                }
+            } else if (shortfall != null) {
+                t[2]++;
+            } else {
+                failures.add(row.key() + ": expected '" + row.verdict() + "'" + (row.paths().isEmpty() ? ""
+                        : " naming one of " + row.paths()) + ", got exit " + r.code() + "\n" + shown);
+            }
+            if (row.collection().equals("kubevirt-examples")) {
+                examples.put(row.file(), r);
+            }
+        }
+        for (String listed : concat(RUN_NOT_YET.keySet(), REFUSAL_NOT_YET.keySet())) {
+            assertTrue(rows.stream().anyMatch(r -> r.key().equals(listed)), "listed but not in an INDEX: " + listed);
+        }
+        StringBuilder summary = new StringBuilder("corpus verdicts through `launcher validate` (" + rows.size() + " files):");
+        tally.forEach((v, t) -> summary.append("\n  ").append(v).append(": ").append(t[1]).append(" of ").append(t[0])
+                .append(" get it; ").append(t[2]).append(" listed as not yet"));
+        System.out.println(summary);
+        String table = examplesTable(examples);
+        Path out = Path.of("target", "kubevirt-examples-table.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, table, StandardCharsets.UTF_8);
+        assertTrue(failures.isEmpty(), failures.size() + " files without their verdict:\n" + String.join("\n\n", failures));
+        assertEquals(table, readmeTable(), "README's table of KubeVirt's examples differs from what the test found: "
+                + "copy " + out.toAbsolutePath() + " between the kubevirt-examples-table markers in README.md");
+    }
+
+    private static Set<String> concat(Set<String> a, Set<String> b) {
+        Set<String> s = new LinkedHashSet<>(a);
+        s.addAll(b);
+        return s;
+    }
+
+    /** The table README shows: each example, what {@code launcher validate} does with it, and why. */
+    static String examplesTable(Map<String, Result> examples) {
+        StringBuilder sb = new StringBuilder("| KubeVirt example | on qvirt (`launcher validate`) |\n|---|---|\n");
+        examples.forEach((file, r) -> {
+            String key = "kubevirt-examples/" + file;
+            String verdict;
+            if (r.accepted()) {
+                verdict = REFUSAL_NOT_YET.containsKey(key) ? "accepted, but should be refused: "
+                        + REFUSAL_NOT_YET.get(key) : "runs";
+            } else {
+                verdict = "refused: " + String.join(", ", r.errorPaths().stream().map(p -> "`" + p + "`").toList());
+            }
+            sb.append("| `").append(file).append("` | ").append(verdict).append(" |\n");
+        });
+        return sb.toString();
+    }
+
+    static final String MARK = "<!-- kubevirt-examples-table -->";
+
+    static String readmeTable() throws IOException {
+        String readme = Files.readString(TestGuest.projectRoot().resolve("README.md"), StandardCharsets.UTF_8);
+        int a = readme.indexOf(MARK);
+        int b = readme.indexOf(MARK, a + 1);
+        if (a < 0 || b < 0) {
+            return "(README.md has no table between two " + MARK + " lines)";
+        }
+        return readme.substring(a + MARK.length(), b).strip() + "\n";
+    }
+}
