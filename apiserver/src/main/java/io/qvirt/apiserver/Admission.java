@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.api.FeatureGates;
 import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.NetworkSettings;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmValidator;
@@ -38,7 +39,8 @@ import java.util.logging.Logger;
  * </ul>
  * A denial is KubeVirt's: {@code allowed: false}, a Status with reason Invalid, code 422, every error as a cause
  * ({@code field}, {@code message}) and the messages joined. Feature gates are the KubeVirt CR's
- * {@code developerConfiguration.featureGates} (read live by the supplier).
+ * {@code developerConfiguration.featureGates}, and the network settings (the implicit interface's binding, bridge
+ * on the pod network permitted or not) its {@code configuration.network} (both read live by the suppliers).
  *
  * <p>Bad input never reaches the validators: a body that is not JSON, JSON nested deeper than 200 or with
  * strings over 3 MiB, a document that is not an {@code admission.k8s.io/v1} AdmissionReview with a request and
@@ -64,9 +66,17 @@ public final class Admission {
             "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate");
 
     private final Supplier<FeatureGates> gates;
+    private final Supplier<NetworkSettings> network;
 
+    /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}). */
     public Admission(Supplier<FeatureGates> gates) {
+        this(gates, () -> NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** With the cluster's network settings (the KubeVirt CR's {@code spec.configuration.network}, read live). */
+    public Admission(Supplier<FeatureGates> gates, Supplier<NetworkSettings> network) {
         this.gates = gates;
+        this.network = network;
     }
 
     /** A decoded review's request. */
@@ -190,7 +200,7 @@ public final class Admission {
         } catch (IllegalArgumentException e) {
             return error("could not decode the VirtualMachine: " + e.getMessage());
         }
-        List<FieldError> errors = VmValidator.validate(vm, gates.get());
+        List<FieldError> errors = VmValidator.validate(vm, gates.get(), network.get());
         log(r, errors);
         return errors.isEmpty() ? allowed() : denied(errors);
     }
@@ -203,7 +213,7 @@ public final class Admission {
         if (vmi == null) {
             return error("could not decode the VirtualMachineInstance");
         }
-        List<FieldError> errors = VmiValidator.validate(vmi, gates.get());
+        List<FieldError> errors = VmiValidator.validate(vmi, gates.get(), network.get());
         log(r, errors);
         return errors.isEmpty() ? allowed() : denied(errors);
     }
@@ -238,7 +248,7 @@ public final class Admission {
             vmi.getMetadata().setNamespace(r.namespace());
         }
         try {
-            VmiDefaults.apply(vmi);
+            VmiDefaults.apply(vmi, network.get());
         } catch (RuntimeException e) {
             // An invalid spec the defaults cannot be applied to: the validating webhook will name the field.
             LOG.fine("VMI defaults not applied: " + e);

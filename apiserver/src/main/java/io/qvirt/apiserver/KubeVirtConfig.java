@@ -4,15 +4,25 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.qvirt.api.FeatureGates;
+import io.qvirt.api.NetworkSettings;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * The KubeVirt CR's feature gates ({@code spec.configuration.developerConfiguration.featureGates}), read live: at
- * most every 5 s, from the first {@code kubevirt.io/v1 KubeVirt} in any namespace, added to KubeVirt's defaults.
- * If the CR cannot be read, the last gates read (at first KubeVirt's defaults) stay.
+ * The KubeVirt CR's settings that admission consults, read live: at most every 5 s, from the first
+ * {@code kubevirt.io/v1 KubeVirt} in any namespace.
+ * <ul>
+ * <li>feature gates ({@code spec.configuration.developerConfiguration.featureGates}), added to KubeVirt's defaults
+ * ({@link #get()});</li>
+ * <li>network settings ({@code spec.configuration.network.defaultNetworkInterface} and
+ * {@code permitBridgeInterfaceOnPodNetwork}; {@link #network()}): each one left out is qvirt's
+ * ({@link NetworkSettings#QVIRT_DEFAULTS}: masquerade, bridge permitted). A value that is not allowed (say
+ * {@code defaultNetworkInterface: slirp}) is logged and the last valid settings stay, as KubeVirt keeps its last
+ * valid configuration.</li>
+ * </ul>
+ * If the CR cannot be read, the last settings read (at first the defaults) stay.
  */
 final class KubeVirtConfig implements Supplier<FeatureGates> {
     private static final Logger LOG = Logger.getLogger(KubeVirtConfig.class.getName());
@@ -21,6 +31,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
 
     private final KubernetesClient client;
     private FeatureGates gates = FeatureGates.kubevirtDefaults();
+    private NetworkSettings network = NetworkSettings.QVIRT_DEFAULTS;
     private List<String> last = List.of();
     private long readAt;
 
@@ -28,31 +39,81 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
         this.client = client;
     }
 
+    /** virt-api's webhooks, with the KubeVirt CR's feature gates and network settings read live through {@code client}. */
+    static Admission admission(KubernetesClient client) {
+        KubeVirtConfig config = new KubeVirtConfig(client);
+        return new Admission(config, config::network);
+    }
+
+    /** The feature gates. */
     @Override
     public synchronized FeatureGates get() {
+        refresh();
+        return gates;
+    }
+
+    /** The network settings defaults and validation use. */
+    public synchronized NetworkSettings network() {
+        refresh();
+        return network;
+    }
+
+    private void refresh() {
         if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
-            return gates;
+            return;
         }
         readAt = System.nanoTime();
         try {
             List<GenericKubernetesResource> crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
+            Object spec = crs.isEmpty() ? null : crs.get(0).getAdditionalProperties().get("spec");
             List<String> fg = List.of();
-            if (!crs.isEmpty()) {
-                Object spec = crs.get(0).getAdditionalProperties().get("spec");
-                Object list = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "featureGates");
-                if (list instanceof List<?> l) {
-                    fg = l.stream().map(String::valueOf).toList();
-                }
+            Object list = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "featureGates");
+            if (list instanceof List<?> l) {
+                fg = l.stream().map(String::valueOf).toList();
             }
             if (!fg.equals(last)) {
                 LOG.info("KubeVirt CR feature gates: " + fg);
                 last = fg;
             }
             gates = FeatureGates.kubevirtDefaults().with(fg.toArray(String[]::new));
+            try {
+                NetworkSettings n = networkSettings(spec);
+                if (!n.equals(network)) {
+                    LOG.info("KubeVirt CR network settings: " + n);
+                }
+                network = n;
+            } catch (IllegalArgumentException e) {
+                LOG.warning("KubeVirt CR: " + e.getMessage() + "; keeping " + network);
+            }
         } catch (RuntimeException e) {
-            LOG.fine("KubeVirt CR not read, keeping the feature gates " + gates + ": " + e);
+            LOG.fine("KubeVirt CR not read, keeping " + gates + " and " + network + ": " + e);
         }
-        return gates;
+    }
+
+    /**
+     * The network settings of a KubeVirt CR's {@code spec} (a parsed map; null: no CR), qvirt's for what it leaves out.
+     *
+     * @throws IllegalArgumentException naming the field and what is allowed
+     */
+    static NetworkSettings networkSettings(Object spec) {
+        Object net = dig(dig(spec, "configuration"), "network");
+        Object iface = dig(net, "defaultNetworkInterface");
+        if ("".equals(iface)) {
+            iface = null; // KubeVirt reads "" as unset
+        }
+        Object permit = dig(net, "permitBridgeInterfaceOnPodNetwork");
+        String prefix = "spec.configuration.network.";
+        if (iface != null && !(iface instanceof String s && NetworkSettings.BINDINGS.contains(s))) {
+            throw new IllegalArgumentException(prefix + "defaultNetworkInterface: '" + iface + "' is not allowed: "
+                    + String.join(", ", NetworkSettings.BINDINGS));
+        }
+        if (permit != null && !(permit instanceof Boolean)) {
+            throw new IllegalArgumentException(prefix + "permitBridgeInterfaceOnPodNetwork: '" + permit
+                    + "' is not allowed: true, false");
+        }
+        NetworkSettings d = NetworkSettings.QVIRT_DEFAULTS;
+        return new NetworkSettings(iface == null ? d.defaultNetworkInterface() : (String) iface,
+                permit == null ? d.permitBridgeInterfaceOnPodNetwork() : (Boolean) permit);
     }
 
     private static Object dig(Object o, String key) {

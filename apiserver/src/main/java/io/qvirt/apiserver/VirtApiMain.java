@@ -81,7 +81,7 @@ public final class VirtApiMain implements Callable<Integer> {
         HandlerClient handlers = new HandlerClient(handlerCert, handlerKey, handlerCa, handlerPort);
         ApiServer server = new ApiServer(new ApiServer.Config(addr, new ApiServerTls(tlsCert, tlsKey), auth,
                 AccessReviewer.of(client), new VmSubresources(client), new VmiSubresources(client, handlers),
-                new Admission(new KubeVirtConfig(client)), maxBody, () -> {
+                KubeVirtConfig.admission(client), maxBody, () -> {
                     try {
                         client.namespaces().withName("default").get();
                         return true;
