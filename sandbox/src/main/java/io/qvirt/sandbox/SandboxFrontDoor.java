@@ -56,7 +56,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +92,9 @@ import javax.net.ssl.TrustManagerFactory;
  * {@code /version}, OpenAPI ({@link OpenApiDocs}), {@code Table} answers to {@code Accept: ...;as=Table} GETs and
  * watches ({@link PrinterTable}), {@code fieldValidation=Strict} for custom resources ({@link StrictFields}), and
  * client-go's chunked-HTTP watches bridged to the mock's WebSocket watches, filtered by metadata.name/namespace
- * ({@link WatchBridge}).</li>
+ * ({@link WatchBridge}); the mock's bodiless 404 of a named object answered as kube-apiserver's NotFound Status; a
+ * strategic merge patch without lists or directives passed on as the JSON merge patch it equals (the mock takes
+ * none).</li>
  * <li>Everything else is relayed to fabric8's mock API server unchanged (watches stream; a WebSocket upgrade, as
  * fabric8's watches use, becomes a byte relay after the mock's 101), except that an HTTP/2 cleartext upgrade offer
  * ({@code Upgrade: h2c}) is dropped so the mock answers in HTTP/1.1.</li>
@@ -272,6 +276,17 @@ public final class SandboxFrontDoor implements AutoCloseable {
                     ctx.executor().execute(() -> done(ctx, a.code(), a.body(), a.contentType(), true));
                 });
                 return;
+            }
+            if (rp.matches() && req.method().equals(HttpMethod.PATCH) && req.headers().get(HttpHeaderNames.CONTENT_TYPE, "")
+                    .startsWith(STRATEGIC_MERGE_PATCH)) {
+                // kubectl apply patches built-in kinds so; the mock refuses it (415). Without lists or $directives a
+                // strategic merge patch means what a JSON merge patch means, so it goes on as one.
+                String refusal = strategicAsMerge(req);
+                if (refusal != null) {
+                    req.release();
+                    done(ctx, 415, status(415, "UnsupportedMediaType", refusal), true);
+                    return;
+                }
             }
             if (rp.matches() && "Strict".equals(first(query, "fieldValidation")) && (req.method().equals(HttpMethod.POST)
                     || req.method().equals(HttpMethod.PUT) || req.method().equals(HttpMethod.PATCH))) {
@@ -705,6 +720,48 @@ public final class SandboxFrontDoor implements AutoCloseable {
         return path.equals("/version") || path.equals("/api") || path.equals("/api/v1") || path.equals("/apis")
                 || path.equals("/openapi/v2") || path.equals("/openapi/v3") || path.startsWith("/openapi/v3/")
                 || DISCOVERY_GROUP.matcher(path).matches();
+    }
+
+    static final String STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
+
+    /**
+     * Turns a strategic merge patch without lists or {@code $} directives into the JSON merge patch it equals (content
+     * type changed, body kept): null if done, else why it cannot go to the mock.
+     */
+    static String strategicAsMerge(FullHttpRequest req) {
+        JsonNode patch;
+        try {
+            patch = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+        } catch (java.io.IOException e) {
+            return "the strategic merge patch is not JSON: " + e.getMessage();
+        }
+        String why = patch != null && patch.isObject() ? listOrDirective(patch, "") : "the strategic merge patch is not a JSON object";
+        if (why != null) {
+            return "the rig's API server (fabric8's mock, NOT a kube-apiserver) applies no strategic merge patch, and this one "
+                    + why + ", which only a strategic merge can apply; use kubectl replace, or kubectl patch --type merge";
+        }
+        req.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/merge-patch+json");
+        return null;
+    }
+
+    private static String listOrDirective(JsonNode node, String path) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> f = it.next();
+            String p = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+            if (f.getKey().startsWith("$")) {
+                return "has the directive " + p;
+            }
+            if (f.getValue().isArray()) {
+                return "changes the list " + p;
+            }
+            if (f.getValue().isObject()) {
+                String why = listOrDirective(f.getValue(), p);
+                if (why != null) {
+                    return why;
+                }
+            }
+        }
+        return null;
     }
 
     /** kube-apiserver's 404 for a path naming an object ({@code virtualmachines.kubevirt.io "x" not found}), else null. */

@@ -158,6 +158,17 @@ class SandboxFrontDoorTest {
         assertTrue(missing.body().contains("\"message\":\"virtualmachines.kubevirt.io \\\"nope\\\" not found\"")
                 && missing.body().contains("\"reason\":\"NotFound\""), missing.body());
         assertEquals(404, send("DELETE", "/api/v1/namespaces/default/configmaps/nope", "", "application/json").statusCode());
+        // kubectl apply's strategic merge patch of a built-in kind: without lists it is a merge patch; with one, refused.
+        client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("smp").withNamespace("default").endMetadata()
+                .addToData("a", "1").addToData("b", "1").build()).create();
+        HttpResponse<String> smp = send("PATCH", "/api/v1/namespaces/default/configmaps/smp?fieldValidation=Strict",
+                "{\"data\":{\"a\":\"2\"}}", SandboxFrontDoor.STRATEGIC_MERGE_PATCH);
+        assertTrue(smp.statusCode() / 100 == 2, smp.statusCode() + " " + smp.body());
+        assertEquals(java.util.Map.of("a", "2", "b", "1"), client.configMaps().inNamespace("default").withName("smp").get().getData());
+        HttpResponse<String> list = send("PATCH", "/api/v1/namespaces/default/configmaps/smp",
+                "{\"metadata\":{\"finalizers\":[\"x\"]}}", SandboxFrontDoor.STRATEGIC_MERGE_PATCH);
+        assertEquals(415, list.statusCode(), list.body());
+        assertTrue(list.body().contains("changes the list metadata.finalizers"), list.body());
         // Without as=Table the mock's own answer passes through.
         assertTrue(get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body().contains("\"running\":false"));
     }
