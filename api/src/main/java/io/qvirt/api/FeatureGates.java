@@ -7,13 +7,15 @@ import java.util.Set;
  * The KubeVirt feature gates validation consults. {@link #kubevirtDefaults()} is a KubeVirt install with
  * no gate configured: GA and Beta gates on, Alpha gates off (KubeVirt's {@code featuregate.IsEnabled}).
  * Of the gates qvirt's rules look at, that means {@code PasstBinding} and
- * {@code DeclarativeHotplugVolumes} (Beta) are on and {@code HostDisk} (Alpha) is off.
+ * {@code DeclarativeHotplugVolumes} (Beta) are on and {@code HostDisk} and {@code Sidecar} (Alpha) are off.
  */
 public final class FeatureGates {
     public static final String HOST_DISK = "HostDisk";
     public static final String PASST_BINDING = "PasstBinding";
     public static final String DECLARATIVE_HOTPLUG_VOLUMES = "DeclarativeHotplugVolumes";
     public static final String DECENTRALIZED_LIVE_MIGRATION = "DecentralizedLiveMigration";
+    /** Alpha: hook sidecars ({@code hooks.kubevirt.io/hookSidecars}); qvirt refuses them even when it is on. */
+    public static final String SIDECAR = "Sidecar";
 
     private static final Set<String> BETA = Set.of(PASST_BINDING, DECLARATIVE_HOTPLUG_VOLUMES);
 

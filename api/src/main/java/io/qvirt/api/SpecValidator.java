@@ -115,9 +115,26 @@ final class SpecValidator {
         return v.errors;
     }
 
-    /** KubeVirt's {@code ValidateVirtualMachineInstanceMetadata}: no reserved kubevirt.io labels. */
-    static void validateMetadata(String prefix, ObjectMeta meta, List<FieldError> errors) {
-        if (meta == null || meta.getLabels() == null) {
+    /** The annotation naming hook sidecar containers, which edit libvirt's domain XML before it is defined. */
+    static final String HOOK_SIDECARS = "hooks.kubevirt.io/hookSidecars";
+
+    /**
+     * KubeVirt's {@code ValidateVirtualMachineInstanceMetadata}: no reserved kubevirt.io labels; hook sidecars only
+     * with the Sidecar feature gate, and (qvirt) not even then: they change libvirt's domain XML, and qvirt has none.
+     */
+    static void validateMetadata(String prefix, ObjectMeta meta, FeatureGates gates, List<FieldError> errors) {
+        if (meta == null) {
+            return;
+        }
+        String hooks = meta.getAnnotations() == null ? null : meta.getAnnotations().get(HOOK_SIDECARS);
+        if (hooks != null && !hooks.isEmpty()) {
+            errors.add(new FieldError(prefix + ".annotations", gates.isEnabled(FeatureGates.SIDECAR)
+                    ? "hook sidecars (" + prefix + ".annotations." + HOOK_SIDECARS + ") are not supported by qvirt: "
+                            + "they edit libvirt's domain XML, and qvirt runs QEMU without libvirt"
+                    : "sidecar feature gate is not enabled in kubevirt-config, invalid entry " + prefix
+                            + ".annotations." + HOOK_SIDECARS));
+        }
+        if (meta.getLabels() == null) {
             return;
         }
         for (String label : meta.getLabels().keySet()) {

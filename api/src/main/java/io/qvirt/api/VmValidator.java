@@ -43,7 +43,7 @@ public final class VmValidator {
         if (spec.getTemplate() == null) {
             errors.add(new FieldError("spec.template", "missing virtual machine template."));
         } else {
-            SpecValidator.validateMetadata("spec.template.metadata", spec.getTemplate().getMetadata(), errors);
+            SpecValidator.validateMetadata("spec.template.metadata", spec.getTemplate().getMetadata(), gates, errors);
             VirtualMachineInstanceSpec raw = spec.getTemplate().getSpec();
             if (raw == null) {
                 errors.add(new FieldError("spec.template.spec", "spec.template.spec in body is required"));

@@ -37,7 +37,7 @@ public final class VmiValidator {
         VmiDefaults.apply(copy, network);
         VirtualMachineInstanceSpec raw = vmi.getSpec();
         errors.addAll(SpecValidator.validate("spec", raw, copy.getSpec(), gates, network, true));
-        SpecValidator.validateMetadata("metadata", vmi.getMetadata(), errors);
+        SpecValidator.validateMetadata("metadata", vmi.getMetadata(), gates, errors);
         return errors;
     }
 

@@ -33,4 +33,23 @@ class VmSpecFieldsTest {
         assertEquals(List.of(), validate("dataVolumeTemplates: []"));
         assertEquals(List.of(), validate(""));
     }
+
+    @Test
+    void hookSidecarsAreRefusedAsKubevirtDoesWithoutTheirGateAndByQvirtWithIt() throws Exception {
+        String vmi = "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata:\n  name: t\n  annotations:\n"
+                + "    hooks.kubevirt.io/hookSidecars: '[{\"image\": \"example-hook-sidecar\"}]'\n"
+                + "spec: {domain: {devices: {}, memory: {guest: 64Mi}}}\n";
+        LoadedManifest doc = ManifestLoader.loadString(vmi, "test").get(0);
+        assertEquals(List.of(new FieldError("metadata.annotations", "sidecar feature gate is not enabled in "
+                + "kubevirt-config, invalid entry metadata.annotations.hooks.kubevirt.io/hookSidecars")), doc.validate());
+        assertEquals(List.of(new FieldError("metadata.annotations", "hook sidecars (metadata.annotations."
+                + "hooks.kubevirt.io/hookSidecars) are not supported by qvirt: they edit libvirt's domain XML, and "
+                + "qvirt runs QEMU without libvirt")), doc.validate(FeatureGates.kubevirtDefaults().with(FeatureGates.SIDECAR)));
+        List<FieldError> vm = ManifestLoader.loadString("apiVersion: kubevirt.io/v1\n"
+                + "kind: VirtualMachine\nmetadata: {name: t}\nspec:\n  runStrategy: Always\n  template:\n"
+                + "    metadata:\n      annotations: {hooks.kubevirt.io/hookSidecars: '[]'}\n    spec:\n"
+                + "      domain: {devices: {}, memory: {guest: 64Mi}}\n", "test").get(0).validate();
+        assertEquals(1, vm.size(), vm.toString());
+        assertEquals("spec.template.metadata.annotations", vm.get(0).path());
+    }
 }
