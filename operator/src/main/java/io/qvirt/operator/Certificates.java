@@ -52,9 +52,10 @@ final class Certificates {
      *
      * @param nodeAddresses every Node's InternalIP, for the handlers' serving certificate
      * @return the CA certificate, PEM (the caBundle)
+     * @throws ForeignSecretException if one of the Secrets exists without the operator's label (left alone)
      */
     String ensure(List<String> nodeAddresses, Map<String, String> labels, Map<String, String> annotations, Instant now)
-            throws GeneralSecurityException {
+            throws GeneralSecurityException, ForeignSecretException {
         Secret caSecret = get(CA_SECRET);
         Pki.Pem ca = pem(caSecret, "tls.crt", "tls.key");
         boolean newCa = false;
@@ -106,8 +107,22 @@ final class Certificates {
         }
     }
 
-    private Secret get(String name) {
-        return client.secrets().inNamespace(namespace).withName(name).get();
+    /** A Secret of one of our names that the operator did not make: never overwritten. */
+    static final class ForeignSecretException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ForeignSecretException(String message) {
+            super(message);
+        }
+    }
+
+    private Secret get(String name) throws ForeignSecretException {
+        Secret s = client.secrets().inNamespace(namespace).withName(name).get();
+        Map<String, String> l = s == null ? null : s.getMetadata().getLabels();
+        if (s != null && (l == null || !InstallStrategy.MANAGED_BY.equals(l.get(InstallStrategy.MANAGED_BY_LABEL)))) {
+            throw new ForeignSecretException("Secret " + namespace + "/" + name + " exists and was not made by virt-operator");
+        }
+        return s;
     }
 
     private void write(Secret old, String name, Map<String, String> data, Map<String, String> labels,

@@ -105,7 +105,18 @@ final class KubeVirtReconciler {
                 InstallStrategy.COMPONENT_LABEL, "kubevirt");
         Map<String, String> annotations = Map.of(InstallStrategy.VERSION_ANNOTATION, target.tag(),
                 InstallStrategy.REGISTRY_ANNOTATION, target.registry(), InstallStrategy.ID_ANNOTATION, id);
-        String ca = certificates.ensure(nodeAddresses(), labels, annotations, clock.instant());
+        String ca;
+        try {
+            ca = certificates.ensure(nodeAddresses(), labels, annotations, clock.instant());
+        } catch (Certificates.ForeignSecretException e) {
+            // Someone else's Secret where ours goes: left alone, said, and nothing installed without certificates.
+            writeStatus(kv, s -> {
+                s.setPhase(KubeVirtStatus.DEPLOYING);
+                s.setConditions(Conditions.with(conditions(s), condition("Degraded", "True", "ExistingObjects",
+                        "objects not installed by virt-operator are in the way: " + e.getMessage())));
+            });
+            return new Result(Duration.ofSeconds(30));
+        }
         List<ObjectNode> desired = InstallStrategy.desired(templates, target, ca);
 
         Set<String> wanted = new HashSet<>();

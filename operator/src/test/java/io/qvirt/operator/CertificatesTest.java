@@ -11,8 +11,27 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Certificates renewed before expiry, and for a new Node's address; kept otherwise; a new CA re-issues everything. */
+/**
+ * Certificates renewed before expiry, and for a new Node's address; kept otherwise; a new CA re-issues everything; a
+ * user's Secret of the same name left alone.
+ */
 class CertificatesTest {
+    @Test
+    void leavesAUsersSecretAlone() throws Exception {
+        try (MockCluster mock = new MockCluster()) {
+            mock.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kubevirt").endMetadata().build()).create();
+            mock.client.secrets().inNamespace("kubevirt").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                    .withNewMetadata().withName(Certificates.CA_SECRET).withNamespace("kubevirt").endMetadata()
+                    .addToStringData("mine", "yes").build()).create();
+            Certificates certs = new Certificates(mock.client, "kubevirt", Duration.ofDays(100), Duration.ofDays(10));
+            org.junit.jupiter.api.Assertions.assertThrows(Certificates.ForeignSecretException.class, () -> certs.ensure(
+                    List.of(), Map.of(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY), Map.of(), Instant.now()));
+            var s = mock.client.secrets().inNamespace("kubevirt").withName(Certificates.CA_SECRET).get();
+            assertEquals(null, s.getData() == null ? null : s.getData().get("tls.crt"));
+            assertEquals(null, mock.client.secrets().inNamespace("kubevirt").withName(Certificates.VIRT_API_SECRET).get());
+        }
+    }
+
     private static X509Certificate cert(MockCluster mock, String secret, String key) throws Exception {
         return Pki.parseCertificate(InstallTest.secret(mock, secret, key));
     }
