@@ -1,8 +1,10 @@
 package io.qvirt.api;
 
+import io.qvirt.api.model.DataVolumeTemplateSpec;
 import io.qvirt.api.model.RunStrategy;
 import io.qvirt.api.model.VirtualMachineInstanceSpec;
 import io.qvirt.api.model.VirtualMachineSpec;
+import io.qvirt.api.model.Volume;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,7 @@ public final class VmValidator {
                 errors.addAll(SpecValidator.validate("spec.template.spec", raw, defaulted, gates, network, false));
             }
         }
+        dataVolumeTemplates(spec, errors);
         unactedFields(spec, errors);
         if (spec.getRunning() != null && spec.getRunStrategy() != null) {
             errors.add(new FieldError("spec.running", "Running and RunStrategy are mutually exclusive. "
@@ -75,6 +78,37 @@ public final class VmValidator {
             }
         }
         return errors;
+    }
+
+    /**
+     * KubeVirt's {@code validateDataVolumeTemplate}: every template has a name and is referenced by a volume (a
+     * {@code dataVolume} of that name, or a {@code persistentVolumeClaim} claiming it). KubeVirt spells the path
+     * {@code spec.dataVolumeTemplate[i]}, without the s; so does qvirt, so messages match.
+     */
+    private static void dataVolumeTemplates(VirtualMachineSpec spec, List<FieldError> errors) {
+        List<DataVolumeTemplateSpec> templates = spec.getDataVolumeTemplates();
+        if (templates == null) {
+            return;
+        }
+        List<Volume> volumes = spec.getTemplate() == null || spec.getTemplate().getSpec() == null
+                || spec.getTemplate().getSpec().getVolumes() == null ? List.of() : spec.getTemplate().getSpec().getVolumes();
+        for (int i = 0; i < templates.size(); i++) {
+            String at = "spec.dataVolumeTemplate[" + i + "]";
+            DataVolumeTemplateSpec t = templates.get(i);
+            String name = t == null || t.getMetadata() == null ? null : t.getMetadata().getName();
+            if (name == null || name.isEmpty()) {
+                errors.add(new FieldError(at + ".name", "'name' field must not be empty for DataVolumeTemplate entry "
+                        + at + ".name."));
+                continue;
+            }
+            boolean referenced = volumes.stream().anyMatch(v -> v != null
+                    && (v.getDataVolume() != null && name.equals(v.getDataVolume().getName())
+                    || v.getPersistentVolumeClaim() != null && name.equals(v.getPersistentVolumeClaim().getClaimName())));
+            if (!referenced) {
+                errors.add(new FieldError(at, "DataVolumeTemplate entry " + at
+                        + " must be referenced in the VMI template's 'volumes' list"));
+            }
+        }
     }
 
     /**

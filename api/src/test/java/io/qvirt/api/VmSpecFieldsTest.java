@@ -52,4 +52,19 @@ class VmSpecFieldsTest {
         assertEquals(1, vm.size(), vm.toString());
         assertEquals("spec.template.metadata.annotations", vm.get(0).path());
     }
+
+    @Test
+    void everyDataVolumeTemplateIsNamedAndReferencedAsKubevirtRequires() throws Exception {
+        String vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: t}\nspec:\n  runStrategy: Always\n"
+                + "  dataVolumeTemplates:\n  - metadata: {name: used}\n    spec: {pvc: {}}\n"
+                + "  - metadata: {name: claimed}\n    spec: {pvc: {}}\n"
+                + "  - metadata: {name: unused}\n    spec: {pvc: {}}\n  - spec: {pvc: {}}\n"
+                + "  template:\n    spec:\n      domain: {devices: {}, memory: {guest: 64Mi}}\n      volumes:\n"
+                + "      - {name: a, dataVolume: {name: used}}\n      - {name: b, persistentVolumeClaim: {claimName: claimed}}\n";
+        List<FieldError> errors = ManifestLoader.loadString(vm, "test").get(0).validate();
+        assertEquals(List.of(new FieldError("spec.dataVolumeTemplate[2]", "DataVolumeTemplate entry "
+                        + "spec.dataVolumeTemplate[2] must be referenced in the VMI template's 'volumes' list"),
+                new FieldError("spec.dataVolumeTemplate[3].name", "'name' field must not be empty for DataVolumeTemplate "
+                        + "entry spec.dataVolumeTemplate[3].name.")), errors);
+    }
 }

@@ -97,9 +97,7 @@ class CorpusVerdictTest {
             "others/25-ug-vm-exec-readiness-probe.yaml", "exec probes are not refused",
             "others/26-ug-vm-accesscredentials-nocloud.yaml", "accessCredentials is not refused",
             "others/38-ug-vm-cirros-no-memory.yaml", "refused on spec.template.spec.domain.memory.guest (qvirt's own "
-                    + "rule), not on KubeVirt's VMI-create path resources.requests.memory",
-            "others/40-ug-vm-win10-sysprep-unreferenced-dvt.yaml", "a dataVolumeTemplate no volume references is "
-                    + "not checked");
+                    + "rule), not on KubeVirt's VMI-create path resources.requests.memory");
 
     @TempDir
     Path tmp;
