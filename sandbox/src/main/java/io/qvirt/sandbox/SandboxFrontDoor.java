@@ -94,7 +94,7 @@ import javax.net.ssl.TrustManagerFactory;
  * client-go's chunked-HTTP watches bridged to the mock's WebSocket watches, filtered by metadata.name/namespace
  * ({@link WatchBridge}); the mock's bodiless 404 of a named object answered as kube-apiserver's NotFound Status; a
  * strategic merge patch without lists or directives passed on as the JSON merge patch it equals (the mock takes
- * none).</li>
+ * none); a merge patch with a null applied here (the mock would store the null).</li>
  * <li>Everything else is relayed to fabric8's mock API server unchanged (watches stream; a WebSocket upgrade, as
  * fabric8's watches use, becomes a byte relay after the mock's 101), except that an HTTP/2 cleartext upgrade offer
  * ({@code Upgrade: h2c}) is dropped so the mock answers in HTTP/1.1.</li>
@@ -288,14 +288,22 @@ public final class SandboxFrontDoor implements AutoCloseable {
                     return;
                 }
             }
-            if (rp.matches() && "Strict".equals(first(query, "fieldValidation")) && (req.method().equals(HttpMethod.POST)
-                    || req.method().equals(HttpMethod.PUT) || req.method().equals(HttpMethod.PATCH))) {
+            boolean strict = rp.matches() && "Strict".equals(first(query, "fieldValidation")) && (req.method().equals(HttpMethod.POST)
+                    || req.method().equals(HttpMethod.PUT) || req.method().equals(HttpMethod.PATCH));
+            // The mock stores a merge patch's null instead of removing the field: such a patch is applied here.
+            boolean nullMerge = rp.matches() && rp.group(6) != null && req.method().equals(HttpMethod.PATCH)
+                    && req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").startsWith(MERGE_PATCH) && hasNull(req);
+            if (strict || nullMerge) {
                 blocking.execute(() -> {
-                    Answer refusal = strictFields(req, rp);
+                    Answer answer = strict ? strictFields(req, rp) : null;
+                    if (answer == null && nullMerge) {
+                        answer = mergeWithNulls(req);
+                    }
+                    Answer fa = answer;
                     ctx.executor().execute(() -> {
-                        if (refusal != null) {
+                        if (fa != null) {
                             req.release();
-                            done(ctx, refusal.code(), refusal.body(), refusal.contentType(), true);
+                            done(ctx, fa.code(), fa.body(), fa.contentType(), true);
                         } else {
                             admitOrRelay(ctx, req, who, path, api);
                         }
@@ -723,6 +731,82 @@ public final class SandboxFrontDoor implements AutoCloseable {
     }
 
     static final String STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
+    static final String MERGE_PATCH = "application/merge-patch+json";
+    private static final int MERGE_ATTEMPTS = 5;
+
+    private static boolean hasNull(FullHttpRequest req) {
+        try {
+            JsonNode patch = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+            return patch != null && patch.isObject() && containsNull(patch);
+        } catch (java.io.IOException e) {
+            return false; // not JSON: the mock refuses it
+        }
+    }
+
+    private static boolean containsNull(JsonNode n) {
+        for (JsonNode c : n) {
+            if (c.isNull() || (c.isObject() && containsNull(c))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** RFC 7386: {@code patch} merged into (a copy of) {@code target}; a null removes the field. */
+    static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+        if (!patch.isObject()) {
+            return patch;
+        }
+        ObjectNode out = target != null && target.isObject() ? ((ObjectNode) target).deepCopy() : JSON.createObjectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (f.getValue().isNull()) {
+                out.remove(f.getKey());
+            } else {
+                out.set(f.getKey(), mergePatch(out.get(f.getKey()), f.getValue()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A merge patch with nulls, applied as kube-apiserver applies it: read, merge (RFC 7386), and write back guarded by
+     * the read's resourceVersion, again on a conflict (at most {@value #MERGE_ATTEMPTS} times). Not admitted, as no
+     * PATCH is here. Blocking.
+     */
+    private Answer mergeWithNulls(FullHttpRequest req) {
+        String path = new QueryStringDecoder(req.uri()).path();
+        String base = "http://" + backend.getHostString() + ":" + backend.getPort();
+        try {
+            JsonNode patch = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+            for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
+                var cur = mockClient.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+                        .header("Accept", "application/json").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                if (cur.statusCode() == 404 && cur.body().length == 0 && notFoundStatus(path) != null) {
+                    return new Answer(404, notFoundStatus(path), "application/json");
+                }
+                if (cur.statusCode() != 200) {
+                    return new Answer(cur.statusCode(), cur.body(), "application/json");
+                }
+                JsonNode current = JSON.readTree(cur.body());
+                ObjectNode merged = (ObjectNode) mergePatch(current, patch);
+                merged.withObject("/metadata").set("resourceVersion", current.path("metadata").path("resourceVersion"));
+                var put = mockClient.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
+                        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(merged.toString())).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                if (put.statusCode() != 409) {
+                    return new Answer(put.statusCode(), put.body(), "application/json");
+                }
+            }
+            return new Answer(409, status(409, "Conflict", "the object changed under each of " + MERGE_ATTEMPTS
+                    + " attempts to apply the merge patch; try again"), "application/json");
+        } catch (java.io.IOException | RuntimeException e) {
+            return new Answer(503, status(503, "ServiceUnavailable", "cannot apply the merge patch: " + e.getMessage()), "application/json");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(503, status(503, "ServiceUnavailable", "interrupted"), "application/json");
+        }
+    }
 
     /**
      * Turns a strategic merge patch without lists or {@code $} directives into the JSON merge patch it equals (content
@@ -740,7 +824,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
             return "the rig's API server (fabric8's mock, NOT a kube-apiserver) applies no strategic merge patch, and this one "
                     + why + ", which only a strategic merge can apply; use kubectl replace, or kubectl patch --type merge";
         }
-        req.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/merge-patch+json");
+        req.headers().set(HttpHeaderNames.CONTENT_TYPE, MERGE_PATCH);
         return null;
     }
 

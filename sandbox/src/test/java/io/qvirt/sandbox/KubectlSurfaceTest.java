@@ -185,6 +185,14 @@ class KubectlSurfaceTest {
         assertArrayEquals(new byte[] {0x42, 0}, java.util.Arrays.copyOfRange(v2, v2.length - 2, v2.length));
     }
 
+    @Test
+    void mergePatchesFollowRfc7386() throws Exception {
+        JsonNode target = JSON.readTree("{\"a\":\"b\",\"c\":{\"d\":\"e\",\"f\":\"g\"},\"l\":[1,2]}");
+        JsonNode patch = JSON.readTree("{\"a\":\"z\",\"c\":{\"f\":null},\"l\":[3],\"n\":{\"x\":null}}");
+        assertEquals(JSON.readTree("{\"a\":\"z\",\"c\":{\"d\":\"e\"},\"l\":[3],\"n\":{}}"), SandboxFrontDoor.mergePatch(target, patch));
+        assertEquals("{\"a\":\"b\",\"c\":{\"d\":\"e\",\"f\":\"g\"},\"l\":[1,2]}", target.toString(), "the target is not changed");
+    }
+
     private static String names(JsonNode table) {
         ArrayNode a = JSON.createArrayNode();
         table.path("columnDefinitions").forEach(c -> a.add(c.path("name").asText()));

@@ -165,12 +165,24 @@ class SandboxFrontDoorTest {
                 "{\"data\":{\"a\":\"2\"}}", SandboxFrontDoor.STRATEGIC_MERGE_PATCH);
         assertTrue(smp.statusCode() / 100 == 2, smp.statusCode() + " " + smp.body());
         assertEquals(java.util.Map.of("a", "2", "b", "1"), client.configMaps().inNamespace("default").withName("smp").get().getData());
+        // A null removes the field (RFC 7386; the mock would store the null): applied by the door.
+        HttpResponse<String> removal = send("PATCH", "/api/v1/namespaces/default/configmaps/smp",
+                "{\"data\":{\"b\":null}}", SandboxFrontDoor.STRATEGIC_MERGE_PATCH);
+        assertEquals(200, removal.statusCode(), removal.body());
+        assertEquals(java.util.Map.of("a", "2"), client.configMaps().inNamespace("default").withName("smp").get().getData());
+        HttpResponse<String> vmNull = send("PATCH", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1?fieldValidation=Strict",
+                "{\"spec\":{\"running\":null,\"runStrategy\":\"Halted\"}}", "application/merge-patch+json");
+        assertEquals(200, vmNull.statusCode(), vmNull.body());
+        String stored = get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body();
+        assertTrue(!stored.contains("\"running\"") && stored.contains("\"runStrategy\":\"Halted\""), stored);
+        assertEquals(404, send("PATCH", "/apis/kubevirt.io/v1/namespaces/default/virtualmachines/nope", "{\"spec\":{\"running\":null}}",
+                "application/merge-patch+json").statusCode());
         HttpResponse<String> list = send("PATCH", "/api/v1/namespaces/default/configmaps/smp",
                 "{\"metadata\":{\"finalizers\":[\"x\"]}}", SandboxFrontDoor.STRATEGIC_MERGE_PATCH);
         assertEquals(415, list.statusCode(), list.body());
         assertTrue(list.body().contains("changes the list metadata.finalizers"), list.body());
         // Without as=Table the mock's own answer passes through.
-        assertTrue(get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body().contains("\"running\":false"));
+        assertTrue(get("/apis/kubevirt.io/v1/namespaces/default/virtualmachines/t1", "application/json").body().contains("\"runStrategy\":\"Halted\""));
     }
 
     @Test
