@@ -22,7 +22,11 @@ final class OpenApiValidation {
 
     /** @param document the Kubernetes OpenAPI v2 document (e.g. {@code ../shared/k8s-openapi/openapi-1.28.0.json}) */
     OpenApiValidation(Path document) throws IOException {
-        definitions = KubevirtJson.json().readTree(document.toFile()).path("definitions");
+        try (java.io.InputStream in = document.toString().endsWith(".gz")
+                ? new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(document))
+                : java.nio.file.Files.newInputStream(document)) {
+            definitions = KubevirtJson.json().readTree(in).path("definitions");
+        }
         definitions.properties().forEach(e -> e.getValue().path("x-kubernetes-group-version-kind").forEach(g ->
                 byGvk.put(g.path("group").asText() + "/" + g.path("version").asText() + "/" + g.path("kind").asText(), e.getKey())));
     }
