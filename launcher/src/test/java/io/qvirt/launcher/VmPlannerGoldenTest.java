@@ -151,6 +151,24 @@ class VmPlannerGoldenTest {
     }
 
     @Test
+    void vsockExecProbesAndAccessCredentialsAreRefusedByField() throws Exception {
+        LoadedManifest doc = ManifestLoader.loadString(Files.readString(GOLDEN.resolve("masquerade.yaml")), "edited").get(0);
+        VirtualMachineInstance vmi = VmiDefaults.apply(doc.vmi());
+        vmi.getSpec().getDomain().getDevices().setAutoattachVSOCK(true);
+        vmi.getSpec().setAdditionalProperty("readinessProbe", java.util.Map.of("exec", java.util.Map.of("command", java.util.List.of("true"))));
+        vmi.getSpec().setAdditionalProperty("livenessProbe", java.util.Map.of("httpGet", java.util.Map.of("port", 80)));
+        vmi.getSpec().setAdditionalProperty("accessCredentials", java.util.List.of(java.util.Map.of("sshPublicKey", java.util.Map.of())));
+        ValidationException e = assertThrows(ValidationException.class, () -> new VmPlanner(QEMU).plan(vmi,
+                new PlanOptions(new RuntimePaths(Path.of("/r")), new Accelerator(Accelerator.TCG, "t"), true, true,
+                        "spec.template.spec.", "127.0.0.1", x -> x, 3, ResolvedVolumes.NONE)));
+        String errors = e.errors().stream().map(Object::toString).collect(Collectors.joining("\n"));
+        assertTrue(errors.contains("spec.template.spec.domain.devices.autoattachVSOCK: vsock is not supported by qvirt"), errors);
+        assertTrue(errors.contains("spec.template.spec.readinessProbe.exec: exec probes run a command through the guest agent"), errors);
+        assertTrue(errors.contains("spec.template.spec.accessCredentials[0]: not supported by qvirt"), errors);
+        assertEquals(3, e.errors().size(), "an httpGet probe is allowed: " + errors);
+    }
+
+    @Test
     void whatQemuCannotHonourIsRefusedByFieldAllAtOnce() throws Exception {
         String y = Files.readString(GOLDEN.resolve("masquerade.yaml"))
                 .replace("masquerade: {}", "bridge: {}")

@@ -93,9 +93,6 @@ class CorpusVerdictTest {
 
     /** {@code refuse}/{@code invalid} files qvirt accepts, or refuses without naming the path: what is missing. */
     static final Map<String, String> REFUSAL_NOT_YET = Map.of(
-            "others/23-ug-vmi-vsock.yaml", "autoattachVSOCK is not refused",
-            "others/25-ug-vm-exec-readiness-probe.yaml", "exec probes are not refused",
-            "others/26-ug-vm-accesscredentials-nocloud.yaml", "accessCredentials is not refused",
             "others/38-ug-vm-cirros-no-memory.yaml", "refused on spec.template.spec.domain.memory.guest (qvirt's own "
                     + "rule), not on KubeVirt's VMI-create path resources.requests.memory");
 
