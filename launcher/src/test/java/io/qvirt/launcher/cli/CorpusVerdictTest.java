@@ -92,9 +92,7 @@ class CorpusVerdictTest {
             "others/15-velero-vm-with-pvc.yaml", "persistentVolumeClaim volumes");
 
     /** {@code refuse}/{@code invalid} files qvirt accepts, or refuses without naming the path: what is missing. */
-    static final Map<String, String> REFUSAL_NOT_YET = Map.of(
-            "others/38-ug-vm-cirros-no-memory.yaml", "refused on spec.template.spec.domain.memory.guest (qvirt's own "
-                    + "rule), not on KubeVirt's VMI-create path resources.requests.memory");
+    static final Map<String, String> REFUSAL_NOT_YET = Map.of();
 
     @TempDir
     Path tmp;

@@ -29,7 +29,10 @@ public final class MemoryConfigurator implements QemuConfigurator {
         DomainSpec d = ctx.spec().getDomain();
         long bytes = guestBytes(d);
         if (bytes <= 0) {
-            ctx.refuse("domain.memory.guest", "no guest memory: set domain.memory.guest or domain.resources.requests.memory");
+            // KubeVirt's VMI-create rule, at its path and in its words (a VM without memory is accepted and its VMI refused).
+            ctx.refuse("domain.resources.requests.memory", "no memory requested, at least one of '"
+                    + ctx.field("domain.memory.guest") + "', '" + ctx.field("domain.memory.hugepages.pageSize") + "' or '"
+                    + ctx.field("domain.resources.requests.memory") + "' must be set");
             return;
         }
         if (d.getMemory() != null && d.getMemory().getHugepages() != null) {
