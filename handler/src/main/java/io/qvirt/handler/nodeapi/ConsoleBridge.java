@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.qvirt.launcher.plan.RuntimePaths;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -187,35 +186,7 @@ final class ConsoleBridge {
                 req.release();
                 return;
             }
-            upgrade(ws, socket, req, handshaker, refuse, upgraded);
-        });
-    }
-
-    private void upgrade(Channel ws, Channel socket, FullHttpRequest req, WebSocketServerHandshaker handshaker,
-                         Consumer<FullHttpResponse> refuse, Runnable upgraded) {
-        ChannelFuture handshake;
-        try {
-            handshake = handshaker.handshake(ws, req);
-        } catch (RuntimeException e) {
-            socket.close();
-            refuse.accept(Replies.failure(400, "WebSocket handshake refused: " + Replies.oneLine(e)));
-            return;
-        }
-        // A console session may be idle for hours; the HTTP idle timeout is for requests only.
-        if (ws.pipeline().get(IdleStateHandler.class) != null) {
-            ws.pipeline().remove(IdleStateHandler.class);
-        }
-        ws.pipeline().replace(NodeApiRouter.class, "console-relay", new WebSocketRelay.WebSocketSide(socket));
-        upgraded.run();
-        req.release();
-        handshake.addListener(f -> {
-            if (!f.isSuccess()) {
-                ws.close();
-                socket.close();
-                return;
-            }
-            socket.config().setAutoRead(true);
-            ws.config().setAutoRead(true);
+            WebSocketRelay.upgrade(ws, socket, req, handshaker, refuse, upgraded, "console-relay");
         });
     }
 

@@ -34,6 +34,44 @@ import java.util.logging.Logger;
  * guest hung up) sends a WebSocket close, after every byte read before it, and then closes the connection.
  */
 final class WebSocketRelay {
+
+    /**
+     * Answers the WebSocket upgrade on {@code ws} and relays it to {@code socket}, the guest side already
+     * connected with autoRead off; both start reading once the handshake is written. Runs on {@code ws}'s event
+     * loop; releases {@code req}. A handshake the request cannot have is refused with a 400 and the socket closed.
+     *
+     * @param relayName the relay's name in {@code ws}'s pipeline, in place of the router
+     * @param upgraded  run once the relay is in place (before the handshake completes)
+     */
+    static void upgrade(Channel ws, Channel socket, io.netty.handler.codec.http.FullHttpRequest req,
+                        io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker handshaker,
+                        java.util.function.Consumer<io.netty.handler.codec.http.FullHttpResponse> refuse, Runnable upgraded,
+                        String relayName) {
+        io.netty.channel.ChannelFuture handshake;
+        try {
+            handshake = handshaker.handshake(ws, req);
+        } catch (RuntimeException e) {
+            socket.close();
+            refuse.accept(Replies.failure(400, "WebSocket handshake refused: " + Replies.oneLine(e)));
+            return;
+        }
+        // A console or forwarded session (an ssh login) may be idle for hours; the idle timeout is for requests only.
+        if (ws.pipeline().get(io.netty.handler.timeout.IdleStateHandler.class) != null) {
+            ws.pipeline().remove(io.netty.handler.timeout.IdleStateHandler.class);
+        }
+        ws.pipeline().replace(NodeApiRouter.class, relayName, new WebSocketSide(socket));
+        upgraded.run();
+        req.release();
+        handshake.addListener(f -> {
+            if (!f.isSuccess()) {
+                ws.close();
+                socket.close();
+                return;
+            }
+            socket.config().setAutoRead(true);
+            ws.config().setAutoRead(true);
+        });
+    }
     private static final Logger LOG = Logger.getLogger(WebSocketRelay.class.getName());
 
     private WebSocketRelay() {
