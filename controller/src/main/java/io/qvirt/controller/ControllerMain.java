@@ -6,11 +6,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
@@ -108,14 +106,7 @@ public final class ControllerMain implements Callable<Integer> {
              HttpEndpoints http = metricsPort < 0 ? null : new HttpEndpoints(metricsPort, metrics, controller::isHealthy)) {
             // The hook lets the main thread close everything (releasing the Lease at once, so a standby takes
             // over without waiting for it to expire), bounded so a stuck API call cannot hold the JVM.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                done.countDown();
-                try {
-                    stopped.await(10, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "qvirt-shutdown"));
+            io.qvirt.api.client.ServerLifecycle.onShutdown(done, stopped);
             try {
                 controller.start(Duration.ofSeconds(60), !leaderElect);
             } catch (TimeoutException e) {
@@ -126,7 +117,7 @@ public final class ControllerMain implements Callable<Integer> {
                 return 1;
             }
             if (leaderElect) {
-                String id = hostname() + "_" + UUID.randomUUID();
+                String id = io.qvirt.api.client.ServerLifecycle.leaderIdentity("virt-controller");
                 controller.startLeaderElection(id, Duration.ofSeconds(leaseSeconds), () -> {
                     exit.set(1); // as client-go's controllers: a lost lease ends the process, Kubernetes restarts it
                     done.countDown();
@@ -142,17 +133,5 @@ public final class ControllerMain implements Callable<Integer> {
             stopped.countDown();
         }
         return exit.get();
-    }
-
-    private static String hostname() {
-        String h = System.getenv("HOSTNAME");
-        if (h != null && !h.isEmpty()) {
-            return h;
-        }
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "virt-controller";
-        }
     }
 }

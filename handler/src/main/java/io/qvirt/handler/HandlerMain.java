@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -212,14 +211,7 @@ public final class HandlerMain implements Callable<Integer> {
                     noDevicePlugin ? null : devicePluginDir, kvmDevice.toString(), kvmDevices,
                     Duration.ofSeconds(reprobeSeconds), Duration.ofSeconds(1));
             try (NodeAgent agent = new NodeAgent(settings)) {
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    done.countDown();
-                    try {
-                        stopped.await(10, TimeUnit.SECONDS); // let close() remove the plugin's socket
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "qvirt-shutdown"));
+                io.qvirt.api.client.ServerLifecycle.onShutdown(done, stopped); // lets close() remove the plugin's socket
                 agent.start();
                 if (!noVmis) {
                     driver = new VmiDriver(client, new VmiDriver.Settings(nodeName, runtimeRoot,

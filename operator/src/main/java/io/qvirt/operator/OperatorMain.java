@@ -7,16 +7,13 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.qvirt.api.KubevirtJson;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -103,16 +100,9 @@ public final class OperatorMain implements Callable<Integer> {
              Operator operator = new Operator(client, options);
              WebhookServer webhooks = webhookPort < 0 ? null
                      : new WebhookServer(client, namespace, webhookPort, Duration.ofSeconds(30))) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                done.countDown();
-                try {
-                    stopped.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "virt-operator-shutdown"));
+            io.qvirt.api.client.ServerLifecycle.onShutdown(done, stopped);
             if (leaderElect) {
-                operator.startLeaderElection(hostname() + "_" + UUID.randomUUID(), Duration.ofSeconds(leaseSeconds), () -> {
+                operator.startLeaderElection(io.qvirt.api.client.ServerLifecycle.leaderIdentity("virt-operator"), Duration.ofSeconds(leaseSeconds), () -> {
                     exit.set(1); // a lost lease ends the process; Kubernetes restarts it
                     done.countDown();
                 });
@@ -129,18 +119,6 @@ public final class OperatorMain implements Callable<Integer> {
             stopped.countDown();
         }
         return exit.get();
-    }
-
-    private static String hostname() {
-        String h = System.getenv("HOSTNAME");
-        if (h != null && !h.isEmpty()) {
-            return h;
-        }
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "virt-operator";
-        }
     }
 
     /** {@code virt-operator render}: the objects the operator installs for a registry and tag, as YAML, offline. */
