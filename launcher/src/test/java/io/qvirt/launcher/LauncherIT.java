@@ -200,8 +200,13 @@ class LauncherIT {
             Path json = h.vmDir("vm3").resolve("launcher.json");
             // The killed round's directory stays (nobody was left to remove it); the next run replaces it.
             long me = run.process().pid();
-            waitFor(() -> Files.exists(json) && launcherJson("vm3").path("launcherPid").asLong() == me,
-                    Duration.ofSeconds(30), "launcher.json of round " + i + ": " + run.err());
+            waitFor(() -> {
+                try {
+                    return Files.exists(json) && launcherJson("vm3").path("launcherPid").asLong() == me;
+                } catch (IOException e) {
+                    return false; // the new run is replacing the killed round's directory under us: not yet
+                }
+            }, Duration.ofSeconds(30), "launcher.json of round " + i + ": " + run.err());
             long qemu = launcherJson("vm3").path("qemuPid").asLong();
             assertTrue(alive(qemu), "QEMU runs, round " + i);
             run.process().destroyForcibly(); // SIGKILL
