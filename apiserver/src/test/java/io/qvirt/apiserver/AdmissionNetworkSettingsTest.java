@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -57,7 +57,7 @@ class AdmissionNetworkSettingsTest {
     @Test
     void theKubeVirtCrsNetworkSettingsReachTheWebhooks() throws Exception {
         KubernetesMockServer mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
+                new OffLoopWatchCloseDispatcher(), false);
         mock.init();
         try (KubernetesClient client = mock.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
                 .editOrNewConfig().withNamespace("kubevirt").withRequestRetryBackoffLimit(0).endConfig())) {

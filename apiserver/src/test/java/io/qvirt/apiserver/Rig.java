@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -57,7 +57,7 @@ final class Rig implements AutoCloseable {
     volatile FeatureGates gates = FeatureGates.kubevirtDefaults();
 
     Rig(Path dir) throws Exception {
-        mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+        mock = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new OffLoopWatchCloseDispatcher(), false);
         mock.init();
         client = mock.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
                 .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());

@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -52,7 +52,7 @@ public final class MockApi implements AutoCloseable {
 
     /** A CRUD server whose dispatcher is wrapped by {@code wrap} (to interfere with some requests). */
     public MockApi(UnaryOperator<Dispatcher> wrap) {
-        Dispatcher dispatcher = wrap.apply(new KubernetesCrudDispatcher(List.of()));
+        Dispatcher dispatcher = wrap.apply(new OffLoopWatchCloseDispatcher());
         server = new KubernetesMockServer(new Context(), new MockWebServer(), expectations, dispatcher, false);
         server.init();
         client = newClient("test");

@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -84,7 +84,7 @@ public final class MockApiServer implements AutoCloseable {
             MOCK_LOG2.addHandler(logHandler);
         }
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
+                new OffLoopWatchCloseDispatcher(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         if (fileLog != null) {
             fileLog.info("fabric8 mock API server, CRUD mode (NOT a kube-apiserver), on 127.0.0.1:" + server.getPort()

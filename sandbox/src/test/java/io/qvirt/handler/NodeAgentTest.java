@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -53,7 +53,7 @@ class NodeAgentTest {
     @BeforeEach
     void start() throws Exception {
         api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
+                new OffLoopWatchCloseDispatcher(), false);
         api.init();
         client = api.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory()));
         client.nodes().resource(new NodeBuilder().withNewMetadata().withName("node1")

@@ -3,7 +3,7 @@ package io.qvirt.virtctl;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -50,7 +50,7 @@ final class MockApiServer implements AutoCloseable {
     volatile Function<RecordedRequest, MockResponse> virtApi = r -> new MockResponse().setResponseCode(200);
 
     MockApiServer() {
-        Dispatcher crud = new KubernetesCrudDispatcher(List.of());
+        Dispatcher crud = new OffLoopWatchCloseDispatcher();
         Dispatcher dispatcher = new Dispatcher() {
             @Override
             public MockResponse dispatch(RecordedRequest request) {

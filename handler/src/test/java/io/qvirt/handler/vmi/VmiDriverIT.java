@@ -11,7 +11,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -76,7 +76,7 @@ class VmiDriverIT {
     void setUp() throws IOException {
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
+                new OffLoopWatchCloseDispatcher(), false);
         server.init();
         client = newClient();
         for (String crd : new String[] {"virtualmachineinstances.kubevirt.io-v1.yml", "virtualmachines.kubevirt.io-v1.yml"}) {
