@@ -83,8 +83,11 @@ import javax.net.ssl.TrustManagerFactory;
  * <li><b>Admission</b> (as kube-apiserver's webhook admission, failurePolicy Fail): creates (POST) and updates (PUT)
  * of {@code kubevirt.io} VirtualMachines and VirtualMachineInstances go through virt-api's mutating webhook (its
  * JSON Patch applied), then its validating one; a denial is answered as kube-apiserver answers it (a Status whose
- * message names the webhook and the field) and nothing reaches the store. PATCHes and status updates are NOT
- * admitted here (kube-apiserver would admit a patch's result).</li>
+ * message names the webhook and the field) and nothing reaches the store. A PATCH of such an object is admitted as
+ * kube-apiserver admits it, as the update it makes: the door reads the object, applies the patch (JSON merge, JSON
+ * Patch, or a strategic merge without lists), runs the webhooks on the result with the stored object as the old one,
+ * and writes the admitted object back guarded by the read's resourceVersion (again on a conflict). Status
+ * subresource writes are not admitted (KubeVirt's webhooks do not ask for them).</li>
  * <li><b>SubjectAccessReviews (FAKE)</b>: the mock has no authorizer, so {@code POST
  * /apis/authorization.k8s.io/v1/subjectaccessreviews} is answered here by {@link FakePolicy}.</li>
  * <li><b>kubectl's view</b> (what kube-apiserver serves itself and the mock does not, derived from the CRDs the mock
@@ -293,11 +296,14 @@ public final class SandboxFrontDoor implements AutoCloseable {
             // The mock stores a merge patch's null instead of removing the field: such a patch is applied here.
             boolean nullMerge = rp.matches() && rp.group(6) != null && req.method().equals(HttpMethod.PATCH)
                     && req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").startsWith(MERGE_PATCH) && hasNull(req);
-            if (strict || nullMerge) {
+            // A kubevirt.io VM or VMI patched once virt-api is known: admitted as the update it makes, applied here.
+            Matcher kw = KUBEVIRT_WRITE.matcher(path);
+            boolean admitPatch = api != null && req.method().equals(HttpMethod.PATCH) && kw.matches() && kw.group(3) != null;
+            if (strict || nullMerge || admitPatch) {
                 blocking.execute(() -> {
                     Answer answer = strict ? strictFields(req, rp) : null;
-                    if (answer == null && nullMerge) {
-                        answer = mergeWithNulls(req);
+                    if (answer == null && (nullMerge || admitPatch)) {
+                        answer = applyPatch(req, admitPatch ? new PatchAdmission(api, who, kw.group(1), kw.group(2), kw.group(3)) : null);
                     }
                     Answer fa = answer;
                     ctx.executor().execute(() -> {
@@ -769,16 +775,27 @@ public final class SandboxFrontDoor implements AutoCloseable {
         return out;
     }
 
+    static final String JSON_PATCH = "application/json-patch+json";
+
+    /** Who patches which kubevirt.io object, for the webhooks. */
+    private record PatchAdmission(VirtApi api, Identity who, String namespace, String resource, String name) {
+    }
+
     /**
-     * A merge patch with nulls, applied as kube-apiserver applies it: read, merge (RFC 7386), and write back guarded by
-     * the read's resourceVersion, again on a conflict (at most {@value #MERGE_ATTEMPTS} times). Not admitted, as no
-     * PATCH is here. Blocking.
+     * A PATCH applied as kube-apiserver applies it: read, patch (a JSON Patch, else a JSON merge patch, RFC 7386, where a
+     * null removes the field), admitted as an update when {@code admission} is given, and written back guarded by the
+     * read's resourceVersion, again on a conflict (at most {@value #MERGE_ATTEMPTS} times). Blocking.
      */
-    private Answer mergeWithNulls(FullHttpRequest req) {
+    private Answer applyPatch(FullHttpRequest req, PatchAdmission admission) {
         String path = new QueryStringDecoder(req.uri()).path();
         String base = "http://" + backend.getHostString() + ":" + backend.getPort();
+        boolean jsonPatch = req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").startsWith(JSON_PATCH);
         try {
             JsonNode patch = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+            if (patch == null || (jsonPatch ? !patch.isArray() : !patch.isObject())) {
+                return new Answer(400, status(400, "BadRequest", "the patch is not a JSON " + (jsonPatch ? "array" : "object")),
+                        "application/json");
+            }
             for (int attempt = 0; attempt < MERGE_ATTEMPTS; attempt++) {
                 var cur = mockClient.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
                         .header("Accept", "application/json").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
@@ -789,19 +806,49 @@ public final class SandboxFrontDoor implements AutoCloseable {
                     return new Answer(cur.statusCode(), cur.body(), "application/json");
                 }
                 JsonNode current = JSON.readTree(cur.body());
-                ObjectNode merged = (ObjectNode) mergePatch(current, patch);
-                merged.withObject("/metadata").set("resourceVersion", current.path("metadata").path("resourceVersion"));
+                JsonNode patched;
+                if (jsonPatch) {
+                    try {
+                        patched = io.fabric8.zjsonpatch.JsonPatch.apply(patch, current);
+                    } catch (RuntimeException e) {
+                        return new Answer(422, status(422, "Invalid", "the JSON patch does not apply: " + e.getMessage()), "application/json");
+                    }
+                } else {
+                    patched = mergePatch(current, patch);
+                }
+                if (!patched.isObject()) {
+                    return new Answer(422, status(422, "Invalid", "the patch does not leave an object"), "application/json");
+                }
+                ((ObjectNode) patched).withObject("/metadata").set("resourceVersion", current.path("metadata").path("resourceVersion"));
+                byte[] body = patched.toString().getBytes(StandardCharsets.UTF_8);
+                if (admission != null) {
+                    Outcome o;
+                    try {
+                        o = admitObject(admission.api(), req.method() + " " + req.uri(), admission.who(), admission.namespace(),
+                                admission.resource(), "UPDATE", patched, current);
+                    } catch (RuntimeException e) {
+                        // failurePolicy: Fail, as qvirt's manifests register the webhooks.
+                        log.warn("admission of " + req.method() + " " + req.uri() + " failed: " + e.getMessage());
+                        return new Answer(500, status(500, "InternalError", "Internal error occurred: " + e.getMessage()), "application/json");
+                    }
+                    if (o.code() != 0) {
+                        return new Answer(o.code(), o.body(), "application/json");
+                    }
+                    body = o.body();
+                }
                 var put = mockClient.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
-                        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(merged.toString())).build(),
+                        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                         java.net.http.HttpResponse.BodyHandlers.ofByteArray());
                 if (put.statusCode() != 409) {
                     return new Answer(put.statusCode(), put.body(), "application/json");
                 }
             }
             return new Answer(409, status(409, "Conflict", "the object changed under each of " + MERGE_ATTEMPTS
-                    + " attempts to apply the merge patch; try again"), "application/json");
+                    + " attempts to apply the patch; try again"), "application/json");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return new Answer(400, status(400, "BadRequest", "the patch is not JSON: " + e.getOriginalMessage()), "application/json");
         } catch (java.io.IOException | RuntimeException e) {
-            return new Answer(503, status(503, "ServiceUnavailable", "cannot apply the merge patch: " + e.getMessage()), "application/json");
+            return new Answer(503, status(503, "ServiceUnavailable", "cannot apply the patch: " + e.getMessage()), "application/json");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Answer(503, status(503, "ServiceUnavailable", "interrupted"), "application/json");
@@ -1060,8 +1107,6 @@ public final class SandboxFrontDoor implements AutoCloseable {
     }
 
     private Outcome admit(VirtApi api, FullHttpRequest req, Identity who, String ns, String resource, String name) {
-        boolean vm = resource.equals("virtualmachines");
-        String kind = vm ? "VirtualMachine" : "VirtualMachineInstance";
         JsonNode object;
         try {
             object = JSON.readTree(ByteBufUtil.getBytes(req.content()));
@@ -1078,7 +1123,15 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 return Outcome.store(ByteBufUtil.getBytes(req.content())); // the store answers the update of a missing object
             }
         }
-        String op = name == null ? "CREATE" : "UPDATE";
+        return admitObject(api, req.method() + " " + req.uri(), who, ns, resource, name == null ? "CREATE" : "UPDATE", object, old);
+    }
+
+    /** The webhooks on {@code object} ({@code old}: the stored object of an UPDATE). Blocking; a failed call throws. */
+    private Outcome admitObject(VirtApi api, String request, Identity who, String ns, String resource, String op, JsonNode object,
+            JsonNode old) {
+        boolean vm = resource.equals("virtualmachines");
+        String kind = vm ? "VirtualMachine" : "VirtualMachineInstance";
+        String name = op.equals("CREATE") ? null : old.path("metadata").path("name").asText();
         String mutator = vm ? "/virtualmachines-mutate" : "/virtualmachineinstances-mutate";
         String validator = vm ? "/virtualmachines-validate"
                 : name == null ? "/virtualmachineinstances-validate-create" : "/virtualmachineinstances-validate-update";
@@ -1089,7 +1142,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
         if (vm || name == null) {
             JsonNode resp = callWebhook(api, mutator, mutatorName, review(kind, resource, op, ns, who, object, old));
             if (!resp.path("allowed").asBoolean()) {
-                return deny(req, mutatorName, resp);
+                return deny(request, mutatorName, resp);
             }
             if ("JSONPatch".equals(resp.path("patchType").asText())) {
                 try {
@@ -1102,7 +1155,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
         }
         JsonNode v = callWebhook(api, validator, validatorName, review(kind, resource, op, ns, who, object, old));
         if (!v.path("allowed").asBoolean()) {
-            return deny(req, validatorName, v);
+            return deny(request, validatorName, v);
         }
         admitted.incrementAndGet();
         return Outcome.store(object.toString().getBytes(StandardCharsets.UTF_8));
@@ -1167,7 +1220,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
     }
 
     /** kube-apiserver's answer to a denial: the webhook's status, its message prefixed with the webhook's name. */
-    private Outcome deny(FullHttpRequest req, String webhook, JsonNode resp) {
+    private Outcome deny(String request, String webhook, JsonNode resp) {
         denied.incrementAndGet();
         JsonNode s = resp.path("status");
         int code = s.path("code").asInt(400);
@@ -1184,7 +1237,7 @@ public final class SandboxFrontDoor implements AutoCloseable {
             st.set("details", s.get("details"));
         }
         st.put("code", code);
-        log.info("admission: " + req.method() + " " + req.uri() + " denied by " + webhook + ": " + s.path("message").asText());
+        log.info("admission: " + request + " denied by " + webhook + ": " + s.path("message").asText());
         return new Outcome(code, st.toString().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -137,6 +137,40 @@ class VirtApiIT {
     }
 
     @Test
+    @Order(1)
+    void aPatchIsAdmittedAsTheUpdateItMakes() throws Exception {
+        VirtualMachine created = client.resources(VirtualMachine.class).resource(seed("patchvm")).create();
+        var vmRes = client.resources(VirtualMachine.class).inNamespace("default").withName("patchvm");
+
+        KubernetesClientException json = assertThrows(KubernetesClientException.class, () -> vmRes.patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/domain/devices/disks/0/name\",\"value\":\"Bad_Name\"}]"));
+        assertEquals(422, json.getCode(), json.getMessage());
+        assertTrue(json.getMessage().contains("admission webhook \"virtualmachine-validator.kubevirt.io\" denied the request: "
+                + "spec.template.spec.domain.devices.disks[0].name"), json.getMessage());
+        KubernetesClientException merge = assertThrows(KubernetesClientException.class, () -> vmRes.patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"runStrategy\":\"Sometimes\"}}"));
+        assertEquals(422, merge.getCode(), merge.getMessage());
+        assertTrue(merge.getMessage().contains("spec.runStrategy"), merge.getMessage());
+        // (The controller writes the VM's status meanwhile, so the resourceVersion is no witness: the spec is.)
+        VirtualMachine kept = vmRes.get();
+        assertEquals("Halted", kept.getSpec().getRunStrategy(), "nothing stored by the denied patches");
+        assertEquals(created.getSpec().getTemplate().getSpec().getDomain().getDevices().getDisks().get(0).getName(),
+                kept.getSpec().getTemplate().getSpec().getDomain().getDevices().getDisks().get(0).getName());
+
+        // An admitted patch is stored as the webhooks left it: the VM mutator puts back the machine type it removed.
+        vmRes.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                "[{\"op\":\"remove\",\"path\":\"/spec/template/spec/domain/machine\"},"
+                        + "{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"patched\":\"yes\"}}]");
+        VirtualMachine after = vmRes.get();
+        assertEquals("yes", after.getMetadata().getLabels().get("patched"));
+        assertEquals("q35", after.getSpec().getTemplate().getSpec().getDomain().getMachine().getType(),
+                "the mutating webhook ran on the patch's result");
+        vmRes.delete();
+    }
+
+    @Test
     @Order(2)
     void startPauseConsoleRestartAndStopThroughVirtApi() throws Exception {
         VirtualMachine created = client.resources(VirtualMachine.class).resource(seed("testvm")).create();
