@@ -5,14 +5,19 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.qvirt.api.FeatureGates;
 import io.qvirt.api.NetworkSettings;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * The KubeVirt CR's settings that admission consults, read live: at most every 5 s, from the first
- * {@code kubevirt.io/v1 KubeVirt} in any namespace.
+ * The KubeVirt CR's settings that admission consults, read live from the first {@code kubevirt.io/v1 KubeVirt} in any
+ * namespace: from an informer's cache once it has synced (so a webhook call does no I/O, and a change applies as soon
+ * as its watch event arrives), and until then by a LIST at most every 5 s (so the first calls after start already
+ * see the CR).
  * <ul>
  * <li>feature gates ({@code spec.configuration.developerConfiguration.featureGates}), added to KubeVirt's defaults
  * ({@link #get()});</li>
@@ -30,6 +35,9 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
             .withVersion("v1").withPlural("kubevirts").withKind("KubeVirt").withNamespaced(true).build();
 
     private final KubernetesClient client;
+    private final SharedIndexInformer<GenericKubernetesResource> informer;
+    /** Set by the informer's callbacks (which only mark), cleared when the settings are recomputed from its cache. */
+    private final AtomicBoolean changed = new AtomicBoolean(true);
     private FeatureGates gates = FeatureGates.kubevirtDefaults();
     private NetworkSettings network = NetworkSettings.QVIRT_DEFAULTS;
     private List<String> last = List.of();
@@ -37,6 +45,30 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
 
     KubeVirtConfig(KubernetesClient client) {
         this.client = client;
+        SharedIndexInformer<GenericKubernetesResource> inf = null;
+        try {
+            inf = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().runnableInformer(0);
+            inf.addEventHandler(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(GenericKubernetesResource obj) {
+                    changed.set(true);
+                }
+
+                @Override
+                public void onUpdate(GenericKubernetesResource oldObj, GenericKubernetesResource newObj) {
+                    changed.set(true);
+                }
+
+                @Override
+                public void onDelete(GenericKubernetesResource obj, boolean deletedFinalStateUnknown) {
+                    changed.set(true);
+                }
+            });
+            inf.start(); // not awaited: until it has synced, refresh() lists
+        } catch (RuntimeException e) {
+            LOG.warning("no informer on the KubeVirt CR (" + e.getMessage() + "): listing it at most every 5 s");
+        }
+        this.informer = inf;
     }
 
     /** virt-api's webhooks, with the KubeVirt CR's feature gates and network settings read live through {@code client}. */
@@ -59,34 +91,51 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
     }
 
     private void refresh() {
-        if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
-            return;
-        }
-        readAt = System.nanoTime();
-        try {
-            List<GenericKubernetesResource> crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
-            Object spec = crs.isEmpty() ? null : crs.get(0).getAdditionalProperties().get("spec");
-            List<String> fg = List.of();
-            Object list = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "featureGates");
-            if (list instanceof List<?> l) {
-                fg = l.stream().map(String::valueOf).toList();
+        List<GenericKubernetesResource> crs;
+        if (informer != null && informer.hasSynced()) {
+            if (!changed.getAndSet(false)) {
+                return;
             }
-            if (!fg.equals(last)) {
-                LOG.info("KubeVirt CR feature gates: " + fg);
-                last = fg;
+            crs = informer.getStore().list();
+        } else {
+            if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
+                return;
             }
-            gates = FeatureGates.kubevirtDefaults().with(fg.toArray(String[]::new));
+            readAt = System.nanoTime();
             try {
-                NetworkSettings n = networkSettings(spec);
-                if (!n.equals(network)) {
-                    LOG.info("KubeVirt CR network settings: " + n);
-                }
-                network = n;
-            } catch (IllegalArgumentException e) {
-                LOG.warning("KubeVirt CR: " + e.getMessage() + "; keeping " + network);
+                crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
+            } catch (RuntimeException e) {
+                LOG.fine("KubeVirt CR not read, keeping " + gates + " and " + network + ": " + e);
+                return;
             }
-        } catch (RuntimeException e) {
-            LOG.fine("KubeVirt CR not read, keeping " + gates + " and " + network + ": " + e);
+        }
+        apply(crs);
+    }
+
+    /** The settings of the first CR in {@code crs} (none: the defaults); an invalid network setting keeps the last. */
+    private void apply(List<GenericKubernetesResource> crs) {
+        // KubeVirt's webhook allows one CR; should there be more, the first by namespace and name, on both paths.
+        GenericKubernetesResource cr = crs.stream().min(java.util.Comparator.comparing((GenericKubernetesResource r) ->
+                r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())).orElse(null);
+        Object spec = cr == null ? null : cr.getAdditionalProperties().get("spec");
+        List<String> fg = List.of();
+        Object list = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "featureGates");
+        if (list instanceof List<?> l) {
+            fg = l.stream().map(String::valueOf).toList();
+        }
+        if (!fg.equals(last)) {
+            LOG.info("KubeVirt CR feature gates: " + fg);
+            last = fg;
+        }
+        gates = FeatureGates.kubevirtDefaults().with(fg.toArray(String[]::new));
+        try {
+            NetworkSettings n = networkSettings(spec);
+            if (!n.equals(network)) {
+                LOG.info("KubeVirt CR network settings: " + n);
+            }
+            network = n;
+        } catch (IllegalArgumentException e) {
+            LOG.warning("KubeVirt CR: " + e.getMessage() + "; keeping " + network);
         }
     }
 

@@ -84,6 +84,20 @@ class AdmissionNetworkSettingsTest {
                 assertEquals("spec.domain.devices.interfaces[0].name: Bridge on pod network configuration is not enabled "
                         + "under kubevirt-config", cause.path("message").asText());
             }
+
+            // A change to the CR reaches the same webhooks while they serve (through the informer's watch).
+            cr.setAdditionalProperties(Map.of("spec", Map.of("configuration", Map.of("network",
+                    Map.of("defaultNetworkInterface", "masquerade")))));
+            client.genericKubernetesResources(KubeVirtConfig.KUBEVIRT).inNamespace("kubevirt").resource(cr).update();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+            do {
+                iface = defaultedInterface(a);
+                if (iface.has("masquerade")) {
+                    break;
+                }
+                Thread.sleep(100);
+            } while (System.nanoTime() < deadline);
+            assertTrue(iface.has("masquerade") && !iface.has("bridge"), "the updated CR applied: " + iface);
         } finally {
             mock.destroy();
         }
