@@ -1,6 +1,7 @@
 package io.qvirt.kvmprobe;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -178,6 +179,55 @@ public record ProbeReport(Verdict verdict, String reason, String device, String 
         t.put("totalMs", round(timings.total()));
         m.put("timings", t);
         return m;
+    }
+
+    /**
+     * A report from the JSON {@link #toJson()} wrote (timings as rounded there; labels are derived, not read).
+     *
+     * @throws IllegalArgumentException if {@code json} is not such a document of schema {@value #SCHEMA_VERSION}
+     */
+    public static ProbeReport fromJson(String json) {
+        JsonNode j;
+        try {
+            j = Json.MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        }
+        if (j == null || !j.isObject() || j.path("schemaVersion").asInt(-1) != SCHEMA_VERSION) {
+            throw new IllegalArgumentException("not a kvm-probe report of schema version " + SCHEMA_VERSION);
+        }
+        try {
+            Map<String, Integer> caps = new LinkedHashMap<>();
+            j.path("capabilities").fields().forEachRemaining(e -> caps.put(e.getKey(), e.getValue().intValue()));
+            List<SmokeResult> smoke = new ArrayList<>();
+            for (JsonNode g : j.path("smoke").path("guests")) {
+                smoke.add(new SmokeResult(text(g, "name"), g.path("passed").asBoolean(), text(g, "outcome"),
+                        text(g, "detail"), g.path("lastStage").asInt(), text(g, "stageName"),
+                        g.path("resultCode").asInt(), g.path("rip").asLong(), g.path("exits").asInt(),
+                        g.path("millis").asDouble()));
+            }
+            JsonNode t = j.path("timings");
+            return new ProbeReport(Verdict.valueOf(j.path("verdict").asText()), text(j, "reason"), text(j, "device"),
+                    text(j, "deviceStatus"), j.path("apiVersion").asInt(-1), j.path("vcpuMmapSize").asInt(-1), caps,
+                    text(j, "vendorModule"), text(j.path("nested"), "parameter"),
+                    j.path("nested").path("guestVisible").asBoolean(), strings(j.path("hostFlags")),
+                    strings(j.path("guestCpuFeatures")), smoke, j.path("smoke").path("skipped").asBoolean(),
+                    new Timings(t.path("hostInfoMs").asDouble(), t.path("nativeInitMs").asDouble(),
+                            t.path("apiMs").asDouble(), t.path("smokeMs").asDouble(), t.path("totalMs").asDouble()));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not a kvm-probe report: " + e.getMessage(), e);
+        }
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static List<String> strings(JsonNode a) {
+        List<String> out = new ArrayList<>();
+        a.forEach(v -> out.add(v.asText()));
+        return out;
     }
 
     private static double round(double ms) {

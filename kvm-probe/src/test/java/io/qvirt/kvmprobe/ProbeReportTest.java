@@ -118,4 +118,27 @@ class ProbeReportTest {
                 new CpuFeatures.Entry(0x80000001, 0, 0, 0, 1 << 2, 1 << 29));
         assertEquals(List.of("fpu", "vmx", "sse4.2", "avx2", "svm", "lm"), CpuFeatures.decode(e));
     }
+
+    @Test
+    void fromJsonReadsBackWhatToJsonWrote() {
+        for (Verdict v : Verdict.values()) {
+            ProbeReport r = report(v, List.of("avx2"));
+            ProbeReport back = ProbeReport.fromJson(r.toJson());
+            assertEquals(r.verdict(), back.verdict());
+            assertEquals(r.reason(), back.reason());
+            assertEquals(r.capabilities(), back.capabilities());
+            assertEquals(r.smoke(), back.smoke());
+            assertEquals(r.hostFlags(), back.hostFlags());
+            assertEquals(r.guestCpuFeatures(), back.guestCpuFeatures());
+            assertEquals(r.nodeLabels(), back.nodeLabels());
+            assertEquals(r.toJson(), back.toJson());
+        }
+    }
+
+    @Test
+    void fromJsonRefusesOtherDocuments() {
+        for (String bad : new String[] {"", "[]", "{\"schemaVersion\": 2}", "{\"schemaVersion\": 1, \"verdict\": \"MAYBE\"}"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ProbeReport.fromJson(bad), bad);
+        }
+    }
 }
