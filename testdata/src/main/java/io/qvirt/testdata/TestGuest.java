@@ -17,6 +17,12 @@ public final class TestGuest {
     /** Guest RAM for tests: Debian's cloud kernel needs at least 72 MiB (its decompressor ~51 MiB). */
     public static final int MEMORY_MIB = 128;
 
+    /**
+     * Guest RAM for EFI tests: GRUB 2.06 under OVMF runs out of memory loading the kernel below ~256 MiB, and
+     * the SMM (Secure Boot) build of OVMF needs more still; 512 MiB boots both.
+     */
+    public static final int EFI_MEMORY_MIB = 512;
+
     /** Kernel command line used for direct kernel boot (the disk image's syslinux.cfg uses the same). */
     public static final String KERNEL_ARGS = "console=ttyS0 panic=-1 quiet";
 
@@ -88,12 +94,29 @@ public final class TestGuest {
         return dir.resolve("disk.img");
     }
 
+    /**
+     * The EFI disk with Debian's Secure Boot chain (shim signed by Microsoft's UEFI CA, GRUB and the kernel
+     * signed by Debian) as qcow2: boots under OVMF with Secure Boot on (Microsoft's keys enrolled) and off.
+     * Never write to it: use an overlay or {@code snapshot=on}.
+     */
+    public Path efiSignedQcow2() {
+        return dir.resolve("efi-signed.qcow2");
+    }
+
+    /**
+     * The EFI disk whose {@code \EFI\BOOT\BOOTX64.EFI} is GRUB with its signature removed, as qcow2: boots
+     * under OVMF without Secure Boot only; with Secure Boot OVMF refuses it ("Access Denied").
+     */
+    public Path efiUnsignedQcow2() {
+        return dir.resolve("efi-unsigned.qcow2");
+    }
+
     /** OCI image layout with {@code guest:latest} (containerDisk) and {@code kernel:latest} (kernelBoot). */
     public Path ociLayout() {
         return dir.resolve("oci");
     }
 
-    /** Build facts: kernel_package, kernel_version, kernel_release, busybox, key. */
+    /** Build facts: kernel_package, kernel_version, kernel_release, busybox, shim_signed, grub_efi_amd64_signed, key. */
     public Properties properties() {
         Properties p = new Properties();
         try (var in = Files.newInputStream(dir.resolve("guest.properties"))) {
