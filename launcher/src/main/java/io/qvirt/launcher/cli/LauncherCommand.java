@@ -1,18 +1,27 @@
 package io.qvirt.launcher.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code launcher}: one VM from YAML to a running QEMU, without a cluster. */
+/**
+ * {@code launcher}: one VM from YAML to a running QEMU, without a cluster.
+ *
+ * <p>The subcommands are listed in {@link #SUBCOMMANDS} rather than in {@code @Command(subcommands = ...)}:
+ * picocli reads every registered command's annotations when the command line is built (a third of
+ * `validate`'s CPU here), so {@link #main} registers only the one its command line names.
+ */
 @Command(name = "launcher", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Runs one KubeVirt VM or VMI manifest with QEMU on this machine and controls running VMs.",
-            "Exit codes: 0 ok, 1 runtime failure, 2 invalid input or usage."},
-        subcommands = {RunCommand.class, ExecCommand.class, ValidateCommand.class, RenderCommand.class,
-            ListCommand.class, StatusCommand.class, PauseCommand.class, UnpauseCommand.class, ShutdownCommand.class,
-            KillCommand.class, ResetCommand.class, ConsoleCommand.class})
+            "Exit codes: 0 ok, 1 runtime failure, 2 invalid input or usage."})
 public final class LauncherCommand implements Runnable {
+    /** Every subcommand, in the order {@code --help} lists them. */
+    static final List<Class<?>> SUBCOMMANDS = List.of(RunCommand.class, ExecCommand.class, ValidateCommand.class,
+            RenderCommand.class, ListCommand.class, StatusCommand.class, PauseCommand.class, UnpauseCommand.class,
+            ShutdownCommand.class, KillCommand.class, ResetCommand.class, ConsoleCommand.class);
+
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "print stack traces of failures")
     boolean debug;
 
@@ -33,9 +42,24 @@ public final class LauncherCommand implements Runnable {
                 + "list, status, pause, unpause, shutdown, kill, reset, console (see --help)");
     }
 
-    /** A command line whose output goes to {@code out} and {@code err}, with qvirt's exit codes. */
+    /** A command line with every subcommand, whose output goes to {@code out} and {@code err}, with qvirt's exit codes. */
     public static CommandLine create(PrintWriter out, PrintWriter err) {
+        return create(out, err, null);
+    }
+
+    /**
+     * As {@link #create(PrintWriter, PrintWriter)}, for executing {@code args} only: when {@code args} name a
+     * subcommand after nothing but the root's own options, only that subcommand is registered (picocli would
+     * dispatch to it anyway); otherwise, or with {@code args} null, all are (usage, errors, suggestions).
+     */
+    public static CommandLine create(PrintWriter out, PrintWriter err, String[] args) {
         CommandLine cl = new CommandLine(new LauncherCommand());
+        Class<?> only = args == null ? null : namedSubcommand(args);
+        for (Class<?> c : SUBCOMMANDS) {
+            if (only == null || only == c) {
+                cl.addSubcommand(c);
+            }
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOut(out);
         cl.setErr(err);
@@ -52,7 +76,7 @@ public final class LauncherCommand implements Runnable {
             err.flush();
             return ExitCodes.of(ex);
         });
-        cl.setParameterExceptionHandler((ex, args) -> {
+        cl.setParameterExceptionHandler((ex, badArgs) -> {
             err.println("error: " + ex.getMessage());
             err.println("see: launcher " + (ex.getCommandLine().getCommandName().equals("launcher") ? "" : ex.getCommandLine().getCommandName() + " ") + "--help");
             err.flush();
@@ -61,10 +85,34 @@ public final class LauncherCommand implements Runnable {
         return cl;
     }
 
+    /**
+     * The subcommand {@code args} run: its name is the first argument, after only {@code --debug} and
+     * {@code --log-format[=]VALUE}; null if there is none such (then the root command handles the line).
+     */
+    static Class<?> namedSubcommand(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--debug") || a.startsWith("--log-format=")) {
+                continue;
+            }
+            if (a.equals("--log-format")) {
+                i++;
+                continue;
+            }
+            for (Class<?> c : SUBCOMMANDS) {
+                if (c.getAnnotation(Command.class).name().equals(a)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+        return null;
+    }
+
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        int code = create(out, err).execute(args);
+        int code = create(out, err, args).execute(args);
         out.flush();
         err.flush();
         System.exit(code);

@@ -1,7 +1,7 @@
 package io.qvirt.launcher.runtime;
 
 import io.qvirt.kvmprobe.KvmCapability;
-import io.qvirt.kvmprobe.KvmProbe;
+import io.qvirt.kvmprobe.ProbeCache;
 import io.qvirt.kvmprobe.ProbeOptions;
 import io.qvirt.kvmprobe.ProbeReport;
 import io.qvirt.kvmprobe.Verdict;
@@ -16,8 +16,9 @@ public final class AcceleratorChooser {
     private final Supplier<ProbeReport> probe;
     private volatile ProbeReport last;
 
+    /** With kvm-probe's report for /dev/kvm, kept for this boot of the host ({@link ProbeCache}). */
     public AcceleratorChooser() {
-        this(() -> KvmProbe.probe(ProbeOptions.defaults()));
+        this(() -> ProbeCache.probe(ProbeOptions.defaults()));
     }
 
     /** With another probe source (tests, a cached report). */
