@@ -5,12 +5,17 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.qvirt.api.model.VirtualMachineInstanceSpec;
 import io.qvirt.api.model.VirtualMachineInstanceTemplateSpec;
+import io.qvirt.api.instancetype.InstancetypeExpander;
+import io.qvirt.api.instancetype.InstancetypeResource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One document of a manifest: a VirtualMachine or a VirtualMachineInstance, where it came from, and the
- * VMI it stands for ({@link #vmi()}).
+ * VMI it stands for ({@link #vmi()}); or an instancetype or preference ({@link #instancetypeResource()}) for a
+ * VirtualMachine of the same manifest to name.
  */
 public final class LoadedManifest {
     private final String source;
@@ -54,7 +59,12 @@ public final class LoadedManifest {
         return resource;
     }
 
-    /** The VirtualMachine, or null if this document is a VMI. */
+    /** The instancetype.kubevirt.io kind of this document; empty for a VM or a VMI. */
+    public Optional<InstancetypeResource> instancetypeResource() {
+        return InstancetypeResource.forKind(resource.getKind());
+    }
+
+    /** The VirtualMachine, or null if this document is not one. */
     public VirtualMachine vm() {
         return resource instanceof VirtualMachine vm ? vm : null;
     }
@@ -77,10 +87,14 @@ public final class LoadedManifest {
         if (resource instanceof VirtualMachineInstance vmi) {
             return KubevirtJson.deepCopy(vmi, VirtualMachineInstance.class);
         }
-        return fromVm((VirtualMachine) resource);
+        return resource instanceof VirtualMachine vm ? fromVm(vm) : null;
     }
 
-    /** KubeVirt's admission rules for this document ({@link VmValidator} or {@link VmiValidator}). */
+    /**
+     * KubeVirt's admission rules for this document ({@link VmValidator} or {@link VmiValidator}; for an
+     * instancetype or preference, its name and {@link InstancetypeExpander#validateObject}). A VM is checked without
+     * the other documents: see {@link io.qvirt.api.instancetype.ManifestInstancetypes} for a VM naming them.
+     */
     public List<FieldError> validate() {
         return validate(FeatureGates.kubevirtDefaults());
     }
@@ -92,8 +106,17 @@ public final class LoadedManifest {
 
     /** As {@link #validate()}, with the given feature gates and network settings. */
     public List<FieldError> validate(FeatureGates gates, NetworkSettings network) {
-        return resource instanceof VirtualMachine vm ? VmValidator.validate(vm, gates, network)
-                : VmiValidator.validate((VirtualMachineInstance) resource, gates, network);
+        if (resource instanceof VirtualMachine vm) {
+            return VmValidator.validate(vm, gates, network);
+        }
+        if (resource instanceof VirtualMachineInstance vmi) {
+            return VmiValidator.validate(vmi, gates, network);
+        }
+        List<FieldError> errors = new ArrayList<>();
+        SpecValidator.validateName(resource.getMetadata(), errors);
+        errors.addAll(InstancetypeExpander.validateObject(instancetypeResource().orElseThrow(),
+                KubevirtJson.toTree(resource).get("spec")));
+        return errors;
     }
 
     /** The VMI of a VM, as KubeVirt's VM controller builds it ({@code setupVMIFromVM}). */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.qvirt.api.instancetype.InstancetypeResource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -23,13 +24,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads KubeVirt manifests, as every qvirt CLI does: YAML (one or several documents separated by
  * {@code ---}) or JSON (an object, an array of objects, or a {@code kind: List} with {@code items}). Every
  * document must be {@code kubevirt.io/v1} (or {@code kubevirt.io/v1alpha3}, which KubeVirt still serves)
- * VirtualMachine or VirtualMachineInstance. Empty documents are skipped. A namespace left out is
+ * VirtualMachine or VirtualMachineInstance, or an {@code instancetype.kubevirt.io/v1beta1} instancetype or preference
+ * (for a VirtualMachine of the same input to name; see {@link io.qvirt.api.instancetype.InstancetypeExpander}). Empty documents are skipped. A namespace left out is
  * {@value VmiDefaults#DEFAULT_NAMESPACE}; an object with {@code generateName} and no name is named as the API
  * server's create names it. Nothing else is defaulted or validated here: see {@link VmiDefaults},
  * {@link VmiValidator}, {@link VmValidator}, {@link LoadedManifest#validate()}.
@@ -42,6 +45,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * path where there is one, and what is allowed.
  */
 public final class ManifestLoader {
+    /** The kinds a manifest may hold, as refusals name them. */
+    static final String EXPECTED_KINDS = "VirtualMachine or VirtualMachineInstance (or, beside a VirtualMachine, "
+            + "VirtualMachineInstancetype, VirtualMachineClusterInstancetype, VirtualMachinePreference or "
+            + "VirtualMachineClusterPreference)";
     /** The API versions KubeVirt serves for VMs and VMIs. */
     public static final List<String> SERVED_API_VERSIONS = List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3");
     /** Largest input read, in bytes: 3 MiB, the API server's own request limit. Checked before parsing. */
@@ -175,16 +182,17 @@ public final class ManifestLoader {
         String where = "document " + (index + 1);
         if (!doc.node().isObject()) {
             throw new ManifestException(source, doc.line(), doc.column(), where + " is not a mapping: expected a "
-                    + "VirtualMachine or a VirtualMachineInstance");
+                    + EXPECTED_KINDS);
         }
         ObjectNode node = (ObjectNode) doc.node();
         JsonNode apiVersion = node.get("apiVersion");
         JsonNode kind = node.get("kind");
         if (kind == null || !kind.isTextual() || kind.asText().isEmpty()) {
             throw new ManifestException(source, doc.line(), doc.column(), where
-                    + ": kind is required: expected VirtualMachine or VirtualMachineInstance");
+                    + ": kind is required: expected " + EXPECTED_KINDS);
         }
         Class<? extends HasMetadata> type;
+        Optional<InstancetypeResource> instancetype = InstancetypeResource.forKind(kind.asText());
         switch (kind.asText()) {
             case VirtualMachine.KIND:
                 type = VirtualMachine.class;
@@ -193,17 +201,22 @@ public final class ManifestLoader {
                 type = VirtualMachineInstance.class;
                 break;
             default:
-                throw new ManifestException(source, doc.line(), doc.column(), where + ": unknown kind '"
-                        + Messages.clean(kind.asText()) + "': expected VirtualMachine or VirtualMachineInstance");
+                if (instancetype.isEmpty()) {
+                    throw new ManifestException(source, doc.line(), doc.column(), where + ": unknown kind '"
+                            + Messages.clean(kind.asText()) + "': expected " + EXPECTED_KINDS);
+                }
+                type = instancetype.get().type();
         }
+        String wanted = instancetype.isPresent() ? InstancetypeResource.API_VERSION : VirtualMachine.API_VERSION;
         if (apiVersion == null || !apiVersion.isTextual() || apiVersion.asText().isEmpty()) {
             throw new ManifestException(source, doc.line(), doc.column(), where + ": apiVersion is required: "
-                    + "expected " + VirtualMachine.API_VERSION);
+                    + "expected " + wanted);
         }
-        if (!SERVED_API_VERSIONS.contains(apiVersion.asText())) {
+        if (instancetype.isPresent() ? !wanted.equals(apiVersion.asText())
+                : !SERVED_API_VERSIONS.contains(apiVersion.asText())) {
             throw new ManifestException(source, doc.line(), doc.column(), where + ": apiVersion '"
                     + Messages.clean(apiVersion.asText()) + "' is not served for " + kind.asText() + ": expected "
-                    + VirtualMachine.API_VERSION);
+                    + wanted);
         }
         HasMetadata resource;
         try {
@@ -222,7 +235,8 @@ public final class ManifestLoader {
             resource.setMetadata(new ObjectMeta());
         }
         ObjectMeta meta = resource.getMetadata();
-        if (meta.getNamespace() == null || meta.getNamespace().isEmpty()) {
+        boolean clusterScoped = instancetype.isPresent() && !instancetype.get().namespaced();
+        if (!clusterScoped && (meta.getNamespace() == null || meta.getNamespace().isEmpty())) {
             meta.setNamespace(VmiDefaults.DEFAULT_NAMESPACE);
         }
         if ((meta.getName() == null || meta.getName().isEmpty()) && meta.getGenerateName() != null

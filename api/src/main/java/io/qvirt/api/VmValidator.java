@@ -1,5 +1,7 @@
 package io.qvirt.api;
 
+import io.qvirt.api.instancetype.InstancetypeExpander;
+import io.qvirt.api.instancetype.InstancetypeLookup;
 import io.qvirt.api.model.DataVolumeTemplateSpec;
 import io.qvirt.api.model.RunStrategy;
 import io.qvirt.api.model.VirtualMachineInstanceSpec;
@@ -14,10 +16,16 @@ import java.util.Map;
  * ({@code pkg/virt-api/webhooks/validating-webhook/admitters/vms-admitter.go}): the template must exist,
  * its metadata and spec pass the VMI rules (on a copy with the spec defaults applied, as the admitter
  * does with {@code SetDefaultVirtualMachineInstanceSpec}), and the run strategy is valid: {@code running}
- * and {@code runStrategy} are mutually exclusive and one of them is required. qvirt adds one rule: a field
- * directly under {@code spec} that qvirt does not act on ({@code instancetype}, {@code preference}, ...) or that
- * is in no schema is refused by its path. Paths are
- * {@code spec.template.spec...}. KubeVirt stops after the first failing stage; qvirt reports everything.
+ * and {@code runStrategy} are mutually exclusive and one of them is required. A VM naming an instancetype or a
+ * preference ({@code spec.instancetype}, {@code spec.preference}) is checked as KubeVirt's admitter checks it
+ * ({@link InstancetypeExpander#admit}): the matchers, then the objects applied to a copy of the template (a field
+ * the template sets that the instancetype sets too is refused), the preference's requirements, and the resulting
+ * template validated as above. An object that does not exist is not an error here (KubeVirt admits such a VM; its
+ * controller then reports the VM as failing); without an {@link InstancetypeLookup} none exists. qvirt adds one
+ * rule: a field directly under {@code spec} that qvirt does not act on ({@code updateVolumesStrategy}, ...) or
+ * that is in no schema is refused by its path. Paths are {@code spec.template.spec...}. KubeVirt stops after the
+ * first failing stage; qvirt reports everything, except that instancetype conflicts and unmet requirements stop
+ * it, as in KubeVirt (the template they leave is not the one that would run).
  */
 public final class VmValidator {
     private VmValidator() {
@@ -33,15 +41,29 @@ public final class VmValidator {
         return validate(vm, gates, NetworkSettings.QVIRT_DEFAULTS);
     }
 
-    /** All errors, with the given feature gates and network settings (the template is defaulted with them). */
+    /**
+     * All errors, with the given feature gates and network settings (the template is defaulted with them); no
+     * instancetype or preference exists.
+     */
     public static List<FieldError> validate(VirtualMachine vm, FeatureGates gates, NetworkSettings network) {
+        return validate(vm, gates, network, InstancetypeLookup.none());
+    }
+
+    /** All errors, with the given feature gates and network settings, instancetypes and preferences from {@code lookup}. */
+    public static List<FieldError> validate(VirtualMachine vm, FeatureGates gates, NetworkSettings network,
+                                            InstancetypeLookup lookup) {
         List<FieldError> errors = new ArrayList<>();
         SpecValidator.validateName(vm.getMetadata(), errors);
-        VirtualMachineSpec spec = vm.getSpec();
-        if (spec == null) {
+        if (vm.getSpec() == null) {
             errors.add(new FieldError("spec", "spec in body is required"));
             return errors;
         }
+        InstancetypeExpander.Admitted admitted = InstancetypeExpander.admit(vm, lookup, network);
+        if (!admitted.errors().isEmpty()) {
+            errors.addAll(admitted.errors());
+            return errors;
+        }
+        VirtualMachineSpec spec = admitted.vm().getSpec();
         if (spec.getTemplate() == null) {
             errors.add(new FieldError("spec.template", "missing virtual machine template."));
         } else {
@@ -113,7 +135,7 @@ public final class VmValidator {
 
     /**
      * qvirt's rule: a field directly under a VM's {@code spec} that qvirt does not act on is refused by its path, not
-     * dropped (a VM asking for an instancetype must not silently get 1 vCPU): KubeVirt's fields by name with what
+     * dropped (a VM asking for volume migration must not silently get none): KubeVirt's fields by name with what
      * to do instead, any other as kube-apiserver's strict field validation words it.
      */
     private static void unactedFields(VirtualMachineSpec spec, List<FieldError> errors) {
@@ -128,10 +150,6 @@ public final class VmValidator {
 
     /** KubeVirt's VM spec fields qvirt does not act on (yet), and what to do instead. */
     static final Map<String, String> NOT_ACTED_ON = Map.of(
-            "instancetype", "not supported by qvirt yet (instancetypes are not built): give the template's "
-                    + "domain.cpu and domain.memory.guest instead",
-            "preference", "not supported by qvirt yet (preferences are not built): set the template's devices and "
-                    + "features instead",
             "updateVolumesStrategy", "not supported by qvirt (volume migration): leave it out",
             "liveUpdateFeatures", "removed from KubeVirt (v1.1): leave it out");
 

@@ -206,7 +206,18 @@ public final class VmiDefaults {
                 }
             }
         }
-        // default network interface
+        addDefaultInterface(spec, network);
+        addVolumeDisks(spec);
+    }
+
+    /**
+     * KubeVirt's {@code SetDefaultNetworkInterface}: with no networks and no interfaces (and
+     * {@code autoattachPodInterface} not false), interface {@value #DEFAULT_NETWORK_NAME} on the pod network, its
+     * binding the cluster's default. Part of {@link #applySpec}; alone for the instancetype expansion, which needs
+     * it before a preference's interface model is applied.
+     */
+    public static void addDefaultInterface(VirtualMachineInstanceSpec spec, NetworkSettings network) {
+        DomainSpec domain = domain(spec);
         Devices devices = domain.getDevices();
         boolean autoattachPod = devices.getAutoattachPodInterface() == null || devices.getAutoattachPodInterface();
         if (autoattachPod && isEmpty(spec.getNetworks()) && isEmpty(devices.getInterfaces())) {
@@ -223,7 +234,15 @@ public final class VmiDefaults {
             net.setPod(new PodNetwork());
             spec.setNetworks(new ArrayList<>(List.of(net)));
         }
-        // a disk for every volume
+    }
+
+    /**
+     * KubeVirt's {@code SetDefaultVolumeDisk}: a disk (no target) for every volume that has no disk or filesystem.
+     * Part of {@link #applySpec}; alone for the instancetype expansion (before a preference's disk bus).
+     */
+    public static void addVolumeDisks(VirtualMachineInstanceSpec spec) {
+        DomainSpec domain = domain(spec);
+        Devices devices = domain.getDevices();
         if (spec.getVolumes() != null && !spec.getVolumes().isEmpty()) {
             Set<String> diskNames = new HashSet<>();
             if (devices.getDisks() != null) {

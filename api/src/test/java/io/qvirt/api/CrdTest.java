@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qvirt.api.crd.CrdFixups;
+import io.qvirt.api.instancetype.InstancetypeResource;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
@@ -164,8 +166,46 @@ class CrdTest {
         }
     }
 
+    /** KubeVirt's {@code NewVirtualMachine[Cluster]{Instancetype,Preference}Crd}: names, scope, the one version. */
     @ParameterizedTest
-    @ValueSource(strings = {VM_CRD, VMI_CRD})
+    @EnumSource(InstancetypeResource.class)
+    void instancetypeCrds(InstancetypeResource r) throws Exception {
+        JsonNode crd = crd(r.crdFile());
+        assertEquals(r.plural() + ".instancetype.kubevirt.io", crd.at("/metadata/name").asText());
+        assertEquals("", crd.at("/metadata/labels/kubevirt.io").asText());
+        assertEquals("instancetype.kubevirt.io", crd.at("/spec/group").asText());
+        assertEquals(r.namespaced() ? "Namespaced" : "Cluster", crd.at("/spec/scope").asText());
+        assertEquals(r.kind(), crd.at("/spec/names/kind").asText());
+        assertEquals(r.plural(), crd.at("/spec/names/plural").asText());
+        assertEquals(r.singular(), crd.at("/spec/names/singular").asText());
+        List<String> shortNames = switch (r) {
+            case INSTANCETYPE -> List.of("vminstancetype", "vminstancetypes", "vmf", "vmfs");
+            case CLUSTER_INSTANCETYPE -> List.of("vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs");
+            case PREFERENCE -> List.of("vmpref", "vmprefs", "vmp", "vmps");
+            case CLUSTER_PREFERENCE -> List.of("vmcp", "vmcps");
+        };
+        assertEquals(shortNames, strings(crd.at("/spec/names/shortNames")));
+        assertEquals(r.namespaced() ? List.of("all") : List.of(), strings(crd.at("/spec/names/categories")));
+        assertEquals(1, crd.at("/spec/versions").size());
+        assertEquals("v1beta1", crd.at("/spec/versions/0/name").asText());
+        assertTrue(crd.at("/spec/versions/0/storage").asBoolean());
+        assertTrue(crd.at("/spec/versions/0/subresources").isMissingNode(), "no status subresource");
+        JsonNode spec = crd.at("/spec/versions/0/schema/openAPIV3Schema/properties/spec");
+        assertTrue(spec.path("x-kubernetes-preserve-unknown-fields").asBoolean(), "unknown spec fields kept");
+        if (!r.isPreference()) {
+            assertEquals("integer", spec.at("/properties/cpu/properties/guest/type").asText());
+            assertTrue(spec.at("/properties/memory/properties/guest/x-kubernetes-int-or-string").asBoolean());
+        } else {
+            assertEquals("string", spec.at("/properties/devices/properties/preferredDiskBus/type").asText());
+            assertEquals("string", spec.at("/properties/cpu/properties/preferredCPUTopology/type").asText());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {VM_CRD, VMI_CRD, "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
+            "virtualmachineclusterinstancetypes.instancetype.kubevirt.io-v1.yml",
+            "virtualmachinepreferences.instancetype.kubevirt.io-v1.yml",
+            "virtualmachineclusterpreferences.instancetype.kubevirt.io-v1.yml"})
     void committedCopyEqualsGenerated(String file) throws Exception {
         Path committed = TestFiles.root().resolve("manifests/crds").resolve(file);
         String generated = generated(file);

@@ -59,14 +59,15 @@ class LoaderTest {
     @Test
     void unknownKind() {
         ManifestException e = fails("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
-        assertEquals("in.yaml:1:1: document 1: unknown kind 'Pod': expected VirtualMachine or "
-                + "VirtualMachineInstance", e.getMessage());
+        assertEquals("in.yaml:1:1: document 1: unknown kind 'Pod': expected VirtualMachine or VirtualMachineInstance (or, beside a VirtualMachine, VirtualMachineInstancetype, "
+                + "VirtualMachineClusterInstancetype, VirtualMachinePreference or VirtualMachineClusterPreference)", e.getMessage());
     }
 
     @Test
     void missingKind() {
         ManifestException e = fails("apiVersion: kubevirt.io/v1\nmetadata: {name: p}\n");
-        assertEquals("in.yaml:1:1: document 1: kind is required: expected VirtualMachine or VirtualMachineInstance",
+        assertEquals("in.yaml:1:1: document 1: kind is required: expected VirtualMachine or VirtualMachineInstance (or, beside a VirtualMachine, VirtualMachineInstancetype, "
+                + "VirtualMachineClusterInstancetype, VirtualMachinePreference or VirtualMachineClusterPreference)",
                 e.getMessage());
     }
 

@@ -14,12 +14,15 @@ class VmSpecFieldsTest {
     }
 
     @Test
-    void anInstancetypeOrPreferenceIsRefusedByNameWithWhatToDoInstead() throws Exception {
-        assertEquals(List.of(new FieldError("spec.instancetype", "not supported by qvirt yet (instancetypes are not "
-                + "built): give the template's domain.cpu and domain.memory.guest instead")),
-                validate("instancetype: {kind: VirtualMachineClusterInstancetype, name: u1.medium}"));
-        assertEquals(List.of(new FieldError("spec.preference", "not supported by qvirt yet (preferences are not built): "
-                + "set the template's devices and features instead")), validate("preference: {name: fedora}"));
+    void anInstancetypeOrPreferenceIsCheckedAsKubevirtChecksItWithoutTheObjects() throws Exception {
+        // No lookup: nothing exists, and KubeVirt's admission admits a VM naming what does not exist (yet)
+        assertEquals(List.of(), validate("instancetype: {kind: VirtualMachineClusterInstancetype, name: u1.medium}"));
+        assertEquals(List.of(), validate("preference: {name: fedora}"));
+        assertEquals(List.of(new FieldError("spec.instancetype", "Either Name or InferFromVolume should be provided "
+                + "within the InstancetypeMatcher")), validate("instancetype: {kind: VirtualMachineInstancetype}"));
+        assertEquals(List.of(new FieldError("spec.preference.kind", "got unexpected kind in PreferenceMatcher: Fedora; "
+                + "allowed: VirtualMachinePreference, VirtualMachineClusterPreference (any case, or the plural; omitted "
+                + "means VirtualMachineClusterPreference)")), validate("preference: {name: fedora, kind: Fedora}"));
     }
 
     @Test

@@ -18,6 +18,12 @@ public class VirtualMachineSpec extends Extensible {
     /** Kept as written; qvirt does not act on them. */
     private List<DataVolumeTemplateSpec> dataVolumeTemplates;
 
+    /** The instancetype whose CPU and memory the VM gets (see {@code io.qvirt.api.instancetype}). */
+    private InstancetypeMatcher instancetype;
+
+    /** The preference whose values fill what the template leaves unset. */
+    private InstancetypeMatcher preference;
+
     public Boolean getRunning() {
         return running;
     }
@@ -48,5 +54,21 @@ public class VirtualMachineSpec extends Extensible {
 
     public void setDataVolumeTemplates(List<DataVolumeTemplateSpec> dataVolumeTemplates) {
         this.dataVolumeTemplates = dataVolumeTemplates;
+    }
+
+    public InstancetypeMatcher getInstancetype() {
+        return instancetype;
+    }
+
+    public void setInstancetype(InstancetypeMatcher instancetype) {
+        this.instancetype = instancetype;
+    }
+
+    public InstancetypeMatcher getPreference() {
+        return preference;
+    }
+
+    public void setPreference(InstancetypeMatcher preference) {
+        this.preference = preference;
     }
 }

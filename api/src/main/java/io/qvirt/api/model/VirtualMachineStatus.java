@@ -28,6 +28,12 @@ public class VirtualMachineStatus extends Extensible {
 
     private StartFailure startFailure;
 
+    /** The instancetype the controller resolved {@code spec.instancetype} to, and its ControllerRevision. */
+    private InstancetypeStatusRef instancetypeRef;
+
+    /** The preference the controller resolved {@code spec.preference} to, and its ControllerRevision. */
+    private InstancetypeStatusRef preferenceRef;
+
     public String getPrintableStatus() {
         return printableStatus;
     }
@@ -106,5 +112,21 @@ public class VirtualMachineStatus extends Extensible {
 
     public void setStartFailure(StartFailure startFailure) {
         this.startFailure = startFailure;
+    }
+
+    public InstancetypeStatusRef getInstancetypeRef() {
+        return instancetypeRef;
+    }
+
+    public void setInstancetypeRef(InstancetypeStatusRef instancetypeRef) {
+        this.instancetypeRef = instancetypeRef;
+    }
+
+    public InstancetypeStatusRef getPreferenceRef() {
+        return preferenceRef;
+    }
+
+    public void setPreferenceRef(InstancetypeStatusRef preferenceRef) {
+        this.preferenceRef = preferenceRef;
     }
 }
