@@ -48,7 +48,7 @@ class VmPlannerGoldenTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"hostdisk", "masquerade", "cloudinit"})
+    @ValueSource(strings = {"hostdisk", "masquerade", "cloudinit", "efi"})
     void argvMatchesGolden(String name) throws Exception {
         VmPlan p = plan(name, new Accelerator(Accelerator.TCG, "test"), true);
         String actual = String.join("\n", p.argv()) + "\n";
@@ -80,6 +80,17 @@ class VmPlannerGoldenTest {
         assertEquals(2L << 30, empty.sizeBytes());
         assertEquals(true, empty.removeWithVm());
         assertEquals(Path.of("/run/qvirt/ns1/hostdisk/disks/scratch.qcow2"), empty.path());
+    }
+
+    @Test
+    void efiVarsAreAPrivateCopyOfTheSecureBootTemplateGoingWithTheVm() throws Exception {
+        VmPlan p = plan("efi", new Accelerator(Accelerator.TCG, "test"), true);
+        assertEquals(2, p.files().size(), p.files().toString());
+        PreparedFile.Copy vars = assertInstanceOf(PreparedFile.Copy.class, p.files().get(0));
+        assertEquals(Path.of("/run/qvirt/ns3/efi/efi-vars.fd"), vars.path());
+        assertEquals(Path.of("/usr/share/OVMF/OVMF_VARS_4M.ms.fd"), vars.source(), "Microsoft's keys enrolled");
+        assertEquals("spec.domain.firmware.bootloader.efi", vars.field());
+        assertEquals(true, vars.removeWithVm());
     }
 
     @Test

@@ -44,6 +44,14 @@ public sealed interface PreparedFile {
         }
     }
 
+    /** bootloader.efi: a private copy of {@code source} (OVMF's variable store template) in the VM's directory. */
+    record Copy(Path path, Path source, String field) implements PreparedFile {
+        @Override
+        public boolean removeWithVm() {
+            return true;
+        }
+    }
+
     /**
      * cloudInitNoCloud: an ISO 9660 image (Joliet and Rock Ridge names) with volume id {@code volumeId}
      * holding {@code files} (name to exact bytes).

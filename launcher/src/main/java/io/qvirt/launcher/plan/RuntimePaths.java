@@ -37,6 +37,11 @@ public record RuntimePaths(Path dir) {
         return dir.resolve("qemu.stderr");
     }
 
+    /** The VM's copy of the EFI variable store (OVMF's VARS), made from the firmware's template at every start. */
+    public Path efiVars() {
+        return dir.resolve("efi-vars.fd");
+    }
+
     public Path disksDir() {
         return dir.resolve("disks");
     }

@@ -89,6 +89,8 @@ public final class VmPreparer {
         } else if (f instanceof PreparedFile.Overlay o) {
             qemuImg("create", "-q", "-f", "qcow2", "-F", o.backingFormat().qemuName(), "-b", o.backing().toString(),
                     o.path().toString());
+        } else if (f instanceof PreparedFile.Copy c) {
+            Files.copy(c.source(), c.path());
         } else if (f instanceof PreparedFile.Iso iso) {
             NoCloudIso.write(iso.path(), iso.volumeId(), iso.files());
         } else {

@@ -1,22 +1,49 @@
 package io.qvirt.launcher.plan.config;
 
+import io.qvirt.api.model.EFI;
 import io.qvirt.api.model.Firmware;
 import io.qvirt.api.model.KernelBoot;
 import io.qvirt.api.model.KernelBootContainer;
 import io.qvirt.launcher.plan.PlanContext;
+import io.qvirt.launcher.plan.PreparedFile;
 import io.qvirt.launcher.plan.QemuConfigurator;
 import io.qvirt.launcher.plan.QemuOpts;
 import io.qvirt.launcher.plan.ResolvedVolumes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Firmware and identity: BIOS (SeaBIOS, QEMU's default), boot order strictly by the disks'
- * {@code bootindex}, and SMBIOS type 1 as KubeVirt fills it (manufacturer and family KubeVirt,
- * product None, the spec's uuid and serial); {@code kernelBoot.container} as {@code -kernel}, {@code -initrd},
- * {@code -append}.
+ * Firmware and identity: BIOS (SeaBIOS, QEMU's default) or {@code bootloader.efi} (OVMF, see {@link EfiFirmware}),
+ * boot order strictly by the disks' {@code bootindex}, and SMBIOS type 1 as KubeVirt fills it (manufacturer and
+ * family KubeVirt, product None, the spec's uuid and serial); {@code kernelBoot.container} as {@code -kernel},
+ * {@code -initrd}, {@code -append}.
+ *
+ * <p>EFI as libvirt runs it for KubeVirt: the code on pflash0 read-only, the variables on pflash1 from a copy of
+ * the template made in the VM's directory before QEMU starts (so every start begins from the template, as
+ * KubeVirt's non-persistent NVRAM does), and with Secure Boot the flash writable only from SMM
+ * ({@code -global driver=cfi.pflash01,property=secure,value=on}; {@code smm=on} is the SMM feature's, which
+ * KubeVirt's admission requires with Secure Boot). Missing firmware files are refused here, before anything is
+ * made or spawned.
  */
 public final class FirmwareConfigurator implements QemuConfigurator {
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    /** The machine types OVMF's SMM build runs on (it refuses i440fx). */
+    private static final Pattern Q35 = Pattern.compile("q35|pc-q35-[0-9.]+");
+
+    private final Path ovmfDir;
+
+    /** OVMF from Debian's {@code ovmf} package ({@link EfiFirmware#DEBIAN_OVMF_DIR}). */
+    public FirmwareConfigurator() {
+        this(EfiFirmware.DEBIAN_OVMF_DIR);
+    }
+
+    /** OVMF's {@code OVMF_CODE_4M*.fd} and {@code OVMF_VARS_4M*.fd} from {@code ovmfDir}. */
+    public FirmwareConfigurator(Path ovmfDir) {
+        this.ovmfDir = ovmfDir;
+    }
 
     @Override
     public void configure(PlanContext ctx) {
@@ -25,7 +52,7 @@ public final class FirmwareConfigurator implements QemuConfigurator {
                 .put("manufacturer", "KubeVirt").put("product", "None").put("family", "KubeVirt");
         if (fw != null) {
             if (fw.getBootloader() != null && fw.getBootloader().getEfi() != null) {
-                ctx.refuse("domain.firmware.bootloader.efi", "not supported by qvirt yet: use bios (the default)");
+                efi(ctx, fw.getBootloader().getEfi());
             }
             if (fw.getUuid() != null) {
                 if (!UUID.matcher(fw.getUuid()).matches()) {
@@ -44,6 +71,56 @@ public final class FirmwareConfigurator implements QemuConfigurator {
         }
         ctx.arg("-smbios", smbios);
         ctx.arg("-boot", "strict=on");
+    }
+
+    /** pflash0 (code, read-only) and pflash1 (this VM's copy of the variable store); the machine names them. */
+    private void efi(PlanContext ctx, EFI efi) {
+        String f = "domain.firmware.bootloader.efi";
+        EfiFirmware fw = EfiFirmware.select(efi, ovmfDir);
+        boolean ok = true;
+        if (Boolean.TRUE.equals(efi.getPersistent())) {
+            ctx.refuse(f + ".persistent", "persisting the EFI NVRAM across restarts needs KubeVirt's backend storage "
+                    + "(a per-VM PersistentVolumeClaim), which qvirt does not have: leave it unset or false (the "
+                    + "variables then start from the firmware's template on every start)");
+            ok = false;
+        }
+        var machine = ctx.spec().getDomain().getMachine();
+        String type = machine != null && machine.getType() != null ? machine.getType() : "q35";
+        if (fw.secureBoot() && !Q35.matcher(type).matches()) {
+            ctx.refuse(f + ".secureBoot", "SecureBoot needs OVMF's SMM build, which runs on q35 machines only (domain."
+                    + "machine.type is '" + type + "'): use q35 or pc-q35-<version>, or secureBoot: false");
+            ok = false;
+        }
+        List<String> missing = new ArrayList<>();
+        for (Path p : List.of(fw.code(), fw.varsTemplate())) {
+            if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+                missing.add(p.toString());
+            }
+        }
+        if (!missing.isEmpty()) {
+            // KubeVirt's virt-launcher words, then what is missing and where it comes from.
+            ctx.refuse(f, "EFI OVMF roms missing for booting in EFI mode with SecureBoot=" + fw.secureBoot() + ": "
+                    + String.join(", ", missing) + " not found on this host (install Debian's ovmf package: "
+                    + "apt-get install ovmf)");
+            ok = false;
+        }
+        if (!ok) {
+            return;
+        }
+        Path vars = ctx.paths().efiVars();
+        ctx.prepare(new PreparedFile.Copy(vars, fw.varsTemplate(), ctx.field(f)));
+        ctx.arg("-blockdev", QemuOpts.keys().put("driver", "file").put("filename", fw.code().toString())
+                .put("node-name", EfiFirmware.CODE_NODE + "-file").put("read-only", "on"));
+        ctx.arg("-blockdev", QemuOpts.keys().put("driver", "raw").put("file", EfiFirmware.CODE_NODE + "-file")
+                .put("node-name", EfiFirmware.CODE_NODE).put("read-only", "on"));
+        ctx.arg("-blockdev", QemuOpts.keys().put("driver", "file").put("filename", vars.toString())
+                .put("node-name", EfiFirmware.VARS_NODE + "-file").put("read-only", "off"));
+        ctx.arg("-blockdev", QemuOpts.keys().put("driver", "raw").put("file", EfiFirmware.VARS_NODE + "-file")
+                .put("node-name", EfiFirmware.VARS_NODE).put("read-only", "off"));
+        if (fw.secureBoot()) {
+            // Only SMM code may write the variable store, so the OS cannot rewrite the Secure Boot keys.
+            ctx.arg("-global", "driver=cfi.pflash01,property=secure,value=on");
+        }
     }
 
     /**
