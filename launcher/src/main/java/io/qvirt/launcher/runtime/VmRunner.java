@@ -231,6 +231,10 @@ public final class VmRunner {
             log.error("VM failed: " + s.reason());
             return new Result(VmPhase.FAILED, s.reason(), 1);
         }
+        Result moved = migratedAway(sawShutdown || !child.isAlive(), ctl, child, paths);
+        if (moved != null) {
+            return moved;
+        }
         if (sawShutdown && child.isAlive()) {
             String reason = stopped.future().join().data().path("reason").asText("guest-shutdown");
             ctl.quitOrKill(() -> child.signal(Signals.SIGKILL));
@@ -255,6 +259,23 @@ public final class VmRunner {
         String why = "QEMU " + (st != null ? st.describe() : "vanished") + "; last stderr: " + lastLines(paths.qemuStderr(), 5);
         log.error("VM failed: " + why);
         return new Result(VmPhase.FAILED, why, 1);
+    }
+
+    /**
+     * A VM that {@code launcher migrate} moved away: its QEMU here quit after the migration completed, as the
+     * marker the migration left says; the VM itself runs on elsewhere.
+     */
+    private Result migratedAway(boolean quit, VmControl ctl, Child child, RuntimePaths paths) {
+        String where = quit ? io.qvirt.launcher.migrate.MigratedMarker.read(paths) : null;
+        if (where == null) {
+            return null;
+        }
+        if (child.isAlive()) {
+            ctl.quitOrKill(() -> child.signal(Signals.SIGKILL));
+        }
+        awaitExit(child, Duration.ofSeconds(10));
+        log.info("VM migrated to " + where + "; its QEMU here has quit");
+        return new Result(VmPhase.SUCCEEDED, "migrated to " + where, 0);
     }
 
     /** Waits (bounded) until the waiter has an outcome: its event, or the connection's end. */

@@ -1,0 +1,147 @@
+package io.qvirt.launcher.cli;
+
+import io.qvirt.launcher.migrate.LocalMigration;
+import io.qvirt.launcher.migrate.Migration;
+import io.qvirt.launcher.migrate.MigrationOptions;
+import io.qvirt.launcher.plan.HostForward;
+import io.qvirt.qmp.BlockJobInfo;
+import io.qvirt.qmp.MigrationInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+@Command(name = "migrate", mixinStandardHelpOptions = true,
+        description = {"Live-migrates a running VM to a second QEMU on this machine: into another runtime root",
+            "(--to-runtime-root DIR) and/or another directory name (--to NAME2). The target QEMU is started with",
+            "the same command line as the source (refused before anything moves if it would differ) and",
+            "-incoming; RAM, device state and the VM's own disk files (containerDisk overlay, emptyDisk: QEMU's",
+            "block mirror over NBD) move over Unix sockets; hostDisks are shared, not copied. Progress: one line",
+            "per pass over RAM. On success the source QEMU quits (a `launcher run` owning it exits 0 and says",
+            "where the VM went) and the target runs detached, as after `launcher exec`: drive it with launcher",
+            "commands and its runtime root. Port forwards are re-bound by the target once the source has quit.",
+            "Ctrl-C or SIGTERM (or migrate_cancel by another client): cancelled, the source runs on, the target",
+            "is removed. Needs the source's qmp.sock (QEMU serves one client at a time)."})
+final class MigrateCommand extends BaseCommand {
+    @Mixin
+    VmRef vm;
+
+    @Option(names = "--to-runtime-root", paramLabel = "DIR", description = "the runtime root the VM moves to "
+            + "(default: the source's)")
+    Path toRoot;
+
+    @Option(names = "--to", paramLabel = "NAME2", description = "the target's directory name (default: the VM's name); "
+            + "the guest keeps its name, hostname and cloud-init identity")
+    String toName;
+
+    @Option(names = "--multifd", paramLabel = "N", description = "send RAM over N parallel connections (QEMU multifd; "
+            + "default 0: one stream)")
+    int multifd;
+
+    @Option(names = "--postcopy", description = "switch to postcopy after the first pass over RAM: bounded time even "
+            + "for a guest that dirties memory fast, but a failure after the switch loses the VM")
+    boolean postcopy;
+
+    @Option(names = "--bandwidth", paramLabel = "MiB/s", description = "cap RAM throughput at MiB/s (default: no cap)")
+    long bandwidthMib;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "cancel if not done within SECONDS (default 600)")
+    long timeoutSeconds = 600;
+
+    @Option(names = "--overcommit", paramLabel = "PERCENT", description = "as for run: the target's guest memory may "
+            + "exceed MemAvailable by PERCENT percent of it (default 0)")
+    int overcommit;
+
+    @Override
+    int doCall() throws Exception {
+        if (toRoot == null && toName == null) {
+            throw new IllegalArgumentException("missing target: --to-runtime-root DIR and/or --to NAME2");
+        }
+        if (timeoutSeconds <= 0) {
+            throw new IllegalArgumentException("--timeout: must be > 0 seconds");
+        }
+        if (multifd < 0 || multifd > 255) {
+            throw new IllegalArgumentException("--multifd: must be 0 (off) or 1-255, got " + multifd);
+        }
+        if (bandwidthMib < 0 || bandwidthMib > (1L << 20)) {
+            throw new IllegalArgumentException("--bandwidth: must be 1-1048576 MiB/s, got " + bandwidthMib);
+        }
+        if (overcommit < 0) {
+            throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
+        }
+        Path targetRoot = toRoot != null ? toRoot.toAbsolutePath() : root();
+        String targetName = toName != null ? toName : vm.name;
+        MigrationOptions opts = new MigrationOptions(multifd, postcopy, bandwidthMib << 20,
+                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(2));
+        LocalMigration lm = new LocalMigration(new Migration.Listener() {
+            @Override
+            public void progress(MigrationInfo i) {
+                log().info("migrate: " + describe(i));
+            }
+
+            @Override
+            public void diskProgress(List<BlockJobInfo> jobs) {
+                for (BlockJobInfo j : jobs) {
+                    log().info("migrate: disk " + j.device().replaceFirst("^mig-", "") + " " + mb(j.offset()) + " of "
+                            + mb(j.len()) + " MB copied" + (j.ready() ? ", in sync (mirroring writes)" : ""));
+                }
+            }
+
+            @Override
+            public void note(String line) {
+                log().info("migrate: " + line);
+            }
+        });
+        for (String sig : new String[] {"INT", "TERM", "HUP"}) {
+            Signal.handle(new Signal(sig), x -> {
+                if (!lm.cancel("SIG" + sig)) {
+                    log().warn("migrate: in postcopy the migration cannot be cancelled (the target already runs the VM)");
+                }
+            });
+        }
+        log().info("migrate: VM " + vm.display() + " from " + vm.paths(root()).dir() + " to "
+                + targetRoot.resolve(vm.namespace).resolve(targetName));
+        LocalMigration.Outcome o = lm.migrate(new LocalMigration.Request(vm.paths(root()), targetRoot, targetName, opts,
+                overcommit));
+        var r = o.result();
+        out().println("VM " + vm.display() + " migrated to " + o.target().dir() + ": QEMU pid " + o.targetPid()
+                + " (was " + o.sourcePid() + "), total " + r.totalMs() + " ms, downtime " + r.downtimeMs() + " ms, "
+                + r.passes() + " passes" + (r.diskCopyMs() > 0 ? ", disks copied in " + r.diskCopyMs() + " ms" : "")
+                + (r.postcopy() ? ", postcopy" : ""));
+        for (HostForward f : o.forwards()) {
+            out().println("  forward " + f);
+        }
+        out().println("  drive it with: launcher status " + o.target().dir().getFileName()
+                + (vm.namespace.equals("default") ? "" : " -n " + vm.namespace) + " --runtime-root "
+                + o.target().dir().getParent().getParent());
+        return ExitCodes.OK;
+    }
+
+    static String describe(MigrationInfo i) {
+        StringBuilder b = new StringBuilder(i.status());
+        if (i.dirtySyncCount() > 0) {
+            b.append(", pass ").append(i.dirtySyncCount());
+        }
+        if (i.ramRemaining() >= 0) {
+            b.append(", ").append(mb(i.ramRemaining())).append(" MB of ").append(mb(i.ramTotal())).append(" MB left");
+        }
+        if (i.mbps() >= 0) {
+            b.append(", ").append(String.format(Locale.ROOT, "%.0f", i.mbps())).append(" Mbit/s");
+        }
+        if (i.expectedDowntimeMs() >= 0 && i.status().equals("active")) {
+            b.append(", expected downtime ").append(i.expectedDowntimeMs()).append(" ms");
+        }
+        if (i.downtimeMs() >= 0) {
+            b.append(", downtime ").append(i.downtimeMs()).append(" ms");
+        }
+        return b.toString();
+    }
+
+    private static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%.1f", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,547 @@
+package io.qvirt.launcher.migrate;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qvirt.launcher.control.VmControl;
+import io.qvirt.launcher.control.VmPhase;
+import io.qvirt.launcher.control.VmState;
+import io.qvirt.qmp.BlockJobInfo;
+import io.qvirt.qmp.MigrationInfo;
+import io.qvirt.qmp.QmpCommands;
+import io.qvirt.qmp.QmpDisconnectedException;
+import io.qvirt.qmp.QmpEvent;
+import io.qvirt.qmp.QmpException;
+import io.qvirt.qmp.QmpRemoteException;
+import io.qvirt.qmp.QmpSubscription;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One live migration between two QEMUs, driven over their QMP monitors only: it neither starts nor ends a
+ * process, so {@code launcher migrate} and a cluster handler (which reach the two QEMUs differently) share it.
+ *
+ * <p>The flow is libvirt's: the target was started with the same device tree and {@code -incoming defer}
+ * (and {@code -S}, so its CPUs start only when told). Capabilities are set on both ends ({@code events};
+ * {@code multifd}, {@code postcopy-ram} when asked; {@code pause-before-switchover} on the source when disks
+ * are copied or a switchover hook is set). Disks that are not shared (a containerDisk's or emptyDisk's own
+ * file) are copied first: the target exports each over NBD, the source mirrors into it until every mirror is
+ * ready (then it mirrors each guest write). RAM follows over the stream socket, one progress report per pass
+ * and every {@link MigrationOptions#progressEvery()}. At {@code pre-switchover} (source CPUs stopped, nothing
+ * sent of the final state yet) the mirrors are ended in sync, the target's NBD server stops, the hook runs, and
+ * the migration continues. On {@code completed} the target's CPUs are started if the source's ran (in
+ * postcopy: as soon as the target has the device state), and the source is left in {@code postmigrate} for its
+ * caller to quit. On failure or cancel the mirrors are abandoned and the source
+ * runs again as before; the target is the caller's to remove.
+ *
+ * <p>Not thread-safe except {@link #cancel}, which any thread (a signal handler) may call.
+ */
+public final class Migration {
+    /** QMP commands of the flow; a migration's own length is bounded by {@link MigrationOptions#timeout()}. */
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    /** "No cap" for QEMU's max-bandwidth (1 TiB/s; QEMU refuses values near 2^64). */
+    static final long UNLIMITED_BANDWIDTH = 1L << 40;
+
+    /**
+     * Where the target listens; both must be reachable by the source QEMU (on one machine: files in the
+     * target's directory; Unix socket paths are at most 107 bytes).
+     *
+     * @param stream the migration stream's Unix socket
+     * @param nbd    the NBD server's Unix socket for disk copies (unused without any)
+     */
+    public record Endpoints(Path stream, Path nbd) {
+    }
+
+    /** What the caller sees while it runs; every method runs on the thread that called {@link #run}. */
+    public interface Listener {
+        /** A progress report while RAM is sent (and once at the end). */
+        default void progress(MigrationInfo info) {
+        }
+
+        /** Disk copies before RAM: one entry per mirror job. */
+        default void diskProgress(List<BlockJobInfo> jobs) {
+        }
+
+        /** Whether {@link #beforeSwitchover} does anything (it costs the pause-before-switchover round trip). */
+        default boolean wantsSwitchoverHook() {
+            return false;
+        }
+
+        /**
+         * Runs with the source's CPUs stopped and its disks in sync, before the target receives the last of the
+         * state and starts: the one moment both sides are still; a failure here cancels the migration.
+         */
+        default void beforeSwitchover() {
+        }
+
+        /** A line for the user (a step taken). */
+        default void note(String line) {
+        }
+    }
+
+    private record Event(boolean fromSource, QmpEvent event) {
+    }
+
+    private final VmControl source;
+    private final VmControl target;
+    private final Endpoints endpoints;
+    private final List<String> copyNodes;
+    private final MigrationOptions options;
+    private final Listener listener;
+    private final AtomicReference<String> cancelRequest = new AtomicReference<>();
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private volatile boolean postcopyActive;
+
+    /**
+     * @param source    the running VM's QEMU (running or paused)
+     * @param target    a QEMU started with the same device tree, {@code -S} and {@code -incoming defer}
+     * @param copyNodes block node names whose data is not shared and is copied (same names on both ends)
+     */
+    public Migration(VmControl source, VmControl target, Endpoints endpoints, List<String> copyNodes,
+                     MigrationOptions options, Listener listener) {
+        this.source = source;
+        this.target = target;
+        this.endpoints = endpoints;
+        this.copyNodes = List.copyOf(copyNodes);
+        this.options = options;
+        this.listener = listener;
+    }
+
+    /**
+     * Asks a running migration to stop; the source resumes. Refused (false) once in postcopy, where the
+     * source no longer holds the whole VM.
+     */
+    public boolean cancel(String why) {
+        if (postcopyActive) {
+            return false;
+        }
+        cancelRequest.compareAndSet(null, why);
+        events.offer(new Event(true, new QmpEvent("qvirt-cancel", JsonNodeFactory.instance.objectNode(), null)));
+        return true;
+    }
+
+    /**
+     * Runs the migration to its end.
+     *
+     * @return QEMU's figures, with the target running (if the source was) and the source in postmigrate
+     * @throws MigrationCancelledException if cancelled; the source runs as before
+     * @throws MigrationException          if it failed; the source runs as before, unless it had switched to
+     *                                     postcopy (the message says so)
+     */
+    public MigrationResult run() {
+        QmpCommands src = source.qmp().commands();
+        QmpCommands dst = target.qmp().commands();
+        VmState before = source.state();
+        if (before.phase() != VmPhase.RUNNING || !(before.qemuStatus().equals("running") || before.paused())) {
+            throw new MigrationException("the VM is " + before.describe() + ": only a running or paused VM migrates");
+        }
+        boolean wasRunning = before.qemuStatus().equals("running");
+        MigrationInfo prior = await(src.queryMigrate(), "query-migrate on the source");
+        if (!prior.status().equals("none") && !prior.finished()) {
+            throw new MigrationException("the VM is already migrating (source status " + prior.status() + ")");
+        }
+        String targetStatus = target.state().qemuStatus();
+        if (!targetStatus.equals("inmigrate")) {
+            throw new MigrationException("the target QEMU is " + targetStatus + ", not waiting for a migration "
+                    + "(it must be started with -incoming defer)");
+        }
+        boolean hook = !copyNodes.isEmpty() || listener.wantsSwitchoverHook();
+        List<QmpSubscription> subs = new ArrayList<>();
+        subs.add(source.qmp().subscribe(e -> e.name().equals("MIGRATION") || e.name().equals("MIGRATION_PASS")
+                || e.name().startsWith("BLOCK_JOB_"), e -> events.offer(new Event(true, e))));
+        subs.add(target.qmp().subscribe(e -> e.name().equals("MIGRATION"), e -> events.offer(new Event(false, e))));
+        long deadline = System.nanoTime() + options.timeout().toNanos();
+        boolean mirrorsStarted = false;
+        try {
+            setCapabilities(src, dst, hook);
+            await(dst.migrateIncoming("unix:" + endpoints.stream()), "migrate-incoming on the target");
+            long diskStart = System.nanoTime();
+            if (!copyNodes.isEmpty()) {
+                mirrorsStarted = true;
+                copyDisks(src, dst, deadline);
+            }
+            long diskMs = copyNodes.isEmpty() ? 0 : (System.nanoTime() - diskStart) / 1_000_000;
+            checkCancel();
+            await(src.migrate("unix:" + endpoints.stream()), "migrate");
+            MigrationInfo last = follow(src, dst, wasRunning, deadline);
+            finishTarget(dst, wasRunning);
+            return new MigrationResult(last.totalTimeMs(), last.downtimeMs(), diskMs, last.dirtySyncCount(),
+                    postcopyActive, last);
+        } catch (RuntimeException e) {
+            if (postcopyActive) {
+                throw new MigrationException("migration failed in postcopy, the VM is lost (neither QEMU holds all of "
+                        + "its memory): " + e.getMessage(), e);
+            }
+            recoverSource(src, mirrorsStarted, wasRunning);
+            if (e instanceof MigrationException) {
+                throw e;
+            }
+            throw new MigrationException("migration failed: " + e.getMessage() + "; the VM runs on the source", e);
+        } finally {
+            subs.forEach(QmpSubscription::close);
+        }
+    }
+
+    private void setCapabilities(QmpCommands src, QmpCommands dst, boolean pauseBeforeSwitchover) {
+        Map<String, Boolean> both = new LinkedHashMap<>();
+        both.put("events", true);
+        both.put("multifd", options.multifdChannels() > 0);
+        both.put("postcopy-ram", options.postcopy());
+        Map<String, Boolean> onSource = new LinkedHashMap<>(both);
+        onSource.put("pause-before-switchover", pauseBeforeSwitchover);
+        await(src.migrateSetCapabilities(onSource), "migrate-set-capabilities on the source");
+        await(dst.migrateSetCapabilities(both), "migrate-set-capabilities on the target");
+        // Always set: QEMU keeps a parameter from one migration to the next (a cancelled slow one included).
+        long bandwidth = options.maxBandwidth() > 0 ? options.maxBandwidth() : UNLIMITED_BANDWIDTH;
+        await(src.migrateSetParameters(JsonNodeFactory.instance.objectNode().put("max-bandwidth", bandwidth)),
+                "migrate-set-parameters max-bandwidth on the source");
+        if (options.multifdChannels() > 0) {
+            ObjectNode p = JsonNodeFactory.instance.objectNode().put("multifd-channels", options.multifdChannels());
+            await(src.migrateSetParameters(p), "migrate-set-parameters on the source");
+            await(dst.migrateSetParameters(p), "migrate-set-parameters on the target");
+        }
+    }
+
+    /** Exports each node on the target, mirrors into it from the source, and waits until every mirror is ready. */
+    private void copyDisks(QmpCommands src, QmpCommands dst, long deadline) {
+        await(dst.nbdServerStart(endpoints.nbd()), "nbd-server-start on the target");
+        Set<String> ready = new HashSet<>();
+        for (String node : copyNodes) {
+            await(dst.blockExportAddNbd(job(node), node, true), "block-export-add " + node + " on the target");
+            ObjectNode nbd = JsonNodeFactory.instance.objectNode().put("driver", "nbd").put("node-name", job(node))
+                    .put("export", node);
+            nbd.putObject("server").put("type", "unix").put("path", endpoints.nbd().toString());
+            await(src.blockdevAdd(nbd), "blockdev-add of the target's " + node + " on the source");
+            // top: only what this node holds itself; a containerDisk's base is the same read-only file on both ends.
+            await(src.blockdevMirror(job(node), node, job(node), "top"), "blockdev-mirror " + node);
+        }
+        listener.note("copying disks " + String.join(", ", copyNodes) + " (QEMU block mirror to the target's NBD export)");
+        long nextReport = System.nanoTime();
+        while (ready.size() < copyNodes.size()) {
+            checkCancel();
+            checkDeadline(deadline, "disk copy");
+            Event ev = poll(nextReport);
+            if (ev == null) {
+                listener.diskProgress(await(src.queryBlockJobs(), "query-block-jobs"));
+                nextReport = System.nanoTime() + options.progressEvery().toNanos();
+                continue;
+            }
+            QmpEvent e = ev.event();
+            String id = e.data().path("device").asText(e.data().path("id").asText(""));
+            switch (e.name()) {
+                case "BLOCK_JOB_READY" -> ready.add(id);
+                case "BLOCK_JOB_ERROR", "BLOCK_JOB_CANCELLED" -> throw new MigrationException("copying disk "
+                        + id + " failed (" + e.name() + " " + e.data() + "); the VM runs on the source");
+                case "BLOCK_JOB_COMPLETED" -> throw new MigrationException("copying disk " + id + " ended early: "
+                        + e.data().path("error").asText("no error given") + "; the VM runs on the source");
+                case "MIGRATION" -> failIfEnded(e);
+                default -> {
+                }
+            }
+        }
+        listener.diskProgress(await(src.queryBlockJobs(), "query-block-jobs"));
+    }
+
+    /** Follows the source's events until completed; handles pre-switchover, postcopy and cancel. */
+    private MigrationInfo follow(QmpCommands src, QmpCommands dst, boolean wasRunning, long deadline) {
+        boolean cancelSent = false;
+        boolean postcopyStarted = false;
+        boolean startTarget = false;
+        long nextReport = System.nanoTime() + options.progressEvery().toNanos();
+        while (true) {
+            if (startTarget) {
+                // In postcopy the guest must run on the target at once (it fetches missing pages on demand), but
+                // only once the target has loaded the device state: it leaves inmigrate for paused (-S) then.
+                String st = target.state().qemuStatus();
+                if (st.equals("paused")) {
+                    await(dst.cont(), "cont on the target");
+                    startTarget = false;
+                } else if (!st.equals("inmigrate")) {
+                    startTarget = false;
+                }
+            }
+            if (!cancelSent && !postcopyActive) {
+                String why = cancelRequest.get();
+                if (why == null && System.nanoTime() - deadline > 0) {
+                    why = "it took longer than " + options.timeout().toSeconds() + " s";
+                    cancelRequest.compareAndSet(null, why);
+                }
+                if (why != null) {
+                    listener.note("cancelling the migration: " + why);
+                    await(src.migrateCancel(), "migrate_cancel");
+                    cancelSent = true;
+                }
+            }
+            Event ev = poll(startTarget ? Math.min(nextReport, System.nanoTime() + 20_000_000L) : nextReport);
+            if (ev == null && startTarget && System.nanoTime() - nextReport < 0) {
+                continue;
+            }
+            if (ev == null) {
+                MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+                if (info.finished()) {
+                    // An event lost with a reconnect cannot happen on one connection, but the state is the truth.
+                    ev = new Event(true, new QmpEvent("MIGRATION",
+                            JsonNodeFactory.instance.objectNode().put("status", info.status()), null));
+                } else {
+                    if (info.status().equals("active") || info.status().equals("postcopy-active")) {
+                        listener.progress(info);
+                    }
+                    nextReport = System.nanoTime() + options.progressEvery().toNanos();
+                    continue;
+                }
+            }
+            QmpEvent e = ev.event();
+            if (!ev.fromSource()) {
+                if (e.name().equals("MIGRATION") && e.data().path("status").asText().equals("postcopy-active")
+                        && wasRunning) {
+                    startTarget = true;
+                }
+                continue;
+            }
+            switch (e.name()) {
+                case "MIGRATION_PASS" -> {
+                    MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+                    listener.progress(info);
+                    if (options.postcopy() && !postcopyStarted && !cancelSent && e.data().path("pass").asInt() >= 2) {
+                        listener.note("switching to postcopy after the first full pass over RAM");
+                        await(src.migrateStartPostcopy(), "migrate-start-postcopy");
+                        postcopyStarted = true;
+                    }
+                }
+                case "MIGRATION" -> {
+                    String status = e.data().path("status").asText();
+                    switch (status) {
+                        case "pre-switchover" -> {
+                            if (cancelRequest.get() != null) {
+                                if (!cancelSent) {
+                                    await(src.migrateCancel(), "migrate_cancel");
+                                    cancelSent = true;
+                                }
+                            } else {
+                                switchover(src, dst);
+                            }
+                        }
+                        case "postcopy-active" -> postcopyActive = true;
+                        case "completed" -> {
+                            // QEMU announces completed just before it computes the final figures: ask again briefly.
+                            MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+                            for (int i = 0; i < 40 && info.totalTimeMs() <= 0; i++) {
+                                sleep(25);
+                                info = await(src.queryMigrate(), "query-migrate");
+                            }
+                            listener.progress(info);
+                            return info;
+                        }
+                        case "failed", "cancelled" -> failIfEnded(e);
+                        default -> {
+                        }
+                    }
+                }
+                case "BLOCK_JOB_ERROR" -> {
+                    // A mirror that stopped means the target's disk is not the source's: the VM must not move.
+                    cancelRequest.compareAndSet(null, "disk mirror " + e.data().path("device").asText() + " failed: "
+                            + e.data().path("operation").asText() + " error");
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** Source stopped, disks in sync: end the mirrors (target equal to source), run the hook, continue. */
+    private void switchover(QmpCommands src, QmpCommands dst) {
+        if (!copyNodes.isEmpty()) {
+            Set<String> pending = new HashSet<>();
+            for (String node : copyNodes) {
+                await(src.blockJobCancel(job(node), false), "block-job-cancel " + job(node));
+                pending.add(job(node));
+            }
+            long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+            List<Event> other = new ArrayList<>();
+            while (!pending.isEmpty()) {
+                if (System.nanoTime() - until > 0) {
+                    throw new MigrationException("the disk mirrors did not end within " + COMMAND_TIMEOUT.toSeconds()
+                            + " s at switchover; the VM runs on the source");
+                }
+                Event ev = poll(until);
+                if (ev == null) {
+                    continue;
+                }
+                QmpEvent e = ev.event();
+                String id = e.data().path("device").asText("");
+                if (e.name().equals("BLOCK_JOB_COMPLETED") || e.name().equals("BLOCK_JOB_CANCELLED")) {
+                    if (e.data().hasNonNull("error")) {
+                        throw new MigrationException("disk mirror " + id + " ended with an error: "
+                                + e.data().get("error").asText() + "; the VM runs on the source");
+                    }
+                    pending.remove(id);
+                } else if (e.name().equals("BLOCK_JOB_ERROR")) {
+                    throw new MigrationException("disk mirror " + id + " failed at switchover; the VM runs on the source");
+                } else {
+                    other.add(ev);
+                }
+            }
+            events.addAll(other);
+            // The target's disks are complete: its exports go before its devices take the disks over (a device
+            // does not share write access with an export; QEMU refuses to activate it otherwise).
+            await(dst.nbdServerStop(), "nbd-server-stop on the target");
+        }
+        listener.beforeSwitchover();
+        await(src.migrateContinue("pre-switchover"), "migrate-continue");
+    }
+
+    /** The target has all of the VM: wait until it has loaded it, then start its CPUs if the source's ran. */
+    private void finishTarget(QmpCommands dst, boolean wasRunning) {
+        long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+        String status;
+        while (true) {
+            try {
+                status = target.state().qemuStatus();
+            } catch (QmpException e) {
+                throw new MigrationException("the target QEMU did not take the VM (" + e.getMessage() + ")", e);
+            }
+            if (!status.equals("inmigrate") && !status.equals("postmigrate") || System.nanoTime() - until > 0) {
+                break;
+            }
+            sleep(50);
+        }
+        if (!status.equals("paused") && !status.equals("running")) {
+            throw new MigrationException("the target QEMU is " + status + " after the migration, not ready to run the VM");
+        }
+        if (wasRunning && status.equals("paused")) {
+            await(dst.cont(), "cont on the target");
+        }
+    }
+
+    /** After a failure before switchover: abandon the mirrors, drop their target nodes, run the guest again. */
+    private void recoverSource(QmpCommands src, boolean mirrorsStarted, boolean wasRunning) {
+        try {
+            MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+            if (!info.finished() && !info.status().equals("none")) {
+                await(src.migrateCancel(), "migrate_cancel");
+                long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+                while (!info.finished() && System.nanoTime() - until < 0) {
+                    sleep(50);
+                    info = await(src.queryMigrate(), "query-migrate");
+                }
+            }
+            if (mirrorsStarted) {
+                for (String node : copyNodes) {
+                    quietly(src.blockJobCancel(job(node), true));
+                }
+                long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+                while (System.nanoTime() - until < 0
+                        && await(src.queryBlockJobs(), "query-block-jobs").stream().anyMatch(j -> j.device().startsWith("mig-"))) {
+                    sleep(50);
+                }
+                for (String node : copyNodes) {
+                    quietly(src.blockdevDel(job(node)));
+                }
+            }
+            // QEMU restarts a guest that ran when a migration fails or is cancelled; after a completed one whose
+            // target failed, the source sits in postmigrate and needs cont (which also re-activates its disks).
+            VmState s = source.state();
+            if (wasRunning && !s.qemuStatus().equals("running")) {
+                source.cont();
+            }
+        } catch (RuntimeException e) {
+            listener.note("could not restore the source cleanly: " + e.getMessage());
+        }
+    }
+
+    private void failIfEnded(QmpEvent e) {
+        String status = e.data().path("status").asText();
+        if (status.equals("cancelled")) {
+            String why = cancelRequest.get();
+            throw new MigrationCancelledException("migration cancelled" + (why != null ? " (" + why + ")" : " by "
+                    + "another client (migrate_cancel)") + "; the VM runs on the source");
+        }
+        if (status.equals("failed")) {
+            String desc;
+            try {
+                desc = await(source.qmp().commands().queryMigrate(), "query-migrate").errorDesc();
+            } catch (RuntimeException x) {
+                desc = null;
+            }
+            throw new MigrationException("migration failed" + (desc != null ? ": " + desc : "")
+                    + "; the VM runs on the source");
+        }
+    }
+
+    private void checkCancel() {
+        String why = cancelRequest.get();
+        if (why != null) {
+            throw new MigrationCancelledException("migration cancelled (" + why + "); the VM runs on the source");
+        }
+    }
+
+    private void checkDeadline(long deadline, String what) {
+        if (System.nanoTime() - deadline > 0) {
+            throw new MigrationException(what + " took longer than " + options.timeout().toSeconds()
+                    + " s; the VM runs on the source");
+        }
+    }
+
+    /** The next event, or null once {@code untilNanos} (a System.nanoTime value) has passed. */
+    private Event poll(long untilNanos) {
+        try {
+            return events.poll(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted");
+        }
+    }
+
+    static String job(String node) {
+        return "mig-" + node;
+    }
+
+    private static void quietly(CompletableFuture<?> f) {
+        try {
+            f.get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Best effort while recovering: the job or node may already be gone.
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException("interrupted");
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationException(what + ": interrupted", e);
+        } catch (TimeoutException e) {
+            throw new MigrationException(what + ": QEMU did not answer within " + COMMAND_TIMEOUT.toSeconds() + " s", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof QmpRemoteException r) {
+                throw new MigrationException(what + ": " + r.description(), r);
+            }
+            if (c instanceof QmpDisconnectedException d) {
+                throw new MigrationException(what + ": QEMU went away (" + d.getMessage() + ")", d);
+            }
+            throw new MigrationException(what + ": " + c.getMessage(), c);
+        }
+    }
+}
