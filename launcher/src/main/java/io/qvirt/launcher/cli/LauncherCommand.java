@@ -20,7 +20,7 @@ public final class LauncherCommand implements Runnable {
     /** Every subcommand, in the order {@code --help} lists them. */
     static final List<Class<?>> SUBCOMMANDS = List.of(RunCommand.class, ExecCommand.class, ValidateCommand.class,
             RenderCommand.class, ListCommand.class, StatusCommand.class, PauseCommand.class, UnpauseCommand.class,
-            ShutdownCommand.class, KillCommand.class, ResetCommand.class, ConsoleCommand.class);
+            ShutdownCommand.class, KillCommand.class, ResetCommand.class, ConsoleCommand.class, MigrateCommand.class);
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "print stack traces of failures")
     boolean debug;
