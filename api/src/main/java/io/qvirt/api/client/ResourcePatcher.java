@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -101,8 +102,11 @@ public final class ResourcePatcher {
             ArrayNode ops = toJsonPatch(KubevirtJson.toTree(current), patch);
             ops.insertObject(0).put("op", "replace").put("path", "/metadata/resourceVersion")
                     .put("value", current.getMetadata().getResourceVersion());
-            // resource(current), not withName(): fabric8 would GET the object before every patch otherwise.
-            Resource<T> r = client.resources(type).inNamespace(current.getMetadata().getNamespace()).resource(current);
+            // resource(skeleton), not withName(): fabric8 would GET the object before every patch otherwise; and
+            // not resource(current): fabric8 deep-copies the item it is given (a serialize and parse of the
+            // whole object, the costliest step of a patch), where only its name and namespace are used.
+            Resource<T> r = client.resources(type).inNamespace(current.getMetadata().getNamespace())
+                    .resource(skeleton(type, current));
             try {
                 String body = KubevirtJson.toJson(ops);
                 PatchContext ctx = PatchContext.of(PatchType.JSON);
@@ -123,6 +127,21 @@ public final class ResourcePatcher {
         }
         throw new PatchConflictException(type.getSimpleName() + " " + object.getMetadata().getNamespace() + "/"
                 + object.getMetadata().getName() + ": still conflicting after " + ATTEMPTS + " re-reads");
+    }
+
+    /** An empty {@code type} with only {@code object}'s name and namespace: what fabric8 needs to address it. */
+    private static <T extends HasMetadata> T skeleton(Class<T> type, T object) {
+        T s;
+        try {
+            s = type.getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            return object; // no public no-argument constructor: let fabric8 copy the object
+        }
+        ObjectMeta m = new ObjectMeta();
+        m.setName(object.getMetadata().getName());
+        m.setNamespace(object.getMetadata().getNamespace());
+        s.setMetadata(m);
+        return s;
     }
 
     /**
