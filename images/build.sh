@@ -169,6 +169,10 @@ add_qemu() { # ROOTFS
   mkdir -p "$r/usr/share" "$r/usr/lib/ipxe"
   cp -rL /usr/share/qemu /usr/share/seabios "$r/usr/share/"
   cp -rL /usr/lib/ipxe/qemu "$r/usr/lib/ipxe/qemu"
+  # OVMF (Debian's ovmf) for domain.firmware.bootloader.efi: the launcher's FirmwareConfigurator reads these four.
+  mkdir -p "$r/usr/share/OVMF"
+  cp -L /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd /usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
+    /usr/share/OVMF/OVMF_VARS_4M.ms.fd "$r/usr/share/OVMF/"
   mkdir -p "$r/run/qvirt" "$r/var/run/qvirt/container-disks" "$r/var/lib/qvirt/images"
   chown 107:107 "$r/run/qvirt" "$r/var/run/qvirt/container-disks" "$r/var/lib/qvirt/images"
 }
