@@ -28,7 +28,8 @@ import sun.misc.Signal;
             "IfNotPresent asks no registry once the image is cached. Each VM writes",
             "a qcow2 overlay of its own; the cached disk stays read-only."})
 final class RunCommand extends BaseCommand {
-    @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON")
+    @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON; a "
+            + "VirtualMachine's instancetype and preference as other documents of the file")
     Path file;
 
     @Mixin
