@@ -81,6 +81,7 @@ public final class AppCdsTraining {
         Files.writeString(spec, String.format(VM, dir.resolve("scratch.img")));
         String rt = dir.resolve("rt").toString();
         String file = spec.toString();
+        ManifestWarmUp.start();
         launcher("--help");
         launcher("validate", file);
         launcher("render", file, "--accel", "tcg");

@@ -90,6 +90,17 @@ public final class LauncherCommand implements Runnable {
      * {@code --log-format[=]VALUE}; null if there is none such (then the root command handles the line).
      */
     static Class<?> namedSubcommand(String[] args) {
+        String name = commandWord(args);
+        for (Class<?> c : SUBCOMMANDS) {
+            if (name != null && c.getAnnotation(Command.class).name().equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** The first argument after only {@code --debug} and {@code --log-format[=]VALUE}, or null. */
+    static String commandWord(String[] args) {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--debug") || a.startsWith("--log-format=")) {
@@ -99,17 +110,19 @@ public final class LauncherCommand implements Runnable {
                 i++;
                 continue;
             }
-            for (Class<?> c : SUBCOMMANDS) {
-                if (c.getAnnotation(Command.class).name().equals(a)) {
-                    return c;
-                }
-            }
-            return null;
+            return a;
         }
         return null;
     }
 
+    /** The subcommands that read a manifest first thing (see {@link ManifestWarmUp}). */
+    private static final List<String> READ_A_MANIFEST = List.of("run", "exec", "validate", "render");
+
     public static void main(String[] args) {
+        // Before picocli loads: by name, as picocli would dispatch (ManifestWarmUp only prepares caches).
+        if (READ_A_MANIFEST.contains(commandWord(args))) {
+            ManifestWarmUp.start();
+        }
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int code = create(out, err, args).execute(args);

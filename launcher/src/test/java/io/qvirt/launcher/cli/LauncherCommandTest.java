@@ -22,6 +22,8 @@ class LauncherCommandTest {
         assertNull(LauncherCommand.namedSubcommand(new String[] {"--help"}));
         assertNull(LauncherCommand.namedSubcommand(new String[] {"bogus", "run"}));
         assertNull(LauncherCommand.namedSubcommand(new String[] {"--log-format", "run"}), "run is the option's value");
+        assertEquals("exec", LauncherCommand.commandWord(new String[] {"--debug", "--log-format", "json", "exec", "f"}));
+        assertNull(LauncherCommand.commandWord(new String[] {"--debug"}));
     }
 
     @Test
