@@ -109,7 +109,8 @@ final class MigrateCommand extends BaseCommand {
                 overcommit));
         var r = o.result();
         out().println("VM " + vm.display() + " migrated to " + o.target().dir() + ": QEMU pid " + o.targetPid()
-                + " (was " + o.sourcePid() + "), total " + r.totalMs() + " ms, downtime " + r.downtimeMs() + " ms, "
+                + " (was " + o.sourcePid() + "), total " + r.totalMs() + " ms, downtime " + r.downtimeMs() + " ms"
+                + (r.startMs() > 0 ? " + " + r.startMs() + " ms to start the target" : "") + ", "
                 + r.passes() + " passes" + (r.diskCopyMs() > 0 ? ", disks copied in " + r.diskCopyMs() + " ms" : "")
                 + (r.postcopy() ? ", postcopy" : ""));
         for (HostForward f : o.forwards()) {

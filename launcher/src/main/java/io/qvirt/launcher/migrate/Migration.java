@@ -103,6 +103,7 @@ public final class Migration {
     private final AtomicReference<String> cancelRequest = new AtomicReference<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean postcopyActive;
+    private long completedAt;
 
     /**
      * @param source    the running VM's QEMU (running or paused)
@@ -176,8 +177,8 @@ public final class Migration {
             checkCancel();
             await(src.migrate("unix:" + endpoints.stream()), "migrate");
             MigrationInfo last = follow(src, dst, wasRunning, deadline);
-            finishTarget(dst, wasRunning);
-            return new MigrationResult(last.totalTimeMs(), last.downtimeMs(), diskMs, last.dirtySyncCount(),
+            long startMs = finishTarget(dst, wasRunning);
+            return new MigrationResult(last.totalTimeMs(), last.downtimeMs(), startMs, diskMs, last.dirtySyncCount(),
                     postcopyActive, last);
         } catch (RuntimeException e) {
             if (postcopyActive) {
@@ -335,6 +336,7 @@ public final class Migration {
                         }
                         case "postcopy-active" -> postcopyActive = true;
                         case "completed" -> {
+                            completedAt = System.nanoTime();
                             // QEMU announces completed just before it computes the final figures: ask again briefly.
                             MigrationInfo info = await(src.queryMigrate(), "query-migrate");
                             for (int i = 0; i < 40 && info.totalTimeMs() <= 0; i++) {
@@ -362,6 +364,7 @@ public final class Migration {
 
     /** Source stopped, disks in sync: end the mirrors (target equal to source), run the hook, continue. */
     private void switchover(QmpCommands src, QmpCommands dst) {
+        long start = System.nanoTime();
         if (!copyNodes.isEmpty()) {
             Set<String> pending = new HashSet<>();
             for (String node : copyNodes) {
@@ -400,10 +403,17 @@ public final class Migration {
         }
         listener.beforeSwitchover();
         await(src.migrateContinue("pre-switchover"), "migrate-continue");
+        // Part of the downtime: the guest is stopped from pre-switchover on.
+        listener.note("switchover: source stopped, " + (copyNodes.isEmpty() ? "" : "disk mirrors ended in sync, ")
+                + "continued after " + (System.nanoTime() - start) / 1_000_000 + " ms");
     }
 
-    /** The target has all of the VM: wait until it has loaded it, then start its CPUs if the source's ran. */
-    private void finishTarget(QmpCommands dst, boolean wasRunning) {
+    /**
+     * The target has all of the VM: wait until it has loaded it, then start its CPUs if the source's ran.
+     *
+     * @return milliseconds from the source's completion until the target's CPUs were started (0 if not started here)
+     */
+    private long finishTarget(QmpCommands dst, boolean wasRunning) {
         long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
         String status;
         while (true) {
@@ -422,7 +432,9 @@ public final class Migration {
         }
         if (wasRunning && status.equals("paused")) {
             await(dst.cont(), "cont on the target");
+            return (System.nanoTime() - completedAt) / 1_000_000;
         }
+        return 0;
     }
 
     /** After a failure before switchover: abandon the mirrors, drop their target nodes, run the guest again. */
