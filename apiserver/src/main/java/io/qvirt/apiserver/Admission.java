@@ -18,9 +18,14 @@ import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmValidator;
 import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.VmiValidator;
+import io.qvirt.api.instancetype.InstancetypeLookup;
+import io.qvirt.api.instancetype.InstancetypeLookupException;
+import io.qvirt.api.instancetype.InstancetypeResource;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -30,12 +35,16 @@ import java.util.logging.Logger;
  *
  * <ul>
  * <li>{@code /virtualmachines-validate} (VM create/update): the api module's {@link VmValidator}, the same field
- * paths and messages as {@code launcher validate};</li>
+ * paths and messages as {@code launcher validate}; a VM naming an instancetype or a preference is checked with them
+ * (read from the API server), as KubeVirt's admitter does: a template field the instancetype also sets, or a
+ * preference requirement not met, is refused; one that does not exist is admitted with a warning (KubeVirt admits
+ * it too: its controller fails the VM until it exists);</li>
  * <li>{@code /virtualmachineinstances-validate-create}: {@link VmiValidator};</li>
  * <li>{@code /virtualmachineinstances-validate-update}: a VMI's spec is immutable ("update of VMI object is
  * restricted"), except for KubeVirt's own service accounts;</li>
  * <li>{@code /virtualmachineinstances-mutate}: {@link VmiDefaults} as a JSON Patch replacing {@code /spec};</li>
- * <li>{@code /virtualmachines-mutate}: the template's machine type, as KubeVirt's VM mutator.</li>
+ * <li>{@code /virtualmachines-mutate}: the template's machine type, as KubeVirt's VM mutator: the preference's
+ * {@code preferredMachineType} when the VM names a preference that has one, else the architecture's default.</li>
  * </ul>
  * A denial is KubeVirt's: {@code allowed: false}, a Status with reason Invalid, code 422, every error as a cause
  * ({@code field}, {@code message}) and the messages joined. Feature gates are the KubeVirt CR's
@@ -67,16 +76,23 @@ public final class Admission {
 
     private final Supplier<FeatureGates> gates;
     private final Supplier<NetworkSettings> network;
+    private final InstancetypeLookup instancetypes;
 
-    /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}). */
+    /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}) and no instancetypes or preferences. */
     public Admission(Supplier<FeatureGates> gates) {
         this(gates, () -> NetworkSettings.QVIRT_DEFAULTS);
     }
 
     /** With the cluster's network settings (the KubeVirt CR's {@code spec.configuration.network}, read live). */
     public Admission(Supplier<FeatureGates> gates, Supplier<NetworkSettings> network) {
+        this(gates, network, InstancetypeLookup.none());
+    }
+
+    /** As {@link #Admission(Supplier, Supplier)}, with the instancetypes and preferences VMs name found in {@code instancetypes}. */
+    public Admission(Supplier<FeatureGates> gates, Supplier<NetworkSettings> network, InstancetypeLookup instancetypes) {
         this.gates = gates;
         this.network = network;
+        this.instancetypes = instancetypes;
     }
 
     /** A decoded review's request. */
@@ -200,9 +216,50 @@ public final class Admission {
         } catch (IllegalArgumentException e) {
             return error("could not decode the VirtualMachine: " + e.getMessage());
         }
-        List<FieldError> errors = VmValidator.validate(vm, gates.get(), network.get());
+        if (vm.getMetadata() != null && (vm.getMetadata().getNamespace() == null || vm.getMetadata().getNamespace().isEmpty())) {
+            vm.getMetadata().setNamespace(r.namespace());
+        }
+        // KubeVirt's admitter ignores an instancetype or preference it cannot find or read (the VM controller fails
+        // the VM later); qvirt says so in an admission warning, which kubectl prints.
+        List<String> warnings = new ArrayList<>();
+        InstancetypeLookup noting = new InstancetypeLookup() {
+            @Override
+            public Optional<JsonNode> spec(InstancetypeResource resource, String namespace, String name) {
+                return noted(() -> instancetypes.spec(resource, namespace, name), resource.notFound(name));
+            }
+
+            @Override
+            public Optional<JsonNode> revision(String namespace, String revisionName) {
+                return noted(() -> instancetypes.revision(namespace, revisionName),
+                        "controllerrevisions.apps \"" + revisionName + "\" not found");
+            }
+
+            private Optional<JsonNode> noted(Supplier<Optional<JsonNode>> find, String notFound) {
+                try {
+                    Optional<JsonNode> s = find.get();
+                    if (s.isEmpty()) {
+                        warnings.add(notFound + ": the VM cannot start until it exists");
+                    }
+                    return s;
+                } catch (InstancetypeLookupException e) {
+                    LOG.warning("admitting " + r.namespace() + "/" + r.object().path("metadata").path("name").asText("")
+                            + " without what it names: " + e.getMessage());
+                    warnings.add("not checked against its instancetype or preference: " + e.getMessage());
+                    throw e;
+                }
+            }
+        };
+        List<FieldError> errors = VmValidator.validate(vm, gates.get(), network.get(), noting);
         log(r, errors);
-        return errors.isEmpty() ? allowed() : denied(errors);
+        if (!errors.isEmpty()) {
+            return denied(errors);
+        }
+        ObjectNode ok = allowed();
+        if (!warnings.isEmpty()) {
+            ArrayNode w = ok.putArray("warnings");
+            warnings.forEach(w::add);
+        }
+        return ok;
     }
 
     private ObjectNode validateVmiCreate(Review r) {
@@ -281,7 +338,10 @@ public final class Admission {
             return allowed();
         }
         String arch = r.object().path("spec").path("template").path("spec").path("architecture").asText("");
-        String type = VmiDefaults.machineType(arch.isEmpty() ? VmiDefaults.DEFAULT_ARCHITECTURE : arch);
+        String type = preferredMachineType(r);
+        if (type.isEmpty()) {
+            type = VmiDefaults.machineType(arch.isEmpty() ? VmiDefaults.DEFAULT_ARCHITECTURE : arch);
+        }
         ArrayNode ops = JsonNodeFactory.instance.arrayNode();
         JsonNode machine = domain.get("machine");
         if (machine == null || machine.isNull()) {
@@ -291,6 +351,29 @@ public final class Admission {
             ops.addObject().put("op", "add").put("path", "/spec/template/spec/domain/machine/type").put("value", type);
         }
         return ops.isEmpty() ? allowed() : patched(ops);
+    }
+
+    /**
+     * KubeVirt's VM mutator's {@code mutateMachineType}: the preference's preferredMachineType, found as its
+     * finder finds it (any error: none, as KubeVirt ignores it); "" when there is none.
+     */
+    private String preferredMachineType(Review r) {
+        JsonNode matcher = r.object().path("spec").path("preference");
+        String name = matcher.path("name").asText("");
+        if (name.isEmpty()) {
+            return "";
+        }
+        Optional<InstancetypeResource> kind = InstancetypeResource.forPreferenceMatcher(matcher.path("kind").asText(""));
+        String ns = r.object().path("metadata").path("namespace").asText(r.namespace());
+        try {
+            String rev = matcher.path("revisionName").asText("");
+            Optional<JsonNode> spec = rev.isEmpty() ? kind.flatMap(k -> instancetypes.spec(k, ns, name))
+                    : instancetypes.revision(ns, rev).map(d -> d.path("spec"));
+            return spec.map(s -> s.path("machine").path("preferredMachineType").asText("")).orElse("");
+        } catch (InstancetypeLookupException e) {
+            LOG.fine("preference not read for the machine type: " + e.getMessage());
+            return "";
+        }
     }
 
     private static ObjectNode patched(ArrayNode ops) {

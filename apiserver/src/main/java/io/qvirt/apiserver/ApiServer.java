@@ -334,12 +334,7 @@ public final class ApiServer implements AutoCloseable {
                 return Reply.json(200, cfg.vms().expandSpec(ns, name));
             }
             case "expand-vm-spec" -> {
-                try {
-                    return Reply.json(200, VmSubresources.expand(io.qvirt.api.KubevirtJson.json()
-                            .readValue(body, io.qvirt.api.VirtualMachine.class)));
-                } catch (java.io.IOException x) {
-                    throw ApiError.badRequest("Can not unmarshal Request body to struct, error: " + x.getMessage());
-                }
+                return Reply.json(200, cfg.vms().expandVmSpec(ns, body));
             }
             case "virtualmachineinstances/pause" -> {
                 return forwarded(cfg.vmis().pause(ns, name, body));

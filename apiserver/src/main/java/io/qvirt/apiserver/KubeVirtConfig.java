@@ -71,10 +71,13 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
         this.informer = inf;
     }
 
-    /** virt-api's webhooks, with the KubeVirt CR's feature gates and network settings read live through {@code client}. */
+    /**
+     * virt-api's webhooks, with the KubeVirt CR's feature gates and network settings read live through {@code client}, and
+     * the instancetypes and preferences VMs name read from it.
+     */
     static Admission admission(KubernetesClient client) {
         KubeVirtConfig config = new KubeVirtConfig(client);
-        return new Admission(config, config::network);
+        return new Admission(config, config::network, new ApiServerInstancetypes(client));
     }
 
     /** The feature gates. */

@@ -11,10 +11,13 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.NetworkSettings;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
-import io.qvirt.api.VmiDefaults;
+import io.qvirt.api.instancetype.InstancetypeExpander;
+import io.qvirt.api.instancetype.InstancetypeLookup;
 import io.qvirt.api.model.Condition;
 import io.qvirt.api.model.RunStrategy;
 import io.qvirt.api.model.StateChangeRequest;
@@ -62,11 +65,13 @@ public final class VmSubresources {
             .withKind("VirtualMachineInstanceMigration").withNamespaced(true).build();
 
     private final KubernetesClient client;
+    private final InstancetypeLookup instancetypes;
     /** Test seam: runs between a state change's read of the VM and its guarded status patch (the race's window). */
     volatile java.util.function.Consumer<VirtualMachine> beforeStatusPatch = vm -> { };
 
     public VmSubresources(KubernetesClient client) {
         this.client = client;
+        this.instancetypes = new ApiServerInstancetypes(client);
     }
 
     /** PUT .../virtualmachines/{name}/start. */
@@ -242,18 +247,60 @@ public final class VmSubresources {
         }
     }
 
-    /** GET .../virtualmachines/{name}/expand-spec: the VM with its template's spec defaults applied. */
+    /**
+     * GET .../virtualmachines/{name}/expand-spec: the stored VM expanded ({@link #expand}); what cannot be expanded
+     * is a 500, as in KubeVirt ({@code errors.NewInternalError}).
+     */
     public JsonNode expandSpec(String ns, String name) {
-        return expand(fetchVm(ns, name));
+        return expand(fetchVm(ns, name), ApiError::internal);
     }
 
-    /** The VM as JSON with {@link VmiDefaults#applySpec} applied to its template (the argument is not changed). */
-    static JsonNode expand(VirtualMachine vm) {
-        VirtualMachine copy = KubevirtJson.deepCopy(vm, VirtualMachine.class);
-        if (copy.getSpec() != null && copy.getSpec().getTemplate() != null && copy.getSpec().getTemplate().getSpec() != null) {
-            VmiDefaults.applySpec(copy.getSpec().getTemplate().getSpec());
+    /**
+     * PUT .../namespaces/{ns}/expand-vm-spec: the VM in the body expanded in namespace {@code ns} ({@link #expand});
+     * what cannot be expanded is a 400, as in KubeVirt ({@code errors.NewBadRequest}).
+     */
+    public JsonNode expandVmSpec(String ns, byte[] body) {
+        VirtualMachine vm;
+        try {
+            vm = KubevirtJson.json().readValue(body, VirtualMachine.class);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw ApiError.badRequest("Can not unmarshal Request body to struct, error: " + e.getMessage());
         }
-        return KubevirtJson.toTree(copy);
+        if (vm == null) {
+            throw ApiError.badRequest("empty request body");
+        }
+        if (vm.getMetadata() == null) {
+            vm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMeta());
+        }
+        String given = vm.getMetadata().getNamespace();
+        if (given != null && !given.isEmpty() && !given.equals(ns)) {
+            throw ApiError.badRequest("VM namespace must be empty or " + ns);
+        }
+        vm.getMetadata().setNamespace(ns);
+        return expand(vm, ApiError::badRequest);
+    }
+
+    /**
+     * KubeVirt's {@code expand.Expand} ({@link InstancetypeExpander#expand}): the VM's instancetype and preference
+     * (read from the API server) applied to its template, the template's spec defaults set, the matchers removed.
+     * The argument is not changed.
+     */
+    JsonNode expand(VirtualMachine vm, java.util.function.Function<String, ApiError> failure) {
+        InstancetypeExpander.Expanded e = InstancetypeExpander.expand(vm, instancetypes, NetworkSettings.QVIRT_DEFAULTS);
+        if (!e.errors().isEmpty()) {
+            throw failure.apply(expandFailure(e.errors()));
+        }
+        return KubevirtJson.toTree(e.vm());
+    }
+
+    /** KubeVirt's words: conflicts as one {@code Conflicts.Error()}, anything else its own message. */
+    static String expandFailure(List<FieldError> errors) {
+        List<String> conflicts = errors.stream().filter(f -> f.message().endsWith("conflicts with selected instance type"))
+                .map(FieldError::path).toList();
+        if (conflicts.size() == errors.size()) {
+            return "VM field(s) " + String.join(", ", conflicts) + " conflicts with selected instance type";
+        }
+        return String.join("; ", errors.stream().map(FieldError::message).toList());
     }
 
     // ---- KubeVirt's helpers, as facts ----

@@ -61,7 +61,12 @@ final class Rig implements AutoCloseable {
         mock.init();
         client = mock.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
                 .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());
-        for (String crd : List.of("virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml")) {
+        List<String> crds = new java.util.ArrayList<>(List.of("virtualmachines.kubevirt.io-v1.yml",
+                "virtualmachineinstances.kubevirt.io-v1.yml"));
+        for (io.qvirt.api.instancetype.InstancetypeResource r : io.qvirt.api.instancetype.InstancetypeResource.values()) {
+            crds.add(r.crdFile());
+        }
+        for (String crd : crds) {
             try (InputStream in = Rig.class.getResourceAsStream("/META-INF/fabric8/" + crd)) {
                 client.apiextensions().v1().customResourceDefinitions()
                         .resource(Serialization.unmarshal(in, CustomResourceDefinition.class)).create();
@@ -102,7 +107,8 @@ final class Rig implements AutoCloseable {
                 new FrontProxyAuth(FrontProxyAuth.fromFile(frontProxy.caCert(), List.of("front-proxy-client")), 1000),
                 reviewer, vms,
                 new VmiSubresources(client, new HandlerClient(nodes.cert("virt-api"), nodes.key("virt-api"), nodes.caCert(), handler.port())),
-                new Admission(() -> gates), 1 << 20, () -> true));
+                new Admission(() -> gates, () -> io.qvirt.api.NetworkSettings.QVIRT_DEFAULTS, new ApiServerInstancetypes(client)),
+                1 << 20, () -> true));
     }
 
     String base() {

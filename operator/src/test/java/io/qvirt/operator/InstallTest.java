@@ -92,7 +92,11 @@ class InstallTest {
                     assertNotNull(mock.client.services().inNamespace(NS).withName(svc).get(), "Service " + svc);
                 }
                 for (String crd : List.of("virtualmachines.kubevirt.io", "virtualmachineinstances.kubevirt.io",
-                        "virtualmachineinstancemigrations.kubevirt.io", "kubevirts.kubevirt.io")) {
+                        "virtualmachineinstancemigrations.kubevirt.io", "kubevirts.kubevirt.io",
+                        "virtualmachineinstancetypes.instancetype.kubevirt.io",
+                        "virtualmachineclusterinstancetypes.instancetype.kubevirt.io",
+                        "virtualmachinepreferences.instancetype.kubevirt.io",
+                        "virtualmachineclusterpreferences.instancetype.kubevirt.io")) {
                     assertNotNull(mock.client.apiextensions().v1().customResourceDefinitions().withName(crd).get(), crd);
                 }
                 for (String role : List.of("qvirt-controller", "qvirt-handler", "qvirt-apiserver", "kubevirt.io:admin",

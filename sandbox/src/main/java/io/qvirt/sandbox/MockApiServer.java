@@ -37,7 +37,11 @@ import java.util.logging.SimpleFormatter;
  * behaves for them. It serves plain HTTP on 127.0.0.1; its request log goes at WARNING only to its log file.
  */
 public final class MockApiServer implements AutoCloseable {
-    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml"};
+    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml",
+            "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
+            "virtualmachineclusterinstancetypes.instancetype.kubevirt.io-v1.yml",
+            "virtualmachinepreferences.instancetype.kubevirt.io-v1.yml",
+            "virtualmachineclusterpreferences.instancetype.kubevirt.io-v1.yml"};
     public static final String KUBEVIRT_NAMESPACE = "kubevirt";
 
     /** Held strongly: the mock logs every request at INFO. */
