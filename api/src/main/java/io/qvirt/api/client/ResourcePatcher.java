@@ -99,7 +99,7 @@ public final class ResourcePatcher {
             if (patch == null) {
                 return current;
             }
-            ArrayNode ops = toJsonPatch(KubevirtJson.toTree(current), patch);
+            ArrayNode ops = toJsonPatch(parts(current, patch), patch);
             ops.insertObject(0).put("op", "replace").put("path", "/metadata/resourceVersion")
                     .put("value", current.getMetadata().getResourceVersion());
             // resource(skeleton), not withName(): fabric8 would GET the object before every patch otherwise; and
@@ -127,6 +127,29 @@ public final class ResourcePatcher {
         }
         throw new PatchConflictException(type.getSimpleName() + " " + object.getMetadata().getNamespace() + "/"
                 + object.getMetadata().getName() + ": still conflicting after " + ATTEMPTS + " re-reads");
+    }
+
+    /**
+     * The top-level parts of {@code object} that {@code patch} touches ({@code status}, {@code metadata}), as JSON:
+     * all {@link #toJsonPatch} reads. A whole launcher pod or VMI made into a tree on every patch cost as much as
+     * the patch's request.
+     */
+    private static JsonNode parts(HasMetadata object, ObjectNode patch) {
+        ObjectNode out = NODES.objectNode();
+        for (var e : patch.properties()) {
+            String top = e.getKey();
+            Object part;
+            try {
+                part = object.getClass().getMethod("get" + Character.toUpperCase(top.charAt(0)) + top.substring(1))
+                        .invoke(object);
+            } catch (ReflectiveOperationException | RuntimeException ex) {
+                return KubevirtJson.toTree(object); // no getter of that name: the whole object, as before
+            }
+            if (part != null) {
+                out.set(top, KubevirtJson.toTree(part));
+            }
+        }
+        return out;
     }
 
     /** An empty {@code type} with only {@code object}'s name and namespace: what fabric8 needs to address it. */
