@@ -65,7 +65,11 @@ import java.util.stream.Collectors;
  * adopted.
  *
  * <p>Idempotent: reads only the caches, acts on the difference, writes status as one guarded patch
- * through the status subresource (and only when it changes).
+ * through the status subresource (and only when it changes). A VMI it created is expected until the cache shows
+ * it (no second create, no status without it); the VMI is created with its finalizers and first Ready condition,
+ * and the status written in the same pass is the created VMI's, so a start writes the VM's status once; a VM that
+ * the cache holds at a version this controller's own write replaced ({@link OwnWrites}) is left until the newer
+ * version's event.
  */
 final class VmReconciler implements Reconciler {
     static final String VM_FINALIZER = "kubevirt.io/virtualMachineControllerFinalize";
@@ -89,6 +93,10 @@ final class VmReconciler implements Reconciler {
     private final Clock clock;
     private final Events events;
     private final RandomGenerator random = new SplittableRandom();
+    /** VM key -> its VMI create not yet seen in the cache (client-go's "expectations"). */
+    private final Map<String, Expectation> vmiCreations = new java.util.concurrent.ConcurrentHashMap<>();
+    private final OwnWrites own = new OwnWrites();
+    private final Map<String, Validation> validations = new java.util.concurrent.ConcurrentHashMap<>();
 
     VmReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, ControllerOptions options,
                  Clock clock) {
@@ -101,6 +109,40 @@ final class VmReconciler implements Reconciler {
         this.events = new Events(client, clock);
     }
 
+    /**
+     * KubeVirt's admission rules and the volumes qvirt cannot provide, for this VM's spec. Remembered per VM by
+     * uid and generation (which the API server moves on with every spec change, never with status or metadata
+     * writes) and cluster settings: a VM is reconciled again on every event of its VMI, with the same spec.
+     */
+    private List<FieldError> validate(String key, VirtualMachine vm) {
+        ClusterConfig cluster = config.get();
+        Long generation = vm.getMetadata().getGeneration();
+        String uid = vm.getMetadata().getUid();
+        Validation last = validations.get(key);
+        if (last != null && generation != null && last.uid().equals(uid) && last.generation() == generation
+                && last.cluster().equals(cluster)) {
+            return last.errors();
+        }
+        List<FieldError> errors = new ArrayList<>(VmValidator.validate(vm, cluster.gates()));
+        if (vm.getSpec().getTemplate() != null) {
+            // refused up front, as a Failure condition, rather than as a launcher that fails and crash-loops
+            errors.addAll(LauncherPods.unprovidableVolumes(vm.getSpec().getTemplate().getSpec(),
+                    "spec.template.spec.volumes"));
+        }
+        if (generation != null && uid != null) {
+            validations.put(key, new Validation(uid, generation, cluster, List.copyOf(errors)));
+        }
+        return errors;
+    }
+
+    /** The outcome of {@link #validate} for one spec of a VM. */
+    private record Validation(String uid, long generation, ClusterConfig cluster, List<FieldError> errors) {
+    }
+
+    /** A VMI create of this VM not yet seen in the cache. */
+    private record Expectation(String vmUid, Instant at) {
+    }
+
     /** What this reconcile did to the VMI, for the status it writes. */
     enum Action { NONE, CREATED, DELETED }
 
@@ -108,9 +150,26 @@ final class VmReconciler implements Reconciler {
     public Duration reconcile(String key) {
         VirtualMachine vm = caches.vm(key);
         if (vm == null) {
+            vmiCreations.remove(key);
+            own.forget(key);
+            validations.remove(key);
             return null;
         }
+        if (own.behind(key, vm)) {
+            return null; // our last write's event is on its way, and brings the VM back
+        }
         VirtualMachineInstance vmi = caches.vmi(key);
+        Expectation expected = vmiCreations.get(key);
+        if (expected != null) {
+            Instant until = expected.at().plus(VmiReconciler.EXPECTATION_TIMEOUT);
+            if (vmi == null && expected.vmUid().equals(vm.getMetadata().getUid()) && clock.instant().isBefore(until)) {
+                // KubeVirt's expectations: this pass's VMI create is not in the cache yet (an event of the VM's
+                // own writes came first). Acting now would try the create again and write a status without the
+                // VMI; its add event brings the VM back, the requeue only if that event never comes.
+                return Duration.between(clock.instant(), until);
+            }
+            vmiCreations.remove(key);
+        }
         if (vmi != null && !ownedBy(vmi, vm)) {
             if (Objects2.controllerOf(vmi, VirtualMachine.KIND) == null && !Objects2.deleting(vm)
                     && !Objects2.deleting(vmi)) {
@@ -140,18 +199,13 @@ final class VmReconciler implements Reconciler {
             return null; // the VMI's deletion event brings the VM back
         }
         if (!Objects2.hasFinalizer(vm, VM_FINALIZER)) {
-            vm = patcher.finalizer(VirtualMachine.class, vm, VM_FINALIZER, true);
+            vm = own.wrote(key, vm, patcher.finalizer(VirtualMachine.class, vm, VM_FINALIZER, true));
             if (vm == null) {
                 return null;
             }
         }
 
-        List<FieldError> errors = new ArrayList<>(VmValidator.validate(vm, config.get().gates()));
-        if (vm.getSpec().getTemplate() != null) {
-            // refused up front, as a Failure condition, rather than as a launcher that fails and crash-loops
-            errors.addAll(LauncherPods.unprovidableVolumes(vm.getSpec().getTemplate().getSpec(),
-                    "spec.template.spec.volumes"));
-        }
+        List<FieldError> errors = validate(key, vm);
         if (!errors.isEmpty()) {
             writeStatus(vm, vmi, Action.NONE, errors, null, null);
             return null;
@@ -191,6 +245,7 @@ final class VmReconciler implements Reconciler {
                 && first.getUid().equals(vmi.getMetadata().getUid());
         List<StateChangeRequest> remaining = new ArrayList<>(requests);
         Action action = Action.NONE;
+        VirtualMachineInstance created = null;
         Duration requeue = null;
         String phase = vmi == null ? "" : phase(vmi);
 
@@ -204,7 +259,7 @@ final class VmReconciler implements Reconciler {
                 } else if (backOff != null) {
                     requeue = backOff;
                 } else {
-                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             case RunStrategy.RERUN_ON_FAILURE -> {
@@ -230,7 +285,7 @@ final class VmReconciler implements Reconciler {
                     if (backOff != null) {
                         requeue = backOff;
                     } else {
-                        action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                        action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
                     }
                 }
             }
@@ -240,7 +295,7 @@ final class VmReconciler implements Reconciler {
                         action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
                     }
                 } else if (startRequest) {
-                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             case RunStrategy.HALTED -> {
@@ -257,7 +312,7 @@ final class VmReconciler implements Reconciler {
             }
             case RunStrategy.ONCE -> {
                 if (vmi == null) {
-                    action = createVmi(vm, first) ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             default -> LOG.warning("VM " + key + ": unknown run strategy " + strategy);
@@ -293,7 +348,9 @@ final class VmReconciler implements Reconciler {
                 restartRequired = !started.equals(normalized(vm.getSpec().getTemplate().getSpec()));
             }
         }
-        writeStatus(vm, action == Action.CREATED ? null : vmi, action, List.of(), null,
+        // After a create, the status is the created VMI's (the server's copy): what the VMI's add event would
+        // bring, so that event finds nothing to write.
+        writeStatus(vm, action == Action.CREATED ? created : vmi, action, List.of(), null,
                 new Extra(failure, false, finalRemaining, now, restartRequired));
         if (vmi != null && action != Action.DELETED) {
             releaseFinalVmi(vmi);
@@ -528,8 +585,8 @@ final class VmReconciler implements Reconciler {
         } else {
             spec.put("running", true);
         }
-        patcher.patch(VirtualMachine.class, vm, fresh -> strategy(fresh).equals(RunStrategy.HALTED) ? patch : null,
-                false);
+        own.wrote(Objects2.key(vm), vm, patcher.patch(VirtualMachine.class, vm,
+                fresh -> strategy(fresh).equals(RunStrategy.HALTED) ? patch : null, false));
     }
 
     /**
@@ -540,9 +597,9 @@ final class VmReconciler implements Reconciler {
      * either way.
      *
      * @param request the first state change request, or null
-     * @return true if created; false if one already existed (the cache was behind)
+     * @return the VMI as the server created it; null if one already existed (the cache was behind)
      */
-    private boolean createVmi(VirtualMachine vm, StateChangeRequest request) {
+    private VirtualMachineInstance createVmi(VirtualMachine vm, StateChangeRequest request) {
         VirtualMachineInstance vmi = LoadedManifest.fromVm(vm);
         vmi.getMetadata().setFinalizers(new ArrayList<>(List.of(VMI_FINALIZER, VM_FINALIZER)));
         Map<String, String> annotations = new LinkedHashMap<>();
@@ -563,17 +620,24 @@ final class VmReconciler implements Reconciler {
             vmi.setStatus(new io.qvirt.api.model.VirtualMachineInstanceStatus());
         }
         vmi.getStatus().getAdditionalProperties().put("virtualMachineRevisionName", revision);
+        // The VMI CRD has no status subresource, so a create keeps its status: the Ready condition the VMI
+        // controller writes when it makes the pod is there from the start, and the VM's copy of it, written
+        // below, need not change then.
+        vmi.getStatus().setConditions(new ArrayList<>(List.of(VmiReconciler.guestNotRunning(clock.instant()))));
+        String key = Objects2.key(vm);
+        vmiCreations.put(key, new Expectation(vm.getMetadata().getUid(), clock.instant()));
         try {
             VirtualMachineInstance created = client.resources(VirtualMachineInstance.class)
                     .inNamespace(vm.getMetadata().getNamespace()).resource(vmi).create();
             events.record(vm, Events.NORMAL, "SuccessfulCreate",
                     "Started the virtual machine by creating the new virtual machine instance "
                             + created.getMetadata().getName());
-            return true;
+            return created;
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
-                return false;
+                return null; // it exists: the expectation stands until the cache shows it
             }
+            vmiCreations.remove(key);
             events.record(vm, Events.WARNING, "FailedCreate", "Error creating virtual machine instance: "
                     + e.getMessage());
             throw e;
@@ -611,7 +675,7 @@ final class VmReconciler implements Reconciler {
      */
     private VirtualMachine writeStatus(VirtualMachine vm, VirtualMachineInstance vmi, Action action,
                                        List<FieldError> errors, String problem, Extra extra) {
-        return patcher.patchStatus(VirtualMachine.class, vm, fresh -> {
+        return own.wrote(Objects2.key(vm), vm, patcher.patchStatus(VirtualMachine.class, vm, fresh -> {
             VirtualMachineStatus cur = fresh.getStatus() == null ? new VirtualMachineStatus() : fresh.getStatus();
             ObjectNode s = NODES.objectNode();
             boolean vmiExists = action == Action.CREATED || vmi != null;
@@ -653,7 +717,7 @@ final class VmReconciler implements Reconciler {
             }
             s.putNull("qvirtRanOnce"); // an earlier qvirt's own field; KubeVirt has none
             return changed(KubevirtJson.toTree(cur), s) ? s : null;
-        }, true);
+        }, true));
     }
 
     /** The VM generation a VMI was made from (its {@code kubevirt.io/vm-generation} annotation), or null. */

@@ -53,7 +53,10 @@ import java.util.function.Supplier;
  * VMI CRD has no status subresource.
  *
  * <p>Pod creations are remembered until the pod shows up in the cache (client-go's "expectations"), so a
- * reconcile running on a cache that is behind never creates a second pod.
+ * reconcile running on a cache that is behind never creates a second pod. The pass that creates the pod also
+ * writes the VMI's status from the server's copy of it and sets its readiness-gate condition, so a start costs
+ * one VMI patch and one pod status patch; a VMI or pod that the cache holds at a version this controller's own
+ * write replaced ({@link OwnWrites}) is left until the newer version's event.
  */
 final class VmiReconciler implements Reconciler {
     static final String VMI_FINALIZER = "kubevirt.io/foregroundDeleteVirtualMachine";
@@ -74,6 +77,7 @@ final class VmiReconciler implements Reconciler {
     /** VMI uid -> when a pod was created for it and not yet seen in the cache. */
     private final Map<String, Instant> expectations = new ConcurrentHashMap<>();
     private final Events events;
+    private final OwnWrites own = new OwnWrites();
 
     VmiReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, Clock clock) {
         this.client = client;
@@ -88,7 +92,12 @@ final class VmiReconciler implements Reconciler {
     public Duration reconcile(String key) {
         VirtualMachineInstance vmi = caches.vmi(key);
         if (vmi == null) {
+            own.forget(key);
+            own.forget(podKey(key));
             return null;
+        }
+        if (own.behind(key, vmi)) {
+            return null; // our last write's event is on its way, and brings the VMI back
         }
         String uid = vmi.getMetadata().getUid();
         List<Pod> pods = pods(uid);
@@ -127,7 +136,7 @@ final class VmiReconciler implements Reconciler {
         }
 
         if (!Objects2.hasFinalizer(vmi, VMI_FINALIZER)) {
-            vmi = patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, true);
+            vmi = own.wrote(key, vmi, patcher.finalizer(VirtualMachineInstance.class, vmi, VMI_FINALIZER, true));
             if (vmi == null) {
                 return null;
             }
@@ -160,7 +169,13 @@ final class VmiReconciler implements Reconciler {
                 }
                 events.record(vmi, Events.NORMAL, "SuccessfulCreate",
                         "Created virtual machine pod " + created.getMetadata().getName());
-                writeStatus(vmi, null, null, true, null);
+                // The status the pod's add event would bring, written now from the server's copy of the pod
+                // (KubeVirt's sync and updateStatus in one pass): one VMI patch per start, not two, and the
+                // pod's readiness gate set at once. The add event then finds nothing to change.
+                List<Pod> all = new ArrayList<>(pods);
+                all.add(created);
+                writeStatus(vmi, created, all, true, null);
+                syncUnpaused(vmi, created);
                 return null;
             }
             // Scheduling, Scheduled, Running without a pod in the cache: check the server before failing the VMI.
@@ -174,7 +189,9 @@ final class VmiReconciler implements Reconciler {
         }
         expectations.remove(uid);
         writeStatus(vmi, pod, pods, false, null);
-        syncUnpaused(vmi, pod);
+        if (!own.behind(podKey(key), pod)) {
+            syncUnpaused(vmi, pod);
+        }
         return null;
     }
 
@@ -185,7 +202,7 @@ final class VmiReconciler implements Reconciler {
     private void syncUnpaused(VirtualMachineInstance vmi, Pod pod) {
         boolean paused = Objects2.isTrue(conditions(vmi), ConditionType.PAUSED);
         String want = paused ? "False" : "True";
-        patcher.patch(Pod.class, pod, fresh -> {
+        own.wrote(podKey(Objects2.key(vmi)), pod, patcher.patch(Pod.class, pod, fresh -> {
             List<PodCondition> conds = fresh.getStatus() == null || fresh.getStatus().getConditions() == null
                     ? List.of() : fresh.getStatus().getConditions();
             PodCondition cur = conds.stream().filter(c -> LauncherPods.UNPAUSED_CONDITION.equals(c.getType()))
@@ -204,7 +221,12 @@ final class VmiReconciler implements Reconciler {
             ObjectNode patch = NODES.objectNode();
             patch.putObject("status").set("conditions", KubevirtJson.toTree(next));
             return patch;
-        }, true);
+        }, true));
+    }
+
+    /** The {@link OwnWrites} id of a VMI's launcher pod (the current one: the only one whose status is written). */
+    private static String podKey(String vmiKey) {
+        return "pod:" + vmiKey;
     }
 
     /**
@@ -368,7 +390,7 @@ final class VmiReconciler implements Reconciler {
     }
 
     private void writeFailed(VirtualMachineInstance vmi, String reason, String message) {
-        patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> {
+        own.wrote(Objects2.key(vmi), vmi, patcher.patchStatus(VirtualMachineInstance.class, vmi, fresh -> {
             if (Phase.isFinal(VmReconciler.phase(fresh))) {
                 return null;
             }
@@ -379,7 +401,7 @@ final class VmiReconciler implements Reconciler {
             s.set("conditions", KubevirtJson.toTree(Conditions.with(conditions(fresh),
                     condition(SYNCHRONIZED, "False", reason, message))));
             return s;
-        }, false);
+        }, false));
     }
 
     /**
@@ -395,7 +417,7 @@ final class VmiReconciler implements Reconciler {
      */
     private void writeStatus(VirtualMachineInstance vmi, Pod pod, List<Pod> pods, boolean created,
                              Condition failure) {
-        patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
+        own.wrote(Objects2.key(vmi), vmi, patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
             String phase = VmReconciler.phase(fresh);
             if (Phase.isFinal(phase)) {
                 return null;
@@ -439,8 +461,7 @@ final class VmiReconciler implements Reconciler {
                     conds = Conditions.with(conds, condition(ConditionType.READY, "False", "PodTerminating",
                             "virt-launcher pod is terminating"));
                 } else {
-                    conds = Conditions.with(conds, condition(ConditionType.READY, "False", "GuestNotRunning",
-                            "Guest VM is not reported as running"));
+                    conds = Conditions.with(conds, guestNotRunning(clock.instant()));
                 }
             }
             // Scheduled and Running belong to the handler: a finished pod (compute exited, or the pod Succeeded or
@@ -528,7 +549,7 @@ final class VmiReconciler implements Reconciler {
             }
             patch.set("status", s);
             return patch;
-        }, false);
+        }, false));
     }
 
     private static List<Condition> dropFailedCreate(List<Condition> conds) {
@@ -606,6 +627,21 @@ final class VmiReconciler implements Reconciler {
     private static List<Condition> conditions(VirtualMachineInstance vmi) {
         return vmi.getStatus() == null || vmi.getStatus().getConditions() == null ? List.of()
                 : vmi.getStatus().getConditions();
+    }
+
+    /**
+     * Ready False while the launcher pod lives and the handler has not reported the guest running: what this
+     * controller writes once it has made the pod, and what the VM controller creates a VMI with (so the VM's
+     * copy of it does not change when the pod is made).
+     */
+    static Condition guestNotRunning(Instant now) {
+        Condition c = new Condition();
+        c.setType(ConditionType.READY);
+        c.setStatus("False");
+        c.setReason("GuestNotRunning");
+        c.setMessage("Guest VM is not reported as running");
+        c.setLastTransitionTime(now.toString());
+        return c;
     }
 
     private Condition condition(String type, String status, String reason, String message) {

@@ -85,6 +85,21 @@ public final class MockApi implements AutoCloseable {
                 .withRequestRetryBackoffLimit(0).endConfig());
     }
 
+    /**
+     * As {@link #newClient(String)}, with the HTTP client's and the informers' work on {@code executor} (whose
+     * threads a benchmark can then tell apart).
+     */
+    public KubernetesClient newClient(String agent, java.util.concurrent.Executor executor) {
+        return server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory() {
+                    @Override
+                    protected void additionalConfig(java.net.http.HttpClient.Builder builder) {
+                        builder.executor(executor);
+                    }
+                }).withTaskExecutor(executor)
+                .editOrNewConfig().withUserAgent("qvirt-" + agent).withNamespace("default")
+                .withRequestRetryBackoffLimit(0).endConfig());
+    }
+
     /** The seed VM, {@code testdata/vm.yaml} ({@code running: false}), in namespace {@code default}. */
     public static VirtualMachine seedVm() {
         Path file = Path.of(System.getProperty("qvirt.root", ".."), "testdata", "vm.yaml");

@@ -32,9 +32,28 @@ import io.fabric8.mockwebserver.http.Dispatcher;
  * the later of pod-seen and status-seen) at p50/p99/max, the reconcile counts, and this process' VmRSS
  * (controller, mock server and the watching bench together).
  *
+ * <p>"Per VM started" is this: one VM taken from its create to VMI + launcher pod + VM status created. There
+ * is no kubelet and no handler here, so no pod runs and no VMI reaches Running. Two figures per VM started,
+ * against issue 21's targets:
+ * <ul>
+ * <li>the controller's API requests (told apart from the bench's by their User-Agent; its informers' LIST and
+ *     WATCH included), by verb and resource, against {@value #REQUESTS_TARGET};</li>
+ * <li>the controller's CPU time: its worker threads and its client's threads (HTTP I/O, JSON, informers),
+ *     not the mock server's nor the bench's, against half of {@value #BASELINE_CPU_MS} ms, the figure before
+ *     the issue's changes.</li>
+ * </ul>
+ *
  * <p>Usage: {@code ControllerBench [VMS=1000] [WORKERS=4] [CREATORS=8] [TIMEOUT_SECONDS=120]}.
  */
 public final class ControllerBench {
+    /** Issue 21's target for the controller's API requests per VM started. */
+    static final double REQUESTS_TARGET = 4;
+    /**
+     * The controller's CPU ms per VM started before issue 21's changes (commit ed30231, this bench, 1000 VMs, 4
+     * workers, mean of 3 runs on the shared 2-core build machine); the target is half of it.
+     */
+    static final double BASELINE_CPU_MS = 22.6;
+    private static final String CONTROLLER_AGENT = "qvirt-controller";
     public static void main(String[] args) throws Exception {
         int vms = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         int workers = args.length > 1 ? Integer.parseInt(args[1]) : 4;
@@ -54,9 +73,20 @@ public final class ControllerBench {
     /** The figures of one run. */
     public record Result(int vms, int done, double seconds, double vmsPerSecond, double p50ms, double p99ms,
                          double maxMs, long rssKb, long vmReconciles, long vmiReconciles, long conflicts,
-                         long errors, Map<String, Integer> requests, List<String> stuck) {
+                         long errors, Map<String, Integer> requests, Map<String, Integer> controllerRequests,
+                         double controllerCpuMs, double workerCpuMs, List<String> stuck) {
         public boolean complete() {
             return done == vms;
+        }
+
+        /** The controller's API requests per VM started. */
+        public double controllerRequestsPerVm() {
+            return controllerRequests.values().stream().mapToInt(Integer::intValue).sum() / (double) vms;
+        }
+
+        /** The controller's CPU time per VM started, in ms. */
+        public double controllerCpuMsPerVm() {
+            return controllerCpuMs / vms;
         }
 
         @Override
@@ -67,7 +97,16 @@ public final class ControllerBench {
                     seconds, vmsPerSecond, p50ms, p99ms, maxMs, rssKb / 1024, vmReconciles, vmiReconciles, conflicts,
                     errors,
                     requests.values().stream().mapToInt(Integer::intValue).sum() / (double) vms, requests)
-                    + (stuck.isEmpty() ? "" : "; incomplete: " + stuck);
+                    + (stuck.isEmpty() ? "" : "; incomplete: " + stuck)
+                    + String.format("%ncontroller API requests per VM started: %.2f (target <= %.0f) = ",
+                            controllerRequestsPerVm(), REQUESTS_TARGET)
+                    + controllerRequests.entrySet().stream().sorted(Map.Entry.comparingByValue(
+                            java.util.Comparator.reverseOrder())).map(e -> String.format("%s %.2f", e.getKey(),
+                            e.getValue() / (double) vms)).collect(java.util.stream.Collectors.joining(", "))
+                    + String.format("%ncontroller CPU per VM started: %.2f ms (target <= %.2f ms, half of %.2f ms"
+                            + " before issue 21): workers %.2f ms, client (HTTP, JSON, informers) %.2f ms",
+                            controllerCpuMsPerVm(), BASELINE_CPU_MS / 2, BASELINE_CPU_MS, workerCpuMs / vms,
+                            (controllerCpuMs - workerCpuMs) / vms);
         }
     }
 
@@ -90,8 +129,9 @@ public final class ControllerBench {
         Map<String, Long> statusSeen = new ConcurrentHashMap<>();
         Map<String, Long> done = new ConcurrentHashMap<>();
         Metrics metrics = new Metrics();
+        ControllerCpu cpu = new ControllerCpu();
         try (MockApi api = new MockApi(wrap);
-             KubernetesClient controllerClient = api.newClient("controller");
+             KubernetesClient controllerClient = cpu.client(api);
              KubernetesClient watcher = api.newClient("bench-watch");
              Controller controller = new Controller(controllerClient,
                      ControllerOptions.standard().withNamespace("default").withWorkers(workers), metrics)) {
@@ -137,6 +177,7 @@ public final class ControllerBench {
                         }
                     });
             ExecutorService pool = Executors.newFixedThreadPool(creators);
+            long[] cpu0 = cpu.split();
             long t0 = System.nanoTime();
             List<Future<?>> futures = new ArrayList<>();
             for (int i = 0; i < vms; i++) {
@@ -167,6 +208,9 @@ public final class ControllerBench {
             double[] lat = finished.entrySet().stream()
                     .mapToDouble(e -> (e.getValue() - created.get(e.getKey())) / 1e6).sorted().toArray();
             long rss = rssKb();
+            long[] cpu1 = cpu.split();
+            double workerMs = (cpu1[0] - cpu0[0]) / 1e6;
+            double cpuMs = workerMs + (cpu1[1] - cpu0[1]) / 1e6;
             List<String> stuck = new ArrayList<>();
             for (int i = 0; i < vms; i++) {
                 String name = "vm-" + i;
@@ -185,6 +229,7 @@ public final class ControllerBench {
             // Every request the mock served during the run, by method and resource (watches and lists
             // included; the bench's own VM creates counted as "POST virtualmachines").
             Map<String, Integer> requests = new java.util.TreeMap<>();
+            Map<String, Integer> controllerRequests = new java.util.TreeMap<>();
             io.fabric8.mockwebserver.http.RecordedRequest rr;
             while ((rr = api.server.takeRequest(1, TimeUnit.MILLISECONDS)) != null) {
                 String path = rr.getPath().replaceAll("\\?.*", "");
@@ -195,11 +240,77 @@ public final class ControllerBench {
                     continue;
                 }
                 requests.merge(rr.getMethod() + " " + res, 1, Integer::sum);
+                String trace = System.getProperty("bench.trace"); // a VM's name: its controller requests, in order
+                if (trace != null && CONTROLLER_AGENT.equals(rr.getHeader("User-Agent"))
+                        && (path.contains("/" + trace + "/") || path.endsWith("/" + trace)
+                                || rr.getUtf8Body().contains("\"" + trace))) {
+                    System.out.println("trace " + rr.getMethod() + " " + path + " " + rr.getUtf8Body());
+                }
+                if (CONTROLLER_AGENT.equals(rr.getHeader("User-Agent"))) {
+                    boolean watch = rr.getPath().contains("watch=true");
+                    controllerRequests.merge((watch ? "WATCH" : rr.getMethod()) + " " + res, 1, Integer::sum);
+                }
             }
             return new Result(vms, finished.size(), seconds, finished.size() / seconds, pct(lat, 50), pct(lat, 99),
                     lat.length == 0 ? 0 : lat[lat.length - 1], rss, metrics.count("vm", "success"),
                     metrics.count("vmi", "success"), metrics.count("vm", "conflict") + metrics.count("vmi", "conflict"),
-                    metrics.count("vm", "error") + metrics.count("vmi", "error"), requests, stuck);
+                    metrics.count("vm", "error") + metrics.count("vmi", "error"), requests, controllerRequests, cpuMs, workerMs,
+                    stuck);
+        }
+    }
+
+    /**
+     * The controller's CPU time: its client runs on threads of this factory (HTTP and informer work; the JDK
+     * HTTP client's selector thread is found by name when the client is made), its workers are the
+     * {@code qvirt-*-worker} threads. A pool thread that ends adds its time as it goes.
+     */
+    private static final class ControllerCpu {
+        private final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        private final java.util.concurrent.atomic.LongAdder ended = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.Set<Long> selectors = ConcurrentHashMap.newKeySet();
+
+        KubernetesClient client(MockApi api) {
+            java.util.concurrent.ThreadFactory threads = r -> {
+                Thread t = new Thread(() -> {
+                    try {
+                        r.run();
+                    } finally {
+                        ended.add(mx.getCurrentThreadCpuTime());
+                    }
+                }, "qvirt-controller-client-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            };
+            java.util.Set<Long> before = new java.util.HashSet<>();
+            Thread.getAllStackTraces().keySet().forEach(t -> before.add(t.getId()));
+            KubernetesClient c = api.newClient("controller", Executors.newCachedThreadPool(threads));
+            Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> !before.contains(t.getId()) && t.getName().endsWith("-SelectorManager"))
+                    .forEach(t -> selectors.add(t.getId()));
+            return c;
+        }
+
+        /** CPU time so far of every controller thread, live or ended. */
+        long nanos() {
+            long[] s = split();
+            return s[0] + s[1];
+        }
+
+        /** {workers, client (HTTP, JSON, informers)} CPU time so far, in ns. */
+        long[] split() {
+            long workers = 0;
+            long client = ended.sum();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                String n = t.getName();
+                long ns = Math.max(0, mx.getThreadCpuTime(t.getId()));
+                if (n.startsWith("qvirt-") && n.endsWith("-worker")) {
+                    workers += ns;
+                } else if (n.startsWith("qvirt-controller-client-") || selectors.contains(t.getId())) {
+                    client += ns;
+                }
+            }
+            return new long[] {workers, client};
         }
     }
 
