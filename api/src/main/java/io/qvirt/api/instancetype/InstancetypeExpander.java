@@ -14,8 +14,10 @@ import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.model.InstancetypeMatcher;
+import io.qvirt.api.model.InstancetypeStatusRef;
 import io.qvirt.api.model.VirtualMachineInstanceSpec;
 import io.qvirt.api.model.VirtualMachineSpec;
+import io.qvirt.api.model.VirtualMachineStatus;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -152,8 +154,10 @@ public final class InstancetypeExpander {
     // ---- find ----
 
     /**
-     * Finds what the VM names: by {@code revisionName} (a ControllerRevision's object) when given, else by kind and
-     * name in the VM's namespace (the Cluster kinds: cluster-wide). A reference that names nothing is an error with
+     * Finds what the VM names, as KubeVirt's finders do: by the matcher's {@code revisionName} (a ControllerRevision's
+     * object) when given, else by the revision the controller stored ({@code status.instancetypeRef
+     * .controllerRevisionRef}) when it holds the named object, else by kind and name in the VM's namespace (the
+     * Cluster kinds: cluster-wide). A reference that names nothing is an error with
      * the API server's words ({@code virtualmachineinstancetypes.instancetype.kubevirt.io "x" not found}) at
      * {@code spec.instancetype.name}; a lookup that fails is an error at {@code spec.instancetype}.
      * Precondition: {@link #validateMatchers} found nothing.
@@ -166,17 +170,39 @@ public final class InstancetypeExpander {
         InstancetypeMatcher pref = spec == null ? null : spec.getPreference();
         InstancetypeResource itRes = it == null ? null : InstancetypeResource.forInstancetypeMatcher(it.getKind()).orElse(null);
         InstancetypeResource prefRes = pref == null ? null : InstancetypeResource.forPreferenceMatcher(pref.getKind()).orElse(null);
-        JsonNode itSpec = findOne("spec.instancetype", it, itRes, ns, lookup, errors);
-        JsonNode prefSpec = findOne("spec.preference", pref, prefRes, ns, lookup, errors);
+        VirtualMachineStatus status = vm.getStatus();
+        JsonNode itSpec = findOne("spec.instancetype", it, itRes, stored(status == null ? null : status.getInstancetypeRef()),
+                ns, lookup, errors);
+        JsonNode prefSpec = findOne("spec.preference", pref, prefRes, stored(status == null ? null : status.getPreferenceRef()),
+                ns, lookup, errors);
         return new Found(new Specs(itSpec, itRes, prefSpec, prefRes), errors);
     }
 
-    private static JsonNode findOne(String at, InstancetypeMatcher m, InstancetypeResource r, String ns,
-                                    InstancetypeLookup lookup, List<FieldError> errors) {
+    private static String stored(InstancetypeStatusRef ref) {
+        return ref == null || ref.getControllerRevisionRef() == null ? null : ref.getControllerRevisionRef().getName();
+    }
+
+    private static JsonNode findOne(String at, InstancetypeMatcher m, InstancetypeResource r, String storedRevision,
+                                    String ns, InstancetypeLookup lookup, List<FieldError> errors) {
         if (m == null || r == null || blank(m.getName()) && blank(m.getRevisionName())) {
             return null;
         }
         try {
+            // KubeVirt's revision finder: the revision the controller stored (status ...Ref.controllerRevisionRef)
+            // when it holds the object the matcher names; the matcher's own revisionName comes first
+            if (blank(m.getRevisionName()) && !blank(storedRevision)) {
+                Optional<JsonNode> data = lookup.revision(ns, storedRevision);
+                String statusAt = "status." + (r.isPreference() ? "preferenceRef" : "instancetypeRef")
+                        + ".controllerRevisionRef.name";
+                if (data.isEmpty()) {
+                    errors.add(new FieldError(statusAt, "controllerrevisions.apps \"" + storedRevision + "\" not found"));
+                    return null;
+                }
+                if (m.getName().equals(data.get().path("metadata").path("name").asText())
+                        && data.get().get("spec") instanceof ObjectNode stored) {
+                    return stored;
+                }
+            }
             if (!blank(m.getRevisionName())) {
                 Optional<JsonNode> data = lookup.revision(ns, m.getRevisionName());
                 if (data.isEmpty()) {

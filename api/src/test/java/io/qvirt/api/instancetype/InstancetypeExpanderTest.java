@@ -240,6 +240,35 @@ class InstancetypeExpanderTest {
     }
 
     @Test
+    void theRevisionTheControllerStoredIsUsedWhileItHoldsTheNamedObject() throws Exception {
+        InstancetypeLookup live = its("");
+        JsonNode stored = KubevirtJson.yaml().readTree("{apiVersion: instancetype.kubevirt.io/v1beta1, kind: "
+                + "VirtualMachineClusterInstancetype, metadata: {name: c2}, spec: {cpu: {guest: 6}, memory: {guest: 1Gi}}}");
+        InstancetypeLookup withRevisions = new InstancetypeLookup() {
+            @Override
+            public java.util.Optional<JsonNode> spec(InstancetypeResource r, String ns, String name) {
+                return live.spec(r, ns, name);
+            }
+
+            @Override
+            public java.util.Optional<JsonNode> revision(String ns, String name) {
+                return "t-c2-v1beta1-uid-1".equals(name) ? java.util.Optional.of(stored) : java.util.Optional.empty();
+            }
+        };
+        VirtualMachine vm = vmWith("instancetype: {name: c2}");
+        vm.setStatus(KubevirtJson.json().readValue("{\"instancetypeRef\": {\"name\": \"c2\", \"controllerRevisionRef\": "
+                + "{\"name\": \"t-c2-v1beta1-uid-1\"}}}", io.qvirt.api.model.VirtualMachineStatus.class));
+        assertEquals("6/1/1", cpu(template(InstancetypeExpander.expand(vm, withRevisions, NET).vm())), "the stored one");
+        VirtualMachine renamed = vmWith("instancetype: {name: n3, kind: VirtualMachineInstancetype}");
+        renamed.setStatus(vm.getStatus());
+        assertEquals("3/1/1", cpu(template(InstancetypeExpander.expand(renamed, withRevisions, NET).vm())),
+                "the stored revision holds another object: the live one");
+        vm.getStatus().getInstancetypeRef().getControllerRevisionRef().setName("gone");
+        assertEquals(List.of(new FieldError("status.instancetypeRef.controllerRevisionRef.name",
+                "controllerrevisions.apps \"gone\" not found")), InstancetypeExpander.expand(vm, withRevisions, NET).errors());
+    }
+
+    @Test
     void matchersAreCheckedAsKubevirtsMutatorChecksThem() throws Exception {
         assertEquals(List.of(
                 new FieldError("spec.instancetype.name", "Name already set, should be cleared before setting inferFromVolume"),
