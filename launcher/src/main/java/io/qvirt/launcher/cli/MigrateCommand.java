@@ -4,6 +4,7 @@ import io.qvirt.launcher.migrate.LocalMigration;
 import io.qvirt.launcher.migrate.Migration;
 import io.qvirt.launcher.migrate.MigrationOptions;
 import io.qvirt.launcher.plan.HostForward;
+import io.qvirt.launcher.runtime.RuntimeDir;
 import io.qvirt.qmp.BlockJobInfo;
 import io.qvirt.qmp.MigrationInfo;
 import java.nio.file.Path;
@@ -16,16 +17,19 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 @Command(name = "migrate", mixinStandardHelpOptions = true,
-        description = {"Live-migrates a running VM to a second QEMU on this machine: into another runtime root",
-            "(--to-runtime-root DIR) and/or another directory name (--to NAME2). The target QEMU is started with",
-            "the same command line as the source (refused before anything moves if it would differ) and",
-            "-incoming; RAM, device state and the VM's own disk files (containerDisk overlay, emptyDisk: QEMU's",
-            "block mirror over NBD) move over Unix sockets; hostDisks are shared, not copied. Progress: one line",
-            "per pass over RAM. On success the source QEMU quits (a `launcher run` owning it exits 0 and says",
-            "where the VM went) and the target runs detached, as after `launcher exec`: drive it with launcher",
-            "commands and its runtime root. Port forwards are re-bound by the target once the source has quit.",
-            "Ctrl-C or SIGTERM (or migrate_cancel by another client): cancelled, the source runs on, the target",
-            "is removed. Needs the source's qmp.sock (QEMU serves one client at a time)."})
+        description = {"Live-migrates a running VM to a second QEMU on this machine: into another",
+            "runtime root (--to-runtime-root DIR) and/or another directory name (--to NAME2).",
+            "The target QEMU gets the source's command line and -incoming (refused before",
+            "anything is made if it would differ). RAM, device state and the VM's own disk",
+            "files (containerDisk overlay, emptyDisk: QEMU's block mirror over NBD) move over",
+            "Unix sockets; hostDisks are shared, not copied. Progress: a line per pass over",
+            "RAM and every 2 s. On success the source QEMU quits (a `launcher run` owning it",
+            "exits 0 saying where the VM went) and the target runs detached, as after",
+            "`launcher exec`: drive it with launcher commands on its runtime root. Forwarded",
+            "ports are bound by the target once the source has quit.",
+            "Ctrl-C or SIGTERM (or migrate_cancel by another client): cancelled, the source",
+            "runs on, the target is removed. Needs the source's qmp.sock (QEMU serves one",
+            "client at a time)."})
 final class MigrateCommand extends BaseCommand {
     @Mixin
     VmRef vm;
@@ -75,6 +79,12 @@ final class MigrateCommand extends BaseCommand {
         }
         Path targetRoot = toRoot != null ? toRoot.toAbsolutePath() : root();
         String targetName = toName != null ? toName : vm.name;
+        vm.paths(root());
+        try {
+            RuntimeDir.paths(targetRoot, vm.namespace, targetName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--to: " + e.getMessage());
+        }
         MigrationOptions opts = new MigrationOptions(multifd, postcopy, bandwidthMib << 20,
                 Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(2));
         LocalMigration lm = new LocalMigration(new Migration.Listener() {

@@ -152,28 +152,37 @@ public final class LocalMigration {
             throw new MigrationCancelledException("migration cancelled (" + cancelled + ") before it started");
         }
 
-        PreparedVm prepared = VmPreparer.prepare(r.targetRoot(), plan, vmi);
-        long consoleCopied = copyFile(sp.consoleLog(), tp.consoleLog(), 0);
+        // The source's monitor first: if another client holds it, nothing is made for the target.
+        QmpClient sourceQmp = connect(sp, Duration.ofSeconds(10), "the source");
+        PreparedVm prepared;
+        long consoleCopied;
+        try {
+            prepared = VmPreparer.prepare(r.targetRoot(), plan, vmi);
+        } catch (RuntimeException e) {
+            sourceQmp.close();
+            throw e;
+        }
         Child child;
         try {
+            consoleCopied = copyFile(sp.consoleLog(), tp.consoleLog(), 0);
             child = Spawner.spawn(new SpawnSpec(qemu, argv, env(), prepared.childFds(), null, null, tp.qemuStderr(),
                     false, "qemu-migration-target"));
         } catch (RuntimeException e) {
+            sourceQmp.close();
             prepared.close();
             VmPreparer.cleanup(plan);
-            throw new MigrationException("cannot start the target QEMU " + qemu + ": " + e.getMessage(), e);
+            throw e instanceof MigrationException ? e
+                    : new MigrationException("cannot start the target QEMU " + qemu + ": " + e.getMessage(), e);
         } finally {
             prepared.closeChildFds();
         }
         boolean done = false;
         QmpClient targetQmp = null;
-        QmpClient sourceQmp = null;
         try {
             LauncherInfos.write(tp, new LauncherInfo(ns, r.targetName(), "migrate", child.pid(), 0, accel.name(),
                     accel.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), info.forwards(),
                     info.ipAddress()));
             targetQmp = connectTarget(tp, child);
-            sourceQmp = connect(sp, Duration.ofSeconds(10), "the source");
             Outcome out;
             try (VmControl src = new VmControl(sourceQmp); VmControl dst = new VmControl(targetQmp)) {
                 long[] copied = {consoleCopied};
@@ -227,9 +236,7 @@ public final class LocalMigration {
             return out;
         } finally {
             running = null;
-            if (sourceQmp != null) {
-                sourceQmp.close();
-            }
+            sourceQmp.close();
             if (targetQmp != null) {
                 targetQmp.close();
             }
