@@ -71,7 +71,7 @@ class MigrateIT {
     /**
      * A VM under {@code launcher run} (hostDisk root, shared; emptyDisk, copied; a forwarded port): a target
      * whose argv would differ is refused before anything is made; a cancelled migration leaves the source running
-     * and no target; then the migration to another runtime root moves the running guest, and run exits 0 saying
+     * and no target, and so does {@code --cancel} after a migrate that was killed; then the migration to another runtime root moves the running guest, and run exits 0 saying
      * where it went.
      */
     @Test
@@ -158,6 +158,19 @@ class MigrateIT {
         LauncherHarness.Result st = h.exec("status", "mig1");
         assertTrue(st.out().contains("Running (running)"), st.toString());
         assertEquals(served, httpHostname(hostPort), "the guest still serves from the source");
+
+        // migrate itself killed mid-way: the source's QEMU goes on migrating alone; --cancel restores it, and the
+        // target, whose stream then closes, exits by itself (its stale directory is replaced by the next target).
+        LauncherHarness.Started killed = h.start("migrate", "mig1", "--to-runtime-root", root2.toString(), "--bandwidth", "1");
+        waitFor(() -> killed.err().contains("migrate: active"), Duration.ofSeconds(60), "migration under way: " + killed.err());
+        killed.process().destroyForcibly();
+        killed.awaitExit(Duration.ofSeconds(10));
+        LauncherHarness.Result undo = h.exec("migrate", "mig1", "--cancel");
+        assertEquals(0, undo.code(), undo.toString());
+        assertTrue(undo.out().contains("VM default/mig1: migration cancelled (it was active"), undo.toString());
+        assertTrue(undo.out().contains("VM default/mig1: Running (running)"), undo.toString());
+        waitFor(() -> !anyQemuUnder(root2), Duration.ofSeconds(10), "the orphaned target QEMU exits");
+        assertEquals(served, httpHostname(hostPort), "the guest serves from the source again");
 
         LauncherHarness.Result m = h.exec("migrate", "mig1", "--to-runtime-root", root2.toString());
         assertEquals(0, m.code(), m.toString());

@@ -1,5 +1,6 @@
 package io.qvirt.launcher.cli;
 
+import io.qvirt.launcher.control.VmControl;
 import io.qvirt.launcher.migrate.LocalMigration;
 import io.qvirt.launcher.migrate.Migration;
 import io.qvirt.launcher.migrate.MigrationOptions;
@@ -7,6 +8,7 @@ import io.qvirt.launcher.plan.HostForward;
 import io.qvirt.launcher.runtime.RuntimeDir;
 import io.qvirt.qmp.BlockJobInfo;
 import io.qvirt.qmp.MigrationInfo;
+import io.qvirt.qmp.QmpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +31,9 @@ import sun.misc.Signal;
             "ports are bound by the target once the source has quit.",
             "Ctrl-C or SIGTERM (or migrate_cancel by another client): cancelled, the source",
             "runs on, the target is removed. Needs the source's qmp.sock (QEMU serves one",
-            "client at a time)."})
+            "client at a time). If migrate itself is killed (SIGKILL), `launcher migrate NAME",
+            "--cancel` restores the source; a target left waiting is removed with",
+            "`launcher kill NAME --runtime-root DIR`."})
 final class MigrateCommand extends BaseCommand {
     @Mixin
     VmRef vm;
@@ -60,8 +64,24 @@ final class MigrateCommand extends BaseCommand {
             + "exceed MemAvailable by PERCENT percent of it (default 0)")
     int overcommit;
 
+    @Option(names = "--cancel", description = "instead: undo what a migrate that was killed left on the VM (cancel "
+            + "its migration, so a guest held stopped runs again; drop its disk mirrors)")
+    boolean cancel;
+
     @Override
     int doCall() throws Exception {
+        if (cancel) {
+            if (toRoot != null || toName != null) {
+                throw new IllegalArgumentException("--cancel: takes no target (--to, --to-runtime-root)");
+            }
+            try (QmpClient qmp = vm.connect(root(), Duration.ofSeconds(5)); VmControl ctl = new VmControl(qmp)) {
+                List<String> steps = Migration.abandon(ctl);
+                steps.forEach(st -> out().println("VM " + vm.display() + ": " + st));
+                out().println("VM " + vm.display() + ": " + (steps.isEmpty() ? "no migration was left; " : "")
+                        + ctl.state().describe());
+            }
+            return ExitCodes.OK;
+        }
         if (toRoot == null && toName == null) {
             throw new IllegalArgumentException("missing target: --to-runtime-root DIR and/or --to NAME2");
         }

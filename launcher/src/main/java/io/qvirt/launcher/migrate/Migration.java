@@ -1,5 +1,6 @@
 package io.qvirt.launcher.migrate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.launcher.control.VmControl;
@@ -471,6 +472,53 @@ public final class Migration {
         } catch (RuntimeException e) {
             listener.note("could not restore the source cleanly: " + e.getMessage());
         }
+    }
+
+    /**
+     * Undoes what a migration left on its source when the process driving it died (SIGKILL): cancels the
+     * migration if one is in progress (QEMU resumes a guest that ran, also one held at pre-switchover), abandons
+     * the disk mirrors and drops their target nodes. A migration already in postcopy is left alone.
+     *
+     * @return each step taken, empty if nothing was left
+     * @throws MigrationException if QEMU refuses a step
+     */
+    public static List<String> abandon(VmControl source) {
+        QmpCommands src = source.qmp().commands();
+        List<String> done = new ArrayList<>();
+        MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+        if (info.status().startsWith("postcopy")) {
+            throw new MigrationException("the migration is in postcopy (" + info.status() + "): it cannot be cancelled, "
+                    + "the target already runs the VM");
+        }
+        if (!info.status().equals("none") && !info.finished()) {
+            String was = info.status();
+            await(src.migrateCancel(), "migrate_cancel");
+            long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+            while (!info.finished() && System.nanoTime() - until < 0) {
+                sleep(50);
+                info = await(src.queryMigrate(), "query-migrate");
+            }
+            done.add("migration cancelled (it was " + was + ", now " + info.status() + ")");
+        }
+        for (BlockJobInfo j : await(src.queryBlockJobs(), "query-block-jobs")) {
+            if (j.device().startsWith("mig-")) {
+                await(src.blockJobCancel(j.device(), true), "block-job-cancel " + j.device());
+                done.add("disk mirror " + j.device() + " abandoned");
+            }
+        }
+        long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+        while (System.nanoTime() - until < 0
+                && await(src.queryBlockJobs(), "query-block-jobs").stream().anyMatch(j -> j.device().startsWith("mig-"))) {
+            sleep(50);
+        }
+        for (JsonNode n : await(source.qmp().execute("query-named-block-nodes"), "query-named-block-nodes")) {
+            String name = n.path("node-name").asText("");
+            if (name.startsWith("mig-")) {
+                await(src.blockdevDel(name), "blockdev-del " + name);
+                done.add("target disk node " + name + " dropped");
+            }
+        }
+        return done;
     }
 
     private void failIfEnded(QmpEvent e) {
