@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * takes every command's real start path on a throw-away VM, and `run` and `exec` then start with their classes
  * already parsed, verified and laid out (picocli, Jackson and the KubeVirt model, jnr-ffi, Netty, the QMP client).
  *
- * <p>What it does, in a temporary directory that it removes: {@code --help}; {@code validate} and {@code render}
+ * <p>The VM is written in the YAML styles manifests use (comments, a document marker, block and flow
+ * collections, sequences indented or not, plain, quoted and block scalars): SnakeYAML loads a parser class per construct. What it does, in a temporary directory that it removes: {@code --help}; {@code validate} and {@code render}
  * (TCG, and {@code --exec} with the accelerator chosen as `run` chooses it, so kvm-probe's verdict is read or
  * made); {@code run --console} of a diskless VM with a cloud-init disk, a created hostDisk and a port forward,
  * under TCG with the real QEMU (QVIRT_QEMU or PATH), answered by {@code status}, {@code list} and
@@ -28,6 +29,8 @@ import java.util.stream.Stream;
  */
 public final class AppCdsTraining {
     private static final String VM = """
+            # A comment, as most manifests have (SnakeYAML loads its comment classes then).
+            ---
             apiVersion: kubevirt.io/v1
             kind: VirtualMachine
             metadata:
@@ -39,10 +42,11 @@ public final class AppCdsTraining {
                   domain:
                     devices:
                       disks:
-                        - name: scratch
-                          disk: {bus: virtio}
-                        - name: cloudinit
-                          disk: {bus: virtio}
+                      - name: scratch
+                        disk: {bus: virtio}
+                      - name: cloudinit
+                        disk:
+                          bus: virtio
                       interfaces:
                         - name: default
                           masquerade: {}
@@ -50,19 +54,24 @@ public final class AppCdsTraining {
                     resources:
                       requests: {memory: 32Mi}
                   networks:
-                    - name: default
-                      pod: {}
+                  - name: default
+                    pod: {}
                   volumes:
                     - name: scratch
-                      hostDisk: {path: %s, type: DiskOrCreate, capacity: 1Mi}
+                      hostDisk: {path: '%s', type: DiskOrCreate, capacity: 1Mi}
                     - name: cloudinit
-                      cloudInitNoCloud: {userData: "#cloud-config\\n"}
+                      cloudInitNoCloud:
+                        userData: |
+                          #cloud-config
+                        networkData: >-
+                          version: 2
             """;
 
     private AppCdsTraining() {
     }
 
     public static void main(String[] args) {
+        LauncherCommand.avoidClassPathScans();
         try {
             Path dir = Files.createTempDirectory("qvirt-cds-training");
             try {

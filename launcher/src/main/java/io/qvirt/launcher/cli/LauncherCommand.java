@@ -118,7 +118,22 @@ public final class LauncherCommand implements Runnable {
     /** The subcommands that read a manifest first thing (see {@link ManifestWarmUp}). */
     private static final List<String> READ_A_MANIFEST = List.of("run", "exec", "validate", "render");
 
+    /**
+     * Lookups that find nothing read every jar of the class path (63 here, ~70 ms of CPU the first time):
+     * picocli looks for Groovy's Closure class unless told not to, and SLF4J (fabric8's model logs through it)
+     * searches every jar for providers unless one is named (slf4j-nop: the CLI prints its own messages).
+     */
+    static void avoidClassPathScans() {
+        System.setProperty("picocli.disable.closures", "true");
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.nop.NOPServiceProvider");
+            // Else SLF4J says on stderr, at its INFO level, that it loads the provider named.
+            System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
+    }
+
     public static void main(String[] args) {
+        avoidClassPathScans();
         // Before picocli loads: by name, as picocli would dispatch (ManifestWarmUp only prepares caches).
         if (READ_A_MANIFEST.contains(commandWord(args))) {
             ManifestWarmUp.start();
