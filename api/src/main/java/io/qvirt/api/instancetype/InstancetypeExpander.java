@@ -271,36 +271,42 @@ public final class InstancetypeExpander {
      * KubeVirt's {@code expand.Expand} (virt-api's {@code expand-spec}): the objects must exist; a disk for every
      * volume and the default interface are added, the instancetype and preference applied, the template's spec
      * defaults set, and {@code spec.instancetype}/{@code spec.preference} and their status refs removed. A VM
-     * referencing neither comes back with the defaults set only.
+     * referencing neither comes back with its template's spec defaults set only, as qvirt's expand-spec always did
+     * (KubeVirt returns such a VM unchanged).
      */
     public static Expanded expand(VirtualMachine vm, InstancetypeLookup lookup, NetworkSettings network) {
         VirtualMachine copy = KubevirtJson.deepCopy(vm, VirtualMachine.class);
-        if (copy.getSpec() == null || copy.getSpec().getTemplate() == null) {
+        if (!references(vm)) {
+            if (copy.getSpec() != null && copy.getSpec().getTemplate() != null
+                    && copy.getSpec().getTemplate().getSpec() != null) {
+                VmiDefaults.applySpec(copy.getSpec().getTemplate().getSpec(), network);
+            }
+            return new Expanded(copy, List.of());
+        }
+        if (copy.getSpec().getTemplate() == null) {
             return new Expanded(null, List.of(new FieldError("spec.template", "missing virtual machine template.")));
         }
         if (copy.getSpec().getTemplate().getSpec() == null) {
             copy.getSpec().getTemplate().setSpec(new VirtualMachineInstanceSpec());
         }
-        if (references(vm)) {
-            List<FieldError> errors = validateMatchers(vm.getSpec());
-            if (!errors.isEmpty()) {
-                return new Expanded(null, errors);
-            }
-            Found found = find(vm, lookup);
-            if (!found.errors().isEmpty()) {
-                return new Expanded(null, found.errors());
-            }
-            errors.addAll(checkSpreadTopology(found.specs()));
-            if (!errors.isEmpty()) {
-                return new Expanded(null, errors);
-            }
-            VirtualMachineInstanceSpec t = copy.getSpec().getTemplate().getSpec();
-            VmiDefaults.addVolumeDisks(t);
-            VmiDefaults.addDefaultInterface(t, network);
-            errors.addAll(applyToTemplate(copy, "spec.template.spec", found.specs()));
-            if (!errors.isEmpty()) {
-                return new Expanded(null, errors);
-            }
+        List<FieldError> errors = validateMatchers(vm.getSpec());
+        if (!errors.isEmpty()) {
+            return new Expanded(null, errors);
+        }
+        Found found = find(vm, lookup);
+        if (!found.errors().isEmpty()) {
+            return new Expanded(null, found.errors());
+        }
+        errors.addAll(checkSpreadTopology(found.specs()));
+        if (!errors.isEmpty()) {
+            return new Expanded(null, errors);
+        }
+        VirtualMachineInstanceSpec t = copy.getSpec().getTemplate().getSpec();
+        VmiDefaults.addVolumeDisks(t);
+        VmiDefaults.addDefaultInterface(t, network);
+        errors.addAll(applyToTemplate(copy, "spec.template.spec", found.specs()));
+        if (!errors.isEmpty()) {
+            return new Expanded(null, errors);
         }
         VmiDefaults.applySpec(copy.getSpec().getTemplate().getSpec(), network);
         copy.getSpec().setInstancetype(null);
