@@ -90,7 +90,7 @@ final class TreeReader {
     private TreeReader(String source, boolean yaml, String wantedPath, int wantedDocument) {
         this.source = source;
         this.yaml = yaml;
-        this.deadline = System.nanoTime() + ManifestLoader.TIME_LIMIT.toNanos();
+        this.deadline = System.nanoTime() + ManifestLoader.timeLimit.toNanos();
         this.wantedPath = wantedPath;
         this.wantedDocument = wantedDocument;
     }
@@ -200,7 +200,7 @@ final class TreeReader {
 
     private void checkTime() throws ManifestException {
         if (System.nanoTime() - deadline > 0) {
-            throw error("reading took longer than " + ManifestLoader.TIME_LIMIT.toMillis()
+            throw error("reading took longer than " + ManifestLoader.timeLimit.toMillis()
                     + " ms; refused (the input is too large or too complex)");
         }
     }
@@ -470,7 +470,7 @@ final class TreeReader {
         private static final long serialVersionUID = 1L;
 
         TimeBoundException() {
-            super("reading took longer than " + ManifestLoader.TIME_LIMIT.toMillis()
+            super("reading took longer than " + ManifestLoader.timeLimit.toMillis()
                     + " ms; refused (the input is too large or too complex)");
         }
     }
