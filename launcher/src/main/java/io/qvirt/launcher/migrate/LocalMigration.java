@@ -222,8 +222,12 @@ public final class LocalMigration {
                 MigrationResult result = m.run();
                 running = null;
                 done = true;
-                // From here the VM lives in the target: nothing below may remove it.
-                MigratedMarker.write(sp, tp, child.pid());
+                // From here the VM lives in the target: nothing below may remove it, or leave the source running.
+                try {
+                    MigratedMarker.write(sp, tp, child.pid());
+                } catch (MigrationException e) {
+                    listener.note("warning: " + e.getMessage() + " (the source's owner will not know where its VM went)");
+                }
                 src.quitOrKill(() -> Signals.send(info.qemuPid(), Signals.SIGKILL));
                 awaitGone(info.qemuPid(), Duration.ofSeconds(10));
                 List<HostForward> bound = bindForwards(dst, wf.forwards(), planned.forwards());

@@ -432,7 +432,15 @@ public final class Migration {
             throw new MigrationException("the target QEMU is " + status + " after the migration, not ready to run the VM");
         }
         if (wasRunning && status.equals("paused")) {
-            await(dst.cont(), "cont on the target");
+            try {
+                await(dst.cont(), "cont on the target");
+            } catch (MigrationException e) {
+                // The target holds the VM now and the source's disks are released: resuming the source would run
+                // the guest twice. The VM stays on the target, paused, for its manager to start.
+                listener.note("warning: the target holds the VM but did not start it (" + e.getMessage()
+                        + "); it is paused there: launcher unpause");
+                return 0;
+            }
             return (System.nanoTime() - completedAt) / 1_000_000;
         }
         return 0;
