@@ -39,7 +39,7 @@ public final class LauncherCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: run, exec, validate, render, "
-                + "list, status, pause, unpause, shutdown, kill, reset, console (see --help)");
+                + "list, status, pause, unpause, shutdown, kill, reset, console, migrate (see --help)");
     }
 
     /** A command line with every subcommand, whose output goes to {@code out} and {@code err}, with qvirt's exit codes. */
