@@ -77,7 +77,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
      */
     static Admission admission(KubernetesClient client) {
         KubeVirtConfig config = new KubeVirtConfig(client);
-        return new Admission(config, config::network, new ApiServerInstancetypes(client));
+        return new Admission(config, config::network, new io.qvirt.api.client.ApiServerInstancetypes(client));
     }
 
     /** The feature gates. */

@@ -71,7 +71,7 @@ public final class VmSubresources {
 
     public VmSubresources(KubernetesClient client) {
         this.client = client;
-        this.instancetypes = new ApiServerInstancetypes(client);
+        this.instancetypes = new io.qvirt.api.client.ApiServerInstancetypes(client);
     }
 
     /** PUT .../virtualmachines/{name}/start. */

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.LoadedManifest;
+import io.qvirt.api.NetworkSettings;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmValidator;
@@ -92,6 +93,9 @@ final class VmReconciler implements Reconciler {
     private final ControllerOptions options;
     private final Clock clock;
     private final Events events;
+    private final VmInstancetypes instancetypes;
+    /** When to look again for an instancetype or preference a VM names that was not found. */
+    static final Duration INSTANCETYPE_RETRY = Duration.ofSeconds(5);
     private final RandomGenerator random = new SplittableRandom();
     /** VM key -> its VMI create not yet seen in the cache (client-go's "expectations"). */
     private final Map<String, Expectation> vmiCreations = new java.util.concurrent.ConcurrentHashMap<>();
@@ -107,6 +111,7 @@ final class VmReconciler implements Reconciler {
         this.options = options;
         this.clock = clock;
         this.events = new Events(client, clock);
+        this.instancetypes = new VmInstancetypes(client, new io.qvirt.api.client.ApiServerInstancetypes(client));
     }
 
     /**
@@ -123,7 +128,10 @@ final class VmReconciler implements Reconciler {
                 && last.cluster().equals(cluster)) {
             return last.errors();
         }
-        List<FieldError> errors = new ArrayList<>(VmValidator.validate(vm, cluster.gates()));
+        // With what the VM names applied (conflicts, requirements), as KubeVirt's admission; not found: raw template.
+        List<FieldError> errors = new ArrayList<>(VmInstancetypes.references(vm)
+                ? VmValidator.validate(vm, cluster.gates(), NetworkSettings.QVIRT_DEFAULTS, instancetypes.lookup())
+                : VmValidator.validate(vm, cluster.gates()));
         if (vm.getSpec().getTemplate() != null) {
             // refused up front, as a Failure condition, rather than as a launcher that fails and crash-loops
             errors.addAll(LauncherPods.unprovidableVolumes(vm.getSpec().getTemplate().getSpec(),
@@ -209,6 +217,20 @@ final class VmReconciler implements Reconciler {
         if (!errors.isEmpty()) {
             writeStatus(vm, vmi, Action.NONE, errors, null, null);
             return null;
+        }
+        if (VmInstancetypes.references(vm)) {
+            VmInstancetypes.Synced synced = instancetypes.sync(vm);
+            if (!synced.errors().isEmpty()) {
+                // Nothing watches instancetypes here: look again later, as KubeVirt's resync does.
+                writeStatus(vm, vmi, Action.NONE, synced.errors(), null, null);
+                return INSTANCETYPE_RETRY;
+            }
+            if (synced.patched() != null) {
+                vm = own.wrote(key, vm, synced.patched());
+                if (vm == null) {
+                    return null;
+                }
+            }
         }
 
         if (vmi != null) {
@@ -600,7 +622,17 @@ final class VmReconciler implements Reconciler {
      * @return the VMI as the server created it; null if one already existed (the cache was behind)
      */
     private VirtualMachineInstance createVmi(VirtualMachine vm, StateChangeRequest request) {
-        VirtualMachineInstance vmi = LoadedManifest.fromVm(vm);
+        VirtualMachineInstance vmi;
+        if (VmInstancetypes.references(vm)) {
+            try {
+                vmi = instancetypes.vmi(vm, NetworkSettings.QVIRT_DEFAULTS);
+            } catch (IllegalStateException e) {
+                events.record(vm, Events.WARNING, "FailedCreate", "Error creating virtual machine instance: " + e.getMessage());
+                throw e;
+            }
+        } else {
+            vmi = LoadedManifest.fromVm(vm);
+        }
         vmi.getMetadata().setFinalizers(new ArrayList<>(List.of(VMI_FINALIZER, VM_FINALIZER)));
         Map<String, String> annotations = new LinkedHashMap<>();
         if (vmi.getMetadata().getAnnotations() != null) {

@@ -1,4 +1,4 @@
-package io.qvirt.apiserver;
+package io.qvirt.api.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -23,11 +23,12 @@ import java.util.function.Supplier;
  * Instancetypes, preferences and their ControllerRevisions read from the API server, one GET each, as KubeVirt's
  * virt-api finds them (its admitter and expand-spec pass no informer store: {@code find.NewSpecFinder(nil, ...)}).
  * Every GET is bounded by {@link #PER_GET}, so the VM webhook (10 s timeout, two GETs at most) answers in time; a
- * GET that fails or runs out is an {@link InstancetypeLookupException}, never "not found".
+ * GET that fails or runs out is an {@link InstancetypeLookupException}, never "not found". virt-api's webhooks and
+ * expand-spec use it, and the controller (which KubeVirt gives informer stores; a VM's objects are read when it syncs).
  */
-final class ApiServerInstancetypes implements InstancetypeLookup {
+public final class ApiServerInstancetypes implements InstancetypeLookup {
     /** Longest wait for one GET. */
-    static final Duration PER_GET = Duration.ofSeconds(4);
+    public static final Duration PER_GET = Duration.ofSeconds(4);
     /** Daemon threads, so a GET that never answers cannot hold the JVM or an admission thread past its bound. */
     private static final ExecutorService GETS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "instancetype-get");
@@ -37,7 +38,7 @@ final class ApiServerInstancetypes implements InstancetypeLookup {
 
     private final KubernetesClient client;
 
-    ApiServerInstancetypes(KubernetesClient client) {
+    public ApiServerInstancetypes(KubernetesClient client) {
         this.client = client;
     }
 
