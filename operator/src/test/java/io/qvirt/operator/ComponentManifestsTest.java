@@ -56,8 +56,8 @@ class ComponentManifestsTest {
     @Test
     void controllerRbacIsExactlyItsCalls() throws Exception {
         List<ObjectNode> objects = objects();
-        // Exactly the calls the controller makes (Controller, VmReconciler, VmiReconciler, ResourcePatcher, leader
-        // election), nothing more.
+        // Exactly the calls the controller makes (Controller, VmReconciler, VmiReconciler, VmInstancetypes,
+        // ResourcePatcher, leader election), nothing more.
         assertEquals(new TreeSet<>(List.of(
                 "kubevirt.io/virtualmachines:get", "kubevirt.io/virtualmachines:list", "kubevirt.io/virtualmachines:watch",
                 "kubevirt.io/virtualmachines:patch",
@@ -68,7 +68,11 @@ class ComponentManifestsTest {
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
                 "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
                 "/events:create", "apps/controllerrevisions:list", "apps/controllerrevisions:watch",
-                "apps/controllerrevisions:create", "apps/controllerrevisions:delete")),
+                "apps/controllerrevisions:create", "apps/controllerrevisions:delete", "apps/controllerrevisions:get",
+                "instancetype.kubevirt.io/virtualmachineinstancetypes:get",
+                "instancetype.kubevirt.io/virtualmachineclusterinstancetypes:get",
+                "instancetype.kubevirt.io/virtualmachinepreferences:get",
+                "instancetype.kubevirt.io/virtualmachineclusterpreferences:get")),
                 grants(one(objects, "ClusterRole", "qvirt-controller").path("rules")));
         assertEquals(new TreeSet<>(List.of("coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create",
                 "coordination.k8s.io/leases:update")), grants(one(objects, "Role", "qvirt-controller-leader").path("rules")));
