@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.qvirt.api.FeatureGates;
 import io.qvirt.api.NetworkSettings;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.List;
 import java.util.Map;
@@ -48,22 +47,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
         SharedIndexInformer<GenericKubernetesResource> inf = null;
         try {
             inf = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().runnableInformer(0);
-            inf.addEventHandler(new ResourceEventHandler<>() {
-                @Override
-                public void onAdd(GenericKubernetesResource obj) {
-                    changed.set(true);
-                }
-
-                @Override
-                public void onUpdate(GenericKubernetesResource oldObj, GenericKubernetesResource newObj) {
-                    changed.set(true);
-                }
-
-                @Override
-                public void onDelete(GenericKubernetesResource obj, boolean deletedFinalStateUnknown) {
-                    changed.set(true);
-                }
-            });
+            inf.addEventHandler(io.qvirt.api.client.Informers.onEvery(cr -> changed.set(true)));
             inf.start(); // not awaited: until it has synced, refresh() lists
         } catch (RuntimeException e) {
             LOG.warning("no informer on the KubeVirt CR (" + e.getMessage() + "): listing it at most every 5 s");

@@ -297,22 +297,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private static <T> ResourceEventHandler<T> handler(Consumer<T> enqueue) {
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(T obj) {
-                enqueue.accept(obj);
-            }
-
-            @Override
-            public void onUpdate(T oldObj, T newObj) {
-                enqueue.accept(newObj);
-            }
-
-            @Override
-            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-                enqueue.accept(obj);
-            }
-        };
+        return io.qvirt.api.client.Informers.onEvery(enqueue);
     }
 
     @Override

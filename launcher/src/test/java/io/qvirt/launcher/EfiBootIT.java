@@ -131,10 +131,10 @@ class EfiBootIT {
         LauncherHarness.Started ex = h.start("exec", yaml.toString(), "--accel", "tcg");
         Path dir = h.vmDir(name);
         RawQmp qmp = RawQmp.connect(dir.resolve("qmp.sock"), Duration.ofSeconds(30));
-        LauncherIT.ConsoleTap tap = null;
+        LauncherHarness.ConsoleTap tap = null;
         try {
             qmp.negotiate();
-            tap = LauncherIT.ConsoleTap.attach(dir.resolve("console.sock"));
+            tap = LauncherHarness.ConsoleTap.attach(dir.resolve("console.sock"));
             long t0 = System.nanoTime();
             String r = qmp.execute("{\"execute\":\"cont\"}");
             assertTrue(r.contains("\"return\""), r);
@@ -153,10 +153,10 @@ class EfiBootIT {
         final String name;
         final LauncherHarness.Started exec;
         final RawQmp qmp;
-        final LauncherIT.ConsoleTap tap;
+        final LauncherHarness.ConsoleTap tap;
         final long t0;
 
-        Booted(String name, LauncherHarness.Started exec, RawQmp qmp, LauncherIT.ConsoleTap tap, long t0) {
+        Booted(String name, LauncherHarness.Started exec, RawQmp qmp, LauncherHarness.ConsoleTap tap, long t0) {
             this.name = name;
             this.exec = exec;
             this.qmp = qmp;

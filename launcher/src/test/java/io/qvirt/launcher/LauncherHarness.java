@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qvirt.testdata.ConsoleWatcher;
 import io.qvirt.testdata.TestGuest;
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,6 +167,59 @@ final class LauncherHarness implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** Alive and not a zombie: PID 1 here reaps orphans only every few seconds. */
+    static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A condition a test waits for. */
+    @FunctionalInterface
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    /** Polls {@code c} every 20 ms; fails naming {@code what} after {@code d}. */
+    static void waitFor(Check c, Duration d, String what) throws Exception {
+        long deadline = System.nanoTime() + d.toNanos();
+        while (!c.ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + d + ": " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The test itself as the serial console's client, talking to console.sock directly. */
+    static final class ConsoleTap implements AutoCloseable {
+        final SocketChannel ch;
+        final ConsoleWatcher out;
+
+        private ConsoleTap(SocketChannel ch) {
+            this.ch = ch;
+            this.out = new ConsoleWatcher(Channels.newInputStream(ch), "tap");
+        }
+
+        static ConsoleTap attach(Path sock) throws IOException {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            ch.connect(UnixDomainSocketAddress.of(sock));
+            return new ConsoleTap(ch);
+        }
+
+        void type(String s) throws IOException {
+            ch.write(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
         }
     }
 }

@@ -1,5 +1,10 @@
 package io.qvirt.launcher;
 
+import static io.qvirt.launcher.LauncherHarness.alive;
+import static io.qvirt.launcher.LauncherHarness.waitFor;
+
+import io.qvirt.launcher.LauncherHarness.ConsoleTap;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -550,53 +555,6 @@ class LauncherIT {
         }
     }
 
-    /** Alive and not a zombie: PID 1 here reaps orphans only every few seconds. */
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
-    interface Check {
-        boolean ok() throws Exception;
-    }
 
-    private static void waitFor(Check c, Duration d, String what) throws Exception {
-        long deadline = System.nanoTime() + d.toNanos();
-        while (!c.ok()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + d + ": " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    /** The test itself as the serial console's client, talking to console.sock directly. */
-    static final class ConsoleTap implements AutoCloseable {
-        final SocketChannel ch;
-        final ConsoleWatcher out;
-
-        private ConsoleTap(SocketChannel ch) {
-            this.ch = ch;
-            this.out = new ConsoleWatcher(Channels.newInputStream(ch), "tap");
-        }
-
-        static ConsoleTap attach(Path sock) throws IOException {
-            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(sock));
-            return new ConsoleTap(ch);
-        }
-
-        void type(String s) throws IOException {
-            ch.write(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
-        }
-
-        @Override
-        public void close() throws IOException {
-            ch.close();
-        }
-    }
 }

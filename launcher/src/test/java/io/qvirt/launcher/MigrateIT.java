@@ -1,5 +1,10 @@
 package io.qvirt.launcher;
 
+import static io.qvirt.launcher.LauncherHarness.alive;
+import static io.qvirt.launcher.LauncherHarness.waitFor;
+
+import io.qvirt.launcher.LauncherHarness.ConsoleTap;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -126,7 +131,7 @@ class MigrateIT {
         long srcPid = launcherJson(src).path("qemuPid").asLong();
         int hostPort = launcherJson(src).path("forwards").get(0).path("hostPort").asInt();
         double up1;
-        try (Tap c = Tap.attach(src.resolve("console.sock"))) {
+        try (ConsoleTap c = ConsoleTap.attach(src.resolve("console.sock"))) {
             c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
             c.type("echo qvirt-mig-$((6*7)) | dd of=/dev/vdb bs=512 seek=100 conv=fsync 2>/dev/null; "
                     + "echo up=$(cut -d' ' -f1 /proc/uptime)\n");
@@ -188,7 +193,7 @@ class MigrateIT {
         assertTrue(st2.out().contains("Running (running)"), st2.toString());
         assertTrue(st2.out().contains("qemu pid " + dstPid + ", started by migrate"), st2.toString());
         assertEquals(served, httpHostname(hostPort), "the forwarded port answers from the new QEMU");
-        try (Tap c = Tap.attach(dst.resolve("console.sock"))) {
+        try (ConsoleTap c = ConsoleTap.attach(dst.resolve("console.sock"))) {
             c.type("echo; echo mark=$(dd if=/dev/vdb bs=512 skip=100 count=1 2>/dev/null | head -n1); "
                     + "echo up=$(cut -d' ' -f1 /proc/uptime)\n");
             assertEquals("qvirt-mig-42", c.out.await(MARK, Duration.ofSeconds(30)).group(1), "the emptyDisk's data moved");
@@ -241,7 +246,7 @@ class MigrateIT {
         Path dst = h.vmDir("cd1-b");
         waitFor(() -> Files.exists(src.resolve("launcher.json")), Duration.ofSeconds(30), "launcher.json: " + ex.err());
         double up1;
-        try (Tap c = Tap.attach(src.resolve("console.sock"))) {
+        try (ConsoleTap c = ConsoleTap.attach(src.resolve("console.sock"))) {
             c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
             c.type("echo qvirt-mig-$((7*6)) | dd of=/dev/vda bs=512 seek=60000 conv=fsync 2>/dev/null; "
                     + "echo up=$(cut -d' ' -f1 /proc/uptime)\n");
@@ -252,7 +257,7 @@ class MigrateIT {
         assertTrue(m.out().contains("disks copied"), m.toString());
         assertTrue(ex.awaitExit(Duration.ofSeconds(10)) >= 0, "the exec'd source QEMU has quit");
         waitFor(() -> !Files.exists(src), Duration.ofSeconds(10), "the unowned source's directory is removed");
-        try (Tap c = Tap.attach(dst.resolve("console.sock"))) {
+        try (ConsoleTap c = ConsoleTap.attach(dst.resolve("console.sock"))) {
             c.type("echo; echo mark=$(dd if=/dev/vda bs=512 skip=60000 count=1 2>/dev/null | head -n1); "
                     + "echo up=$(cut -d' ' -f1 /proc/uptime)\n");
             assertEquals("qvirt-mig-42", c.out.await(MARK, Duration.ofSeconds(30)).group(1),
@@ -297,55 +302,6 @@ class MigrateIT {
         }
     }
 
-    /** Alive and not a zombie. */
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            int close = stat.lastIndexOf(')');
-            return stat.charAt(close + 2) != 'Z';
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
-    @FunctionalInterface
-    interface Check {
-        boolean ok() throws Exception;
-    }
 
-    private static void waitFor(Check c, Duration d, String what) throws Exception {
-        long deadline = System.nanoTime() + d.toNanos();
-        while (!c.ok()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + d + ": " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
-    /** A client of a VM's console.sock. */
-    static final class Tap implements AutoCloseable {
-        final SocketChannel ch;
-        final ConsoleWatcher out;
-
-        private Tap(SocketChannel ch) {
-            this.ch = ch;
-            this.out = new ConsoleWatcher(Channels.newInputStream(ch), "tap");
-        }
-
-        static Tap attach(Path sock) throws IOException {
-            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-            ch.connect(UnixDomainSocketAddress.of(sock));
-            return new Tap(ch);
-        }
-
-        void type(String s) throws IOException {
-            ch.write(ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)));
-        }
-
-        @Override
-        public void close() throws IOException {
-            ch.close();
-        }
-    }
 }

@@ -205,22 +205,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
                 workers.add(k);
             }
         };
-        return new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(T obj) {
-                add.accept(obj);
-            }
-
-            @Override
-            public void onUpdate(T oldObj, T newObj) {
-                add.accept(newObj);
-            }
-
-            @Override
-            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
-                add.accept(obj);
-            }
-        };
+        return io.qvirt.api.client.Informers.onEvery(add);
     }
 
     private static String key(HasMetadata o) {
