@@ -368,10 +368,11 @@ public final class FakeNodeAgent implements AutoCloseable {
         for (ContainerRun ic : run.initContainers) {
             // Not run: the only one qvirt's pods have copies busybox into an emptyDir, which no host process needs.
             ic.startedAt = now;
-            ic.finishedAt = now;
+            // Everything a finished container reports, before finishedAt (what a status snapshot reads first).
             ic.exit = new ExitStatus(0, 0);
             ic.terminatedReason = "Completed";
             ic.terminatedMessage = "FAKE node agent: init containers are not run on the sandbox (no container runtime)";
+            ic.finishedAt = now;
         }
         requestWrite(run);
         for (ContainerRun cr : run.containers) {
@@ -446,10 +447,10 @@ public final class FakeNodeAgent implements AutoCloseable {
             log.info("pod " + run.name() + " container " + cr.spec.getName() + ": pid " + c.pid() + ": "
                     + abbreviate(String.join(" ", argv)) + " (log " + logFile + ")");
             c.exit().whenComplete((st, err) -> {
-                cr.exit = st != null ? st : new ExitStatus(-1, 0);
-                cr.finishedAt = Instant.now();
-                int code = exitCode(cr.exit);
-                cr.terminatedReason = code == 0 ? "Completed" : "Error";
+                ExitStatus ended = st != null ? st : new ExitStatus(-1, 0);
+                cr.exit = ended;
+                cr.terminatedReason = exitCode(ended) == 0 ? "Completed" : "Error";
+                cr.finishedAt = Instant.now(); // last: a status snapshot that sees it finished finds the rest
                 log.info("pod " + run.name() + " container " + cr.spec.getName() + " (pid " + c.pid() + ") ended: "
                         + cr.exit.describe());
                 requestWrite(run);
@@ -668,13 +669,15 @@ public final class FakeNodeAgent implements AutoCloseable {
         }
         st.setInitContainerStatuses(init);
         st.setContainerStatuses(cs);
-        boolean allEnded = !run.containers.isEmpty() && run.containers.stream().allMatch(ContainerRun::terminated);
-        boolean allStarted = run.containers.stream().allMatch(c -> c.startedAt != null);
-        boolean anyRunning = run.containers.stream().anyMatch(ContainerRun::running);
-        boolean allRunning = !run.containers.isEmpty() && run.containers.stream().allMatch(ContainerRun::running);
+        // The phase from the same snapshot as the container statuses (a container may start meanwhile: a kubelet
+        // never reports a Running pod whose container has no ID).
+        boolean allEnded = !cs.isEmpty() && cs.stream().allMatch(c -> c.getState().getTerminated() != null);
+        boolean allStarted = cs.stream().allMatch(c -> c.getState().getWaiting() == null);
+        boolean anyRunning = cs.stream().anyMatch(c -> c.getState().getRunning() != null);
+        boolean allRunning = !cs.isEmpty() && cs.stream().allMatch(c -> c.getState().getRunning() != null);
         String phase;
         if (allEnded) {
-            phase = run.containers.stream().allMatch(c -> exitCode(c.exit) == 0) ? "Succeeded" : "Failed";
+            phase = cs.stream().allMatch(c -> c.getState().getTerminated().getExitCode() == 0) ? "Succeeded" : "Failed";
         } else if (allStarted && anyRunning) {
             phase = "Running";
         } else {
@@ -710,22 +713,27 @@ public final class FakeNodeAgent implements AutoCloseable {
 
     private ContainerStatus containerStatus(ContainerRun c) {
         ContainerState state = new ContainerState();
+        // One snapshot, read in the reverse of the order the starter and reaper write (child, then startedAt; exit,
+        // then finishedAt): a container seen started has its child, one seen finished its exit.
+        Instant finished = c.finishedAt;
+        Instant started = c.startedAt;
         Child child = c.child;
         String containerID = child == null ? null : "fake://" + opt.nodeName() + "/" + child.pid();
-        if (c.terminated()) {
+        boolean running = started != null && finished == null;
+        if (finished != null) {
             ExitStatus e = c.exit;
             state.setTerminated(new ContainerStateTerminatedBuilder().withExitCode(exitCode(e))
                     .withSignal(e.bySignal() ? e.signal() : null).withReason(c.terminatedReason)
                     .withMessage(c.terminatedMessage).withStartedAt(ts(c.startedAt)).withFinishedAt(ts(c.finishedAt))
                     .withContainerID(containerID).build());
-        } else if (c.running()) {
-            state.setRunning(new ContainerStateRunningBuilder().withStartedAt(ts(c.startedAt)).build());
+        } else if (running) {
+            state.setRunning(new ContainerStateRunningBuilder().withStartedAt(ts(started)).build());
         } else {
             state.setWaiting(new ContainerStateWaitingBuilder().withReason(c.waitingReason).withMessage(c.waitingMessage).build());
         }
         return new ContainerStatusBuilder().withName(c.spec.getName()).withImage(c.spec.getImage())
-                .withImageID(c.imageID).withContainerID(containerID).withReady(c.running())
-                .withStarted(c.running()).withRestartCount(0).withState(state).build();
+                .withImageID(c.imageID).withContainerID(containerID).withReady(running)
+                .withStarted(running).withRestartCount(0).withState(state).build();
     }
 
     /** Kubernetes' QoS class: Guaranteed (every container's cpu and memory limits = requests), BestEffort, else Burstable. */
