@@ -60,8 +60,9 @@ final class VmInstancetypes {
      *
      * @param errors  what keeps the VM from starting (its Failure condition), or empty
      * @param patched the VM after its status refs were written, or null if nothing was written
+     * @param specs   what the VM names, as found (for {@link #vmi}); NONE when there are errors
      */
-    record Synced(List<FieldError> errors, VirtualMachine patched) {
+    record Synced(List<FieldError> errors, VirtualMachine patched, InstancetypeExpander.Specs specs) {
     }
 
     /**
@@ -71,7 +72,7 @@ final class VmInstancetypes {
     Synced sync(VirtualMachine vm) {
         InstancetypeExpander.Found found = InstancetypeExpander.find(vm, lookup);
         if (!found.errors().isEmpty()) {
-            return new Synced(found.errors(), null);
+            return new Synced(found.errors(), null, InstancetypeExpander.Specs.NONE);
         }
         List<FieldError> errors = new ArrayList<>();
         InstancetypeStatusRef it = statusRef(vm, vm.getSpec().getInstancetype(), vm.getStatus() == null ? null
@@ -79,7 +80,7 @@ final class VmInstancetypes {
         InstancetypeStatusRef pref = statusRef(vm, vm.getSpec().getPreference(), vm.getStatus() == null ? null
                 : vm.getStatus().getPreferenceRef(), true, errors);
         if (!errors.isEmpty()) {
-            return new Synced(errors, null);
+            return new Synced(errors, null, InstancetypeExpander.Specs.NONE);
         }
         boolean itChanged = it != null && !same(it, vm.getStatus() == null ? null : vm.getStatus().getInstancetypeRef());
         boolean prefChanged = pref != null && !same(pref, vm.getStatus() == null ? null : vm.getStatus().getPreferenceRef());
@@ -94,23 +95,19 @@ final class VmInstancetypes {
                 }
                 return s;
             }, true);
-            return new Synced(List.of(), patched);
+            return new Synced(List.of(), patched, found.specs());
         }
-        return new Synced(List.of(), null);
+        return new Synced(List.of(), null, found.specs());
     }
 
     /**
-     * The VMI KubeVirt's controller makes from the VM: the instancetype and preference applied (found through the
-     * revisions {@link #sync} stored). Precondition: {@link #references} and {@link #sync} found no error.
+     * The VMI KubeVirt's controller makes from the VM: the instancetype and preference applied. Precondition:
+     * {@code specs} is what {@link #sync} found for this VM in the same reconcile, with no error.
      *
-     * @throws IllegalStateException with KubeVirt's words when they cannot be found or applied now
+     * @throws IllegalStateException with KubeVirt's words when they cannot be applied
      */
-    io.qvirt.api.VirtualMachineInstance vmi(VirtualMachine vm, NetworkSettings network) {
-        InstancetypeExpander.Found found = InstancetypeExpander.find(vm, lookup);
-        if (!found.errors().isEmpty()) {
-            throw new IllegalStateException("Failed to find instancetype or preference: " + found.errors().get(0));
-        }
-        InstancetypeExpander.Made made = InstancetypeExpander.toVmi(vm, found.specs(), network);
+    io.qvirt.api.VirtualMachineInstance vmi(VirtualMachine vm, InstancetypeExpander.Specs specs, NetworkSettings network) {
+        InstancetypeExpander.Made made = InstancetypeExpander.toVmi(vm, specs, network);
         if (made.vmi() == null) {
             throw new IllegalStateException("Failed to apply instancetype: " + made.describe());
         }

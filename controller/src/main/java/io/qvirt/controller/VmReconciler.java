@@ -13,6 +13,7 @@ import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.LoadedManifest;
 import io.qvirt.api.NetworkSettings;
+import io.qvirt.api.instancetype.InstancetypeExpander;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmValidator;
@@ -218,6 +219,8 @@ final class VmReconciler implements Reconciler {
             writeStatus(vm, vmi, Action.NONE, errors, null, null);
             return null;
         }
+        // What the VM names, found once per reconcile: the VMI below is made from the same objects.
+        InstancetypeExpander.Specs specs = InstancetypeExpander.Specs.NONE;
         if (VmInstancetypes.references(vm)) {
             VmInstancetypes.Synced synced = instancetypes.sync(vm);
             if (!synced.errors().isEmpty()) {
@@ -225,6 +228,7 @@ final class VmReconciler implements Reconciler {
                 writeStatus(vm, vmi, Action.NONE, synced.errors(), null, null);
                 return INSTANCETYPE_RETRY;
             }
+            specs = synced.specs();
             if (synced.patched() != null) {
                 vm = own.wrote(key, vm, synced.patched());
                 if (vm == null) {
@@ -281,7 +285,7 @@ final class VmReconciler implements Reconciler {
                 } else if (backOff != null) {
                     requeue = backOff;
                 } else {
-                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first, specs)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             case RunStrategy.RERUN_ON_FAILURE -> {
@@ -307,7 +311,7 @@ final class VmReconciler implements Reconciler {
                     if (backOff != null) {
                         requeue = backOff;
                     } else {
-                        action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
+                        action = (created = createVmi(vm, first, specs)) != null ? Action.CREATED : Action.NONE;
                     }
                 }
             }
@@ -317,7 +321,7 @@ final class VmReconciler implements Reconciler {
                         action = deleteVmi(vm, vmi) ? Action.DELETED : Action.NONE;
                     }
                 } else if (startRequest) {
-                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first, specs)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             case RunStrategy.HALTED -> {
@@ -334,7 +338,7 @@ final class VmReconciler implements Reconciler {
             }
             case RunStrategy.ONCE -> {
                 if (vmi == null) {
-                    action = (created = createVmi(vm, first)) != null ? Action.CREATED : Action.NONE;
+                    action = (created = createVmi(vm, first, specs)) != null ? Action.CREATED : Action.NONE;
                 }
             }
             default -> LOG.warning("VM " + key + ": unknown run strategy " + strategy);
@@ -621,11 +625,12 @@ final class VmReconciler implements Reconciler {
      * @param request the first state change request, or null
      * @return the VMI as the server created it; null if one already existed (the cache was behind)
      */
-    private VirtualMachineInstance createVmi(VirtualMachine vm, StateChangeRequest request) {
+    private VirtualMachineInstance createVmi(VirtualMachine vm, StateChangeRequest request,
+                                             InstancetypeExpander.Specs specs) {
         VirtualMachineInstance vmi;
         if (VmInstancetypes.references(vm)) {
             try {
-                vmi = instancetypes.vmi(vm, NetworkSettings.QVIRT_DEFAULTS);
+                vmi = instancetypes.vmi(vm, specs, NetworkSettings.QVIRT_DEFAULTS);
             } catch (IllegalStateException e) {
                 events.record(vm, Events.WARNING, "FailedCreate", "Error creating virtual machine instance: " + e.getMessage());
                 throw e;
