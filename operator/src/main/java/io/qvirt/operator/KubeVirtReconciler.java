@@ -29,7 +29,8 @@ import java.util.logging.Logger;
 /**
  * Brings the cluster to what one KubeVirt CR asks for, in one idempotent pass ({@link #reconcile}): installs what
  * is missing, puts back what was edited, rolls an update in KubeVirt's order (CRDs and the rest, then virt-api,
- * virt-controller, virt-handler, each only once the one before is ready), removes what is no longer wanted, and
+ * virt-controller, virt-handler, each only once the ones before are ready: the CRDs Established, the workloads
+ * rolled out), creates no component before the CRDs are Established, removes what is no longer wanted, and
  * writes the CR's status as KubeVirt's. Only objects labelled {@code app.kubernetes.io/managed-by: virt-operator}
  * are ever changed or removed. Deleting the CR uninstalls (its finalizer), unless VMs or VMIs exist and the CR's
  * uninstallStrategy is not {@code RemoveWorkloads}. A second KubeVirt CR is reported and never installed.
@@ -125,6 +126,7 @@ final class KubeVirtReconciler {
         boolean allReady = true;        // every workload exists and reports ready (whatever its version)
         boolean atTarget = true;        // ... and runs what this CR asks for
         boolean earlierAtTarget = true; // every workload of the stages before the current one is at target
+        boolean crdsEstablished = true; // every CRD (stage 0, first) is served: Established by the API server
         int stage = 0;
         for (ObjectNode d : desired) {
             int s = InstallStrategy.stage(d);
@@ -137,7 +139,12 @@ final class KubeVirtReconciler {
             GenericKubernetesResource actual = get(kind, d);
             JsonNode written;
             boolean workload = InstallStrategy.isWorkload(d);
-            if (actual == null) {
+            if (workload && actual == null && !crdsEstablished) {
+                // Not before the API server serves the CRDs: the components list and watch their kinds at start-up.
+                allReady = false;
+                atTarget = false;
+                continue;
+            } else if (actual == null) {
                 LOG.info("creating " + InstallStrategy.key(d));
                 written = tree(ops(kind, d).resource(toResource(d)).create());
                 if (workload) {
@@ -168,6 +175,12 @@ final class KubeVirtReconciler {
                     allReady = false;
                     atTarget = false;
                 }
+            }
+            if (kind == ManagedKind.CUSTOM_RESOURCE_DEFINITION && !Readiness.ready(written)) {
+                // KubeVirt's order: CRDs first, and the components only once their kinds are served.
+                crdsEstablished = false;
+                allReady = false;
+                atTarget = false;
             }
             generations.add(new KubeVirtStatus.GenerationStatus(kind.group, kind.plural,
                     d.path("metadata").path("namespace").isMissingNode() ? null : d.path("metadata").path("namespace").asText(),

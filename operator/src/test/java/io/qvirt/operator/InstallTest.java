@@ -26,8 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The seed's install flow on fabric8's CRUD mock: the two release files applied, the operator (in-process, as its
- * Deployment would run it) installs everything with the registry and tag asked for, and the CR becomes Available only
- * once the FAKE workload controllers report the components ready.
+ * Deployment would run it) installs everything with the registry and tag asked for, the components only once the
+ * FAKE apiextensions controller has marked the CRDs Established, and the CR becomes Available only once the FAKE
+ * workload controllers report the components ready.
  */
 class InstallTest {
     static final String REGISTRY = "registry.internal:5000/virt";
@@ -65,8 +66,19 @@ class InstallTest {
                     .withNewStatus().addNewAddress().withType("InternalIP").withAddress("10.0.0.7").endAddress().endStatus()
                     .build()).create();
             mock.applyRelease(dir);
-            try (Operator operator = new Operator(mock.newClient("operator"), options())) {
+            try (Operator operator = new Operator(mock.newClient("operator"), options());
+                 FakeCrdEstablisher crds = new FakeCrdEstablisher(mock.client)) {
                 operator.start();
+                // KubeVirt's order: the CRDs first, and no component before the API server serves their kinds.
+                MockCluster.await(Duration.ofSeconds(30), "the CRDs and the Services", () -> mock.client.apiextensions().v1()
+                        .customResourceDefinitions().withName("virtualmachineclusterpreferences.instancetype.kubevirt.io").get() != null
+                        && mock.client.services().inNamespace(NS).withName("kubevirt-prometheus-metrics").get() != null);
+                Thread.sleep(300);
+                assertEquals(null, mock.client.apps().deployments().inNamespace(NS).withName("virt-api").get(),
+                        "virt-api created before the CRDs are Established");
+                assertEquals(null, mock.client.apps().daemonSets().inNamespace(NS).withName("virt-handler").get());
+                assertTrue(is(cr(mock), "Available", "False") && is(cr(mock), "Progressing", "True"));
+                assertTrue(crds.establishAll() >= 7, "the CRDs the operator installed, marked Established");
                 MockCluster.await(Duration.ofSeconds(30), "virt-handler DaemonSet",
                         () -> mock.client.apps().daemonSets().inNamespace(NS).withName("virt-handler").get() != null);
                 MockCluster.await(Duration.ofSeconds(30), "phase Deploying", () -> KubeVirtStatus.DEPLOYING.equals(phase(cr(mock))));

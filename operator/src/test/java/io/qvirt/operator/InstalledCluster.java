@@ -9,12 +9,14 @@ import java.time.Duration;
 
 /**
  * A mock cluster where the release files were applied and the operator (in-process) has installed everything, with
- * the FAKE workload controllers having reported the components ready: the CR is Deployed and Available.
+ * the FAKE apiextensions controller establishing each CRD as it is created and the FAKE workload controllers having
+ * reported the components ready: the CR is Deployed and Available.
  */
 final class InstalledCluster implements AutoCloseable {
     final MockCluster mock;
     final Operator operator;
     final FakeWorkloadControllers fake;
+    final FakeCrdEstablisher crds;
     private final Path dir;
 
     InstalledCluster() throws Exception {
@@ -27,6 +29,7 @@ final class InstalledCluster implements AutoCloseable {
                 .withNewStatus().addNewAddress().withType("InternalIP").withAddress("10.0.0.7").endAddress().endStatus()
                 .build()).create();
         mock.applyRelease(dir);
+        crds = new FakeCrdEstablisher(mock.client).start();
         operator = new Operator(mock.newClient("operator"), InstallTest.options());
         operator.start();
         fake = new FakeWorkloadControllers(mock.client, NS, 1);
@@ -52,6 +55,7 @@ final class InstalledCluster implements AutoCloseable {
     @Override
     public void close() throws Exception {
         operator.close();
+        crds.close();
         mock.close();
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -68,6 +68,7 @@ class OperatorImageIT {
                     .withNewStatus().addNewAddress().withType("InternalIP").withAddress("10.0.0.7").endAddress().endStatus()
                     .build()).create();
             mock.applyRelease(release);
+            FakeCrdEstablisher crds = new FakeCrdEstablisher(mock.client).start();
             // The container's args as kubevirt-operator.yaml gives them; a free webhook port; the API server's address
             // through a kubeconfig, as the in-cluster service account would give it.
             Deployment op = (Deployment) mock.load(release.resolve("kubevirt-operator.yaml")).stream()
@@ -120,6 +121,7 @@ class OperatorImageIT {
                 assertEquals(TAG, InstallTest.cr(mock).getStatus().getObservedKubeVirtVersion());
                 assertTrue(mock.client.leases().inNamespace(NS).withName("virt-operator").get().getSpec().getHolderIdentity() != null);
             } finally {
+                crds.close();
                 operator.destroy(); // SIGTERM to the unshare'd shell's exec: the JVM's clean stop
                 if (!operator.waitFor(20, TimeUnit.SECONDS)) {
                     operator.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -102,6 +102,7 @@ class SingleInstallTest {
             mock.applyRelease(dir);
             Operator a = new Operator(mock.newClient("operator-a"), InstallTest.options());
             Operator b = new Operator(mock.newClient("operator-b"), InstallTest.options());
+            FakeCrdEstablisher crds = new FakeCrdEstablisher(mock.client).start();
             try {
                 a.startLeaderElection("replica-a", Duration.ofSeconds(3), () -> { });
                 MockCluster.await(Duration.ofSeconds(15), "replica-a leads", a::isLeader);
@@ -127,6 +128,7 @@ class SingleInstallTest {
             } finally {
                 a.close();
                 b.close();
+                crds.close();
                 try (var files = java.nio.file.Files.walk(dir)) {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
