@@ -61,6 +61,8 @@ class VmiDriverIT {
     private KubernetesMockServer server;
     private KubernetesClient client;
     private final List<VmiDriver> drivers = new ArrayList<>();
+    /** Each driver's own metrics, as its handler's /metrics renders them. */
+    private final Map<VmiDriver, HandlerMetrics> metricsOf = new HashMap<>();
     /** One client per driver, as each handler process has its own: a restart must not reuse the last one's connections. */
     private final List<KubernetesClient> driverClients = new ArrayList<>();
     private final List<Process> launchers = new ArrayList<>();
@@ -130,15 +132,22 @@ class VmiDriverIT {
     private VmiDriver driver() {
         KubernetesClient own = newClient();
         driverClients.add(own);
+        HandlerMetrics metrics = new HandlerMetrics();
         VmiDriver d = new VmiDriver(own, new VmiDriver.Settings(NODE, runtimeRoot(), Duration.ofSeconds(2),
-                Duration.ofSeconds(3), 2), new HandlerMetrics(), Clock.systemUTC());
+                Duration.ofSeconds(3), 2), metrics, Clock.systemUTC());
         drivers.add(d);
+        metricsOf.put(d, metrics);
         d.start(Duration.ofSeconds(20));
         return d;
     }
 
     /** Creates the VMI, hands it over as the controller does (Scheduled, nodeName, label), makes its pod, starts its launcher. */
     private VirtualMachineInstance launch(String name, String podIp) throws Exception {
+        return launch(name, podIp, "");
+    }
+
+    /** As {@link #launch(String, String)}, with {@code specLine} (one line, e.g. {@code startStrategy: Paused}) in the spec. */
+    private VirtualMachineInstance launch(String name, String podIp, String specLine) throws Exception {
         Path overlay = tmp.resolve(name + ".qcow2");
         run("qemu-img", "create", "-q", "-f", "qcow2", "-b", TestGuest.get().diskQcow2().toString(), "-F", "qcow2",
                 overlay.toString());
@@ -150,6 +159,7 @@ class VmiDriverIT {
                   namespace: default
                   finalizers: [test.qvirt.io/keep]
                 spec:
+                  %s
                   terminationGracePeriodSeconds: 30
                   domain:
                     devices:
@@ -169,7 +179,7 @@ class VmiDriverIT {
                   volumes:
                   - name: rootdisk
                     hostDisk: {path: %s, type: Disk}
-                """.formatted(name, launchers.size() + 1, overlay);
+                """.formatted(name, specLine, launchers.size() + 1, overlay);
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class)
                 .resource(KubevirtJson.yaml().readValue(yaml, VirtualMachineInstance.class)).create();
         String uid = vmi.getMetadata().getUid();
@@ -388,5 +398,94 @@ class VmiDriverIT {
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         await(Duration.ofSeconds(10), "its directory removed", () -> Files.exists(vmDir("hvm4")) ? null : true);
         c.close();
+    }
+
+    /**
+     * hvm5: {@code startStrategy: Paused} (no {@code cont} until unpaused), the metrics of a running VMI, a hard
+     * reset, then a guest panic (pvpanic) -> Failed. hvm6: the guest powers off while no handler runs (QEMU held
+     * in {@code shutdown} by {@code -no-shutdown}); the next handler collects it as Succeeded and QEMU quits.
+     */
+    @Test
+    void startPausedResetPanicAndAShutdownFoundOnAttach() throws Exception {
+        VmiDriver d = driver();
+        launch("hvm5", "127.0.0.9", "startStrategy: Paused");
+        launch("hvm6", "127.0.0.10");
+        ConsoleWatcher c5 = console("hvm5");
+        ConsoleWatcher c6 = console("hvm6");
+
+        awaitVmi("hvm5", BOOT, "Running, Paused (startStrategy: Paused)", x -> "Running".equals(phase(x))
+                && condition(x, "Paused") != null && "True".equals(condition(x, "Paused").getStatus())
+                && "False".equals(condition(x, "Ready").getStatus()));
+        // The handler asks QEMU (query-status), so this 409 says QEMU was never started.
+        NodeApiException held = org.junit.jupiter.api.Assertions.assertThrows(NodeApiException.class,
+                () -> d.pause("default", "hvm5"));
+        assertEquals("VMI is already paused", held.getMessage());
+        assertFalse(GuestMarkers.BOOTED.matcher(c5.text()).find(), "nothing booted before unpause: " + c5.text());
+        d.unpause("default", "hvm5");
+        awaitVmi("hvm5", Duration.ofSeconds(10), "Ready once unpaused", x -> condition(x, "Paused") == null
+                && "True".equals(condition(x, "Ready").getStatus()));
+        c5.await(GuestMarkers.BOOTED, BOOT);
+        c5.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+        awaitVmi("hvm6", BOOT, "Running", x -> "Running".equals(phase(x)));
+        c6.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+
+        // What /metrics renders: the handler's own figures and hvm5's, read over QMP and /proc.
+        String metrics = metricsOf.get(d).render(d.samples());
+        assertTrue(metrics.contains("\nqvirt_handler_attached_vmis 2\n"), metrics);
+        assertTrue(value(metrics, "qvirt_handler_syncs_total") > 0, metrics);
+        assertTrue(value(metrics, "qvirt_handler_status_writes_total") >= 3, metrics);
+        assertTrue(value(metrics, "qvirt_handler_event_to_status_seconds_count") >= 1, "the unpause's RESUME: " + metrics);
+        String labels = "{namespace=\"default\",name=\"hvm5\",node=\"" + NODE + "\"";
+        assertTrue(value(metrics, "kubevirt_vmi_vcpu_seconds_total" + labels + ",id=\"0\",state=\"running\"}") > 0,
+                "a booted guest used CPU: " + metrics);
+        assertTrue(value(metrics, "kubevirt_vmi_memory_resident_bytes" + labels + "}") > 16 << 20, metrics);
+        assertTrue(metrics.contains("kubevirt_vmi_storage_write_traffic_bytes_total" + labels + ",drive="), metrics);
+
+        // A hard reset: the same QEMU boots the guest again.
+        long pid5 = qemuPid("hvm5");
+        d.reset("default", "hvm5");
+        c5.await(GuestMarkers.BOOTED, BOOT);
+        c5.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+        assertEquals(pid5, qemuPid("hvm5"));
+        assertEquals("Running", phase(get("hvm5")));
+
+        // A guest panic: pvpanic -> GUEST_PANICKED -> Failed, then QEMU is told to quit.
+        type("hvm5", "echo c > /proc/sysrq-trigger\n");
+        VirtualMachineInstance panicked = awaitVmi("hvm5", Duration.ofSeconds(60), "Failed", x -> "Failed".equals(phase(x)));
+        assertEquals("GuestPanicked", panicked.getStatus().getReason());
+        assertTrue(launchers.get(0).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit once the status was written");
+
+        // hvm6: no handler runs while its guest powers itself off.
+        d.close();
+        type("hvm6", "poweroff -f\n"); // the guest's init is a script: plain poweroff would signal it
+        Path qmpSock = vmDir("hvm6").resolve("qmp.sock");
+        try (io.qvirt.qmp.QmpClient qmp = io.qvirt.qmp.QmpClient.connect(qmpSock, io.qvirt.qmp.QmpOptions.defaults())
+                .get(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            await(Duration.ofSeconds(60), "QEMU of hvm6 in shutdown", () -> {
+                try {
+                    String st = qmp.execute("query-status").get(5, java.util.concurrent.TimeUnit.SECONDS).path("status").asText();
+                    return "shutdown".equals(st) ? st : null;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+        assertEquals("Running", phase(get("hvm6")), "nothing wrote the end while no handler ran");
+        driver();
+        VirtualMachineInstance off = awaitVmi("hvm6", Duration.ofSeconds(30), "Succeeded", x -> "Succeeded".equals(phase(x)));
+        assertEquals("GuestShutdown", off.getStatus().getReason());
+        assertTrue(launchers.get(1).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit once the status was written");
+        await(Duration.ofSeconds(10), "VM directory removed", () -> Files.exists(vmDir("hvm6")) ? null : true);
+        assertFalse(phasesSeen.getOrDefault("hvm6", List.of()).contains("Failed"), phasesSeen.toString());
+    }
+
+    /** The value of the metric line that starts with {@code series} (name and labels exactly). */
+    private static double value(String metrics, String series) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        throw new AssertionError("no " + series + " in:\n" + metrics);
     }
 }
