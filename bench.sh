@@ -15,12 +15,13 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/install-deps.sh
 testdata/build-guest.sh
-jars=(bench/target/qvirt-bench.jar launcher/target/qvirt-launcher.jar kvm-probe/target/qvirt-kvm-probe.jar)
+jars=(bench/target/qvirt-bench.jar launcher/target/qvirt-launcher.jar kvm-probe/target/qvirt-kvm-probe.jar
+      virtctl/target/qvirt-virtctl.jar)
 for j in "${jars[@]}"; do
   if [[ ! -f "$j" ]]; then
     echo "bench: building (missing $j)" >&2
     lock=(); command -v flock >/dev/null && lock=(flock /tmp/qvirt-mvn.lock)
-    "${lock[@]}" mvn -B -ntp -q -pl bench -am package -DskipTests
+    "${lock[@]}" mvn -B -ntp -q -pl bench,virtctl -am package -DskipTests
     break
   fi
 done

@@ -153,7 +153,58 @@ final class Libvirt {
         if (out.contains("failed")) {
             throw new IllegalStateException(out);
         }
-        // times: line 1 = the shell's own user/sys, line 2 = its children's, as "0m0.123s 0m0.045s".
+        return timesCpuSeconds(out);
+    }
+
+    /**
+     * {@code virsh create} of each domain in turn, one every {@code stagger} from now, each in a shell of its
+     * own started when its turn comes, so every domain has its own start instant.
+     *
+     * @param started called with each domain's index and start instant, as it is started
+     * @return the CPU-seconds of the {@code virsh} processes
+     */
+    static double createStaggered(List<Path> xmls, Duration stagger, Duration timeout,
+                                  java.util.function.BiConsumer<Integer, Clock> started) throws Exception {
+        long t0 = System.nanoTime();
+        List<Path> outs = new ArrayList<>();
+        List<Process> ps = new ArrayList<>();
+        try {
+            for (int i = 0; i < xmls.size(); i++) {
+                long wait = t0 + i * stagger.toNanos() - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                Path out = Files.createTempFile("qvirt-bench-virsh", ".out");
+                outs.add(out);
+                Clock c = Clock.now();
+                ps.add(new ProcessBuilder("bash", "-c", "virsh -q -c " + URI + " create \"$1\" >/dev/null "
+                        + "|| echo \"virsh create $1 failed\"; times", "bash", xmls.get(i).toString())
+                        .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+                started.accept(i, c);
+            }
+            double s = 0;
+            long deadline = System.nanoTime() + timeout.toNanos();
+            for (int i = 0; i < ps.size(); i++) {
+                if (!ps.get(i).waitFor(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    throw new IllegalStateException("virsh create " + xmls.get(i) + " did not finish within " + timeout);
+                }
+                String out = Files.readString(outs.get(i));
+                if (out.contains("failed")) {
+                    throw new IllegalStateException(out);
+                }
+                s += timesCpuSeconds(out);
+            }
+            return s;
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+            for (Path o : outs) {
+                Files.deleteIfExists(o);
+            }
+        }
+    }
+
+    /** bash's {@code times}: line 1 = the shell's own user/sys, line 2 = its children's, as "0m0.123s 0m0.045s". */
+    private static double timesCpuSeconds(String out) {
         String[] lines = out.strip().split("\n");
         double s = 0;
         for (String line : List.of(lines[lines.length - 2], lines[lines.length - 1])) {
