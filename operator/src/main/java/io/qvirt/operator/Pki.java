@@ -154,6 +154,16 @@ final class Pki {
         return true;
     }
 
+    /** Every certificate of a PEM bundle, in order. */
+    static List<X509Certificate> certificates(String pem) throws GeneralSecurityException {
+        List<X509Certificate> out = new ArrayList<>();
+        for (var c : CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+            out.add((X509Certificate) c);
+        }
+        return out;
+    }
+
     static X509Certificate parseCertificate(String pem) throws GeneralSecurityException {
         return (X509Certificate) CertificateFactory.getInstance("X.509")
                 .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
