@@ -72,6 +72,8 @@ class ClusterE2EIT {
     /** Every phase each VMI (by uid) was seen in, from a watch on all VMIs. */
     static final Map<String, List<String>> phases = new ConcurrentHashMap<>();
     static final Map<String, String> nameOfUid = new ConcurrentHashMap<>();
+    /** The Ready condition's message of each VMI (by uid) seen Failed: the cause the handler named. */
+    static final Map<String, String> failedWhy = new ConcurrentHashMap<>();
 
     @BeforeAll
     static void up() throws Exception {
@@ -87,6 +89,10 @@ class ClusterE2EIT {
                 String phase = v.getStatus() == null || v.getStatus().getPhase() == null ? "" : v.getStatus().getPhase();
                 nameOfUid.put(v.getMetadata().getUid(), v.getMetadata().getName());
                 phases.computeIfAbsent(v.getMetadata().getUid(), k -> new CopyOnWriteArrayList<>()).add(phase);
+                Condition ready = condition(v, "Ready");
+                if ("Failed".equals(phase) && ready != null && ready.getMessage() != null) {
+                    failedWhy.putIfAbsent(v.getMetadata().getUid(), ready.getMessage());
+                }
             }
 
             @Override
@@ -119,13 +125,18 @@ class ClusterE2EIT {
 
     // ---- helpers ----
 
-    /** testdata/testvm.yaml under another name, with the given run strategy and port 80 forwarded. */
+    /**
+     * testdata/testvm.yaml under another name with port 80 forwarded; with the given run strategy instead of its
+     * {@code running: false}, or (null) as the file says.
+     */
     static VirtualMachine vm(String name, String runStrategy) throws Exception {
         VirtualMachine vm = ManifestLoader.loadOne(io.qvirt.testdata.TestGuest.testVmYaml()).vm();
         vm.getMetadata().setName(name);
         vm.getMetadata().setNamespace("default");
-        vm.getSpec().setRunning(null);
-        vm.getSpec().setRunStrategy(runStrategy);
+        if (runStrategy != null) {
+            vm.getSpec().setRunning(null);
+            vm.getSpec().setRunStrategy(runStrategy);
+        }
         Port http = new Port();
         http.setName("http");
         http.setPort(80);
@@ -206,12 +217,11 @@ class ClusterE2EIT {
         }
     }
 
-    static void setRunStrategy(String vm, String strategy) {
-        // A JSON Patch of the one field, as kubectl patch would send it: no resourceVersion to race the
-        // controller's status writes on.
+    /** {@code kubectl patch vm NAME --type merge -p '{"spec":{"running":...}}'}. */
+    static void setRunning(String vm, boolean running) {
         client.resources(VirtualMachine.class).inNamespace("default").withName(vm)
-                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
-                        "[{\"op\":\"replace\",\"path\":\"/spec/runStrategy\",\"value\":\"" + strategy + "\"}]");
+                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                        "{\"spec\":{\"running\":" + running + "}}");
     }
 
     static void deleteVm(String vm) throws Exception {
@@ -225,7 +235,10 @@ class ClusterE2EIT {
     @Test
     @Order(1)
     void theSeedVmRunsIsReachablePausesAndStops() throws Exception {
-        vm("testvm", "Always");
+        // As a user would: the file applied as it is (running: false), then running: true patched.
+        VirtualMachine created = vm("testvm", null);
+        assertEquals(Boolean.FALSE, created.getSpec().getRunning(), "testvm.yaml says running: false");
+        setRunning("testvm", true);
         VirtualMachineInstance v = awaitVmi("testvm", BOOT, "Running and Ready", ClusterE2EIT::ready);
         SandboxIT.await(SHORT, "VM printableStatus Running", () -> "Running".equals(printable("testvm")));
         // What `kubectl wait --for=condition=Ready vm/testvm` waits for.
@@ -246,50 +259,69 @@ class ClusterE2EIT {
                         .getCloudInitNoCloud().getUserDataBase64()), java.nio.charset.StandardCharsets.UTF_8);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(userData.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        // The first boot may print its markers before any console can be opened (the node API serves one only
+        // once the VMI is Running): console.log has them all.
+        Path log = vmDir(v).resolve("console.log");
+        SandboxIT.await(BOOT, "the guest's shell prompt in console.log", () -> {
+            try {
+                return Files.readString(log).contains(GuestMarkers.PROMPT);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        String text = Files.readString(log);
+        assertTrue(GuestMarkers.BOOTED.matcher(text).find(), text);
+        Matcher first = GuestMarkers.CLOUDINIT.matcher(text);
+        assertTrue(first.find(), text);
+        assertTrue(first.group(0).contains("userdata-sha256=" + sha), "the seed's cloud-init bytes: " + first.group(0));
+        NodeApiClient api = nodeApi(v);
         try (Tap tap = Tap.open(v)) {
-            // The guest may have printed its markers before the console was opened: console.log has them all.
-            Path log = vmDir(v).resolve("console.log");
-            SandboxIT.await(BOOT, "the guest's shell prompt in console.log", () -> {
-                try {
-                    return Files.readString(log).contains(GuestMarkers.PROMPT);
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
-            String text = Files.readString(log);
-            assertTrue(GuestMarkers.BOOTED.matcher(text).find(), text);
-            Matcher ci = GuestMarkers.CLOUDINIT.matcher(text);
-            assertTrue(ci.find(), text);
-            assertTrue(ci.group(0).contains("userdata-sha256=" + sha), "the seed's cloud-init bytes: " + ci.group(0));
             // Through the handler's console WebSocket: type, and read what only the command prints.
             tap.console().type("echo qvirt-$((6*7))\n");
             tap.out().await(java.util.regex.Pattern.compile("qvirt-42\\r?\\n"), SHORT);
+            // A hard reset through the node API (virtctl reset's route): the same QEMU boots the guest again, and
+            // this boot's markers and the seed's cloud-init hash are read on the WebSocket itself.
+            HttpResponse<String> reset = api.put("default", "testvm", "reset");
+            assertEquals(200, reset.statusCode(), reset.body());
+            tap.out().await(GuestMarkers.BOOTED, BOOT);
+            Matcher ci = tap.out().await(GuestMarkers.CLOUDINIT, BOOT);
+            assertEquals(sha, ci.group(2), "the seed's cloud-init bytes, read through the console WebSocket");
+            tap.out().await(GuestMarkers.PROMPT_PATTERN, BOOT);
+            assertEquals(pid, qemuPid(v), "a reset keeps the QEMU");
+            assertTrue(ready(vmi("testvm")), "a reset leaves the VMI Running and Ready");
+
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://" + podIp + ":80/hostname")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode(), "the forwarded port 80 on the pod address answers");
+            assertFalse(page.body().isBlank());
+
+            assertEquals(200, api.put("default", "testvm", "pause").statusCode());
+            awaitVmi("testvm", SHORT, "Paused condition", x -> condition(x, "Paused") != null
+                    && "True".equals(condition(x, "Paused").getStatus()));
+            SandboxIT.await(SHORT, "VM printableStatus Paused", () -> "Paused".equals(printable("testvm")));
+            HttpResponse<String> twice = api.put("default", "testvm", "pause");
+            assertEquals(409, twice.statusCode(), twice.body());
+            // QEMU itself is paused, not only the condition: the guest answers nothing typed now...
+            java.util.regex.Pattern answer = java.util.regex.Pattern.compile("paused-25\\r?\\n");
+            tap.console().type("echo paused-$((5*5))\n");
+            Thread.sleep(3000);
+            assertFalse(answer.matcher(tap.out().text()).find(), "a paused guest answered: " + tap.out().text());
+            assertEquals(200, api.put("default", "testvm", "unpause").statusCode());
+            awaitVmi("testvm", SHORT, "unpaused", x -> condition(x, "Paused") == null && ready(x));
+            // ... and answers it once running again.
+            tap.out().await(answer, SHORT);
+
+            String uid = v.getMetadata().getUid();
+            setRunning("testvm", false);
+            tap.out().await(GuestMarkers.POWEROFF, Duration.ofSeconds(60));
+            SandboxIT.await(Duration.ofSeconds(60), "VMI and pod gone", () -> vmi("testvm") == null && pods(uid).isEmpty());
+            SandboxIT.await(SHORT, "QEMU gone", () -> !qemuAlive(pid));
+            SandboxIT.await(SHORT, "VM printableStatus Stopped", () -> "Stopped".equals(printable("testvm")));
+            assertTrue(phases.get(uid).contains("Succeeded"), "the guest was powered off, not killed: " + phases.get(uid));
+            assertFalse(phases.get(uid).contains("Failed"), phases.get(uid).toString());
+            assertFalse(Files.exists(log.getParent()), "the VM's directory is gone");
         }
-        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://" + podIp + ":80/hostname")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, page.statusCode(), "the forwarded port 80 on the pod address answers");
-        assertFalse(page.body().isBlank());
-
-        NodeApiClient api = nodeApi(v);
-        assertEquals(200, api.put("default", "testvm", "pause").statusCode());
-        awaitVmi("testvm", SHORT, "Paused condition", x -> condition(x, "Paused") != null
-                && "True".equals(condition(x, "Paused").getStatus()));
-        SandboxIT.await(SHORT, "VM printableStatus Paused", () -> "Paused".equals(printable("testvm")));
-        HttpResponse<String> twice = api.put("default", "testvm", "pause");
-        assertEquals(409, twice.statusCode(), twice.body());
-        assertEquals(200, api.put("default", "testvm", "unpause").statusCode());
-        awaitVmi("testvm", SHORT, "unpaused", x -> condition(x, "Paused") == null && ready(x));
-
-        String uid = v.getMetadata().getUid();
-        Path console = vmDir(v).resolve("console.log");
-        setRunStrategy("testvm", "Halted");
-        SandboxIT.await(Duration.ofSeconds(60), "VMI and pod gone", () -> vmi("testvm") == null && pods(uid).isEmpty());
-        SandboxIT.await(SHORT, "QEMU gone", () -> !qemuAlive(pid));
-        SandboxIT.await(SHORT, "VM printableStatus Stopped", () -> "Stopped".equals(printable("testvm")));
-        assertTrue(phases.get(uid).contains("Succeeded"), "the guest was powered off, not killed: " + phases.get(uid));
-        assertFalse(phases.get(uid).contains("Failed"), phases.get(uid).toString());
-        assertFalse(Files.exists(console.getParent()), "the VM's directory is gone");
         deleteVm("testvm");
     }
 
@@ -353,6 +385,7 @@ class ClusterE2EIT {
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         // The pod's containerDisk container keeps the pod Running: the compute container's end is what counts.
         SandboxIT.await(SHORT, "Failed seen", () -> phases.getOrDefault(uid, List.of()).contains("Failed"));
+        assertTrue(String.valueOf(failedWhy.get(uid)).contains("killed by signal 9 (SIGKILL)"), "the cause named: " + failedWhy.get(uid));
         SandboxIT.await(SHORT, "the failed VMI's pod gone or finished", () -> pods(uid).stream().allMatch(p ->
                 p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())));
         VirtualMachineInstance again = awaitVmi("crashy", BOOT, "a new VMI Running",
