@@ -211,8 +211,18 @@ public final class LauncherPods {
         }
         // A memory limit only where KubeVirt sets one: the VMI's own limit plus the overhead, or request = limit
         // for dedicated CPUs (Guaranteed QoS).
-        boolean dedicated = spec.getDomain() != null && spec.getDomain().getCpu() != null
-                && Boolean.TRUE.equals(spec.getDomain().getCpu().getDedicatedCpuPlacement());
+        CPU vmiCpu = spec.getDomain() == null ? null : spec.getDomain().getCpu();
+        boolean dedicated = vmiCpu != null && Boolean.TRUE.equals(vmiCpu.getDedicatedCpuPlacement());
+        if (dedicated) {
+            // KubeVirt's WithCPUPinning: whole CPUs with request = limit (the kubelet's static CPU manager pins only
+            // a Guaranteed pod's CPUs), one more for an isolated emulator thread.
+            long cpus = Math.max(1, mc[1]) + (Boolean.TRUE.equals(vmiCpu.getIsolateEmulatorThread()) ? 1 : 0);
+            requests.put("cpu", new Quantity(Long.toString(cpus)));
+            limits.put("cpu", new Quantity(Long.toString(cpus)));
+        }
+        // Guaranteed QoS needs every container's requests equal to its limits: for dedicated CPUs or a VMI whose
+        // requests equal its limits (KubeVirt's WantsToHaveQOSGuaranteed) the helper containers get both too.
+        boolean guaranteed = dedicated || wantsGuaranteed(vmiReq, vmiLim);
         if (vmiLim.containsKey("memory")) {
             long limit = Quantities.bytes(vmiLim.get("memory"));
             limits.put("memory", new Quantity(ceilDiv(limit + overheadBytes(mc[0], (int) mc[1]), MI) + "Mi"));
@@ -242,7 +252,7 @@ public final class LauncherPods {
                 if (cd == null) {
                     continue;
                 }
-                diskContainers.add(diskContainer(v.getName(), cd));
+                diskContainers.add(diskContainer(v.getName(), cd, guaranteed));
                 if (cd.getImagePullSecret() != null && !cd.getImagePullSecret().isEmpty()
                         && pullSecrets.stream().noneMatch(s -> s.getName().equals(cd.getImagePullSecret()))) {
                     pullSecrets.add(new LocalObjectReference(cd.getImagePullSecret()));
@@ -258,9 +268,7 @@ public final class LauncherPods {
                     .withImage(config.launcherImage()).withImagePullPolicy("IfNotPresent")
                     .withCommand("/bin/cp", "/bin/busybox", BIN_DIR + "/busybox")
                     .withVolumeMounts(mount("qvirt-bin", BIN_DIR, false))
-                    .withNewResources().addToRequests("cpu", new Quantity("10m"))
-                    .addToRequests("memory", new Quantity("16Mi")).addToLimits("memory", new Quantity("40Mi"))
-                    .endResources()
+                    .withResources(supportResources(16, guaranteed))
                     .withSecurityContext(securityContext()).build());
         }
 
@@ -357,7 +365,7 @@ public final class LauncherPods {
      * root as {@code DISKS_DIR/<volume>} and sleeps until SIGTERM (as PID 1 of its container, a shell needs the
      * trap to stop on SIGTERM at all).
      */
-    private static Container diskContainer(String volume, ContainerDiskSource cd) {
+    private static Container diskContainer(String volume, ContainerDiskSource cd, boolean guaranteed) {
         String script = "trap 'exit 0' TERM; " + BIN_DIR + "/busybox ln -sfn /proc/$$/root/disk " + DISKS_DIR + "/"
                 + volume + " && " + BIN_DIR + "/busybox sleep 2147483647 & wait";
         return new ContainerBuilder().withName("volume" + volume).withImage(cd.getImage())
@@ -365,11 +373,44 @@ public final class LauncherPods {
                         : VmiDefaults.pullPolicy(cd.getImage()))
                 .withCommand(BIN_DIR + "/busybox", "sh", "-c", script)
                 .withVolumeMounts(mount("qvirt-bin", BIN_DIR, true), mount("container-disks", DISKS_DIR, false))
-                .withNewResources().addToRequests("cpu", new Quantity("10m"))
-                .addToRequests("memory", new Quantity("8Mi")).addToLimits("memory", new Quantity("40Mi"))
-                .endResources()
+                .withResources(supportResources(8, guaranteed))
                 .withSecurityContext(securityContext())
                 .build();
+    }
+
+    /**
+     * A helper container's resources: 10m CPU and {@code memoryMi} requested, 40 MiB of memory at most; for a
+     * Guaranteed pod (see {@link #build}) 10m CPU and 40 MiB as both request and limit, as KubeVirt's
+     * initContainerDedicatedCPURequiredResources.
+     */
+    private static io.fabric8.kubernetes.api.model.ResourceRequirements supportResources(long memoryMi,
+                                                                                        boolean guaranteed) {
+        var b = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .addToRequests("cpu", new Quantity("10m")).addToLimits("memory", new Quantity("40Mi"));
+        if (guaranteed) {
+            return b.addToRequests("memory", new Quantity("40Mi")).addToLimits("cpu", new Quantity("10m")).build();
+        }
+        return b.addToRequests("memory", new Quantity(memoryMi + "Mi")).build();
+    }
+
+    /**
+     * KubeVirt's WantsToHaveQOSGuaranteed: a CPU request equal to the CPU limit, and a memory limit that the memory
+     * request (if any) equals.
+     */
+    static boolean wantsGuaranteed(Map<String, Quantity> requests, Map<String, Quantity> limits) {
+        Quantity reqMem = requests.get("memory");
+        Quantity limMem = limits.get("memory");
+        Quantity reqCpu = requests.get("cpu");
+        Quantity limCpu = limits.get("cpu");
+        boolean memory = limMem != null && !isZero(limMem) && (reqMem == null || isZero(reqMem)
+                || Quantity.getAmountInBytes(reqMem).compareTo(Quantity.getAmountInBytes(limMem)) == 0);
+        boolean cpu = reqCpu != null && limCpu != null && !isZero(reqCpu)
+                && Quantity.getAmountInBytes(reqCpu).compareTo(Quantity.getAmountInBytes(limCpu)) == 0;
+        return memory && cpu;
+    }
+
+    private static boolean isZero(Quantity q) {
+        return Quantity.getAmountInBytes(q).signum() == 0;
     }
 
     private static SecurityContext securityContext() {

@@ -163,4 +163,75 @@ class LauncherPodTemplateTest {
         Quantity limit = c.getResources().getLimits().get("memory");
         assertEquals(expected, limit == null ? null : limit.toString());
     }
+
+    /**
+     * Kubernetes' QoS class of a pod spec: Guaranteed when every container (init ones too) has CPU and memory limits
+     * and requests equal to them (an absent request defaults to the limit), BestEffort when none has any, else
+     * Burstable.
+     */
+    static String qosClass(Pod pod) {
+        List<Container> all = new java.util.ArrayList<>(pod.getSpec().getContainers());
+        all.addAll(pod.getSpec().getInitContainers());
+        boolean guaranteed = true;
+        boolean any = false;
+        for (Container c : all) {
+            Map<String, Quantity> req = c.getResources() == null || c.getResources().getRequests() == null ? Map.of()
+                    : c.getResources().getRequests();
+            Map<String, Quantity> lim = c.getResources() == null || c.getResources().getLimits() == null ? Map.of()
+                    : c.getResources().getLimits();
+            for (String r : List.of("cpu", "memory")) {
+                any |= req.containsKey(r) || lim.containsKey(r);
+                Quantity l = lim.get(r);
+                Quantity q = req.getOrDefault(r, l);
+                if (l == null || Quantity.getAmountInBytes(q).compareTo(Quantity.getAmountInBytes(l)) != 0) {
+                    guaranteed = false;
+                }
+            }
+        }
+        return guaranteed ? "Guaranteed" : any ? "Burstable" : "BestEffort";
+    }
+
+    /**
+     * The pod's QoS class and the compute container's CPU as KubeVirt renders them: dedicated CPUs are whole CPUs
+     * with request = limit (one more for an isolated emulator thread) and the helper containers' requests equal
+     * their limits, so the pod is Guaranteed (the kubelet's static CPU manager pins only those); so is a VMI whose
+     * requests equal its limits; anything else is Burstable. The seed VMI has a containerDisk, so its pod has an
+     * init container and a disk container beside compute.
+     */
+    @ParameterizedTest(name = "dedicated {0}, isolate {1}, requests {2}, limits {3} -> {4}, cpu {5}/{6}")
+    @CsvSource(delimiter = '|', value = {
+        "false | false |                  |                  | Burstable  | 100m |",
+        "false | false |                  | memory=256Mi     | Burstable  | 100m |",
+        "true  | false |                  |                  | Guaranteed | 1    | 1",
+        "true  | true  |                  |                  | Guaranteed | 2    | 2",
+        "false | false | cpu=500m         | cpu=500m,memory=64M | Guaranteed | 500m | 500m",
+        "false | false | cpu=500m         | cpu=1            | Burstable  | 500m | 1",
+    })
+    void qosClassAsKubeVirt(boolean dedicated, boolean isolate, String requests, String limits, String qos,
+                            String cpuRequest, String cpuLimit) throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        var res = vmi.getSpec().getDomain().getResources();
+        Map<String, Quantity> req = new LinkedHashMap<>(res.getRequests());
+        Map<String, Quantity> lim = new LinkedHashMap<>(res.getLimits() == null ? Map.of() : res.getLimits());
+        for (String[] pair : new String[][] {{requests, "r"}, {limits, "l"}}) {
+            if (pair[0] != null) {
+                for (String kv : pair[0].split(",")) {
+                    String[] p = kv.split("=");
+                    ("r".equals(pair[1]) ? req : lim).put(p[0], new Quantity(p[1]));
+                }
+            }
+        }
+        res.setRequests(req);
+        res.setLimits(lim);
+        vmi.getSpec().getDomain().getCpu().setDedicatedCpuPlacement(dedicated ? true : null);
+        vmi.getSpec().getDomain().getCpu().setIsolateEmulatorThread(isolate ? true : null);
+        Pod pod = LauncherPods.build(vmi, ClusterConfig.defaults());
+        assertEquals(3, pod.getSpec().getContainers().size() + pod.getSpec().getInitContainers().size(),
+                "compute, the containerDisk's container and the init container");
+        assertEquals(qos, qosClass(pod));
+        Container c = pod.getSpec().getContainers().get(0);
+        assertEquals(cpuRequest, c.getResources().getRequests().get("cpu").toString());
+        Quantity l = c.getResources().getLimits().get("cpu");
+        assertEquals(cpuLimit, l == null ? null : l.toString());
+    }
 }
