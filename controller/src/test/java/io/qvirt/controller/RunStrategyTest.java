@@ -146,6 +146,30 @@ class RunStrategyTest extends WithController {
         }
     }
 
+    /**
+     * Once runs again when the strategy is switched away and back (KubeVirt's Once starts whenever there is no VMI
+     * and keeps no record of an earlier run): its finished VMI is kept under Once, deleted under Halted, and the
+     * switch back to Once starts a new one.
+     */
+    @Test
+    void onceRunsAgainWhenSwitchedBack() throws Exception {
+        h.create(vm("Once"));
+        VirtualMachineInstance first = h.runToRunning("testvm", null);
+        h.vmiPhase("testvm", "Succeeded", null);
+        computeExited(first);
+        h.awaitPrintable("testvm", "Stopped");
+        assertVmiStaysFor(QUIET, first.getMetadata().getUid(), "Once must not restart by itself");
+
+        h.patchVm("testvm", "{\"spec\":{\"runStrategy\":\"Halted\"}}");
+        MockApi.await(ControllerHarness.WAIT, "finished VMI deleted under Halted", () -> h.vmi("testvm") == null);
+        assertNoVmiFor(QUIET, "Halted must not start it");
+
+        h.patchVm("testvm", "{\"spec\":{\"runStrategy\":\"Once\"}}");
+        VirtualMachineInstance second = h.runToRunning("testvm", first.getMetadata().getUid());
+        assertNotEquals(first.getMetadata().getUid(), second.getMetadata().getUid());
+        assertEquals("Once", h.vm("testvm").getStatus().getRunStrategy());
+    }
+
     @Test
     void haltedNeverStarts() throws Exception {
         h.create(vm("Halted"));
