@@ -44,13 +44,15 @@ import java.util.function.Supplier;
  *     become condition {@value #SYNCHRONIZED} False with reason ErrImagePull or ImagePullBackOff.</li>
  * <li>Once the pod runs on a node, the VMI becomes Scheduled with {@code status.nodeName}: from here the
  *     handler on that node owns the phase.</li>
- * <li>A pod that ends (or disappears) while the VMI is not final fails the VMI.</li>
+ * <li>A pod that is down or going down (phase Succeeded or Failed, its {@code compute} container terminated, or
+ *     deleted) fails the VMI only while it is scheduling (KubeVirt's {@code lifecycle.go}); from Scheduled on the
+ *     handler writes the final phase, and only a missing pod fails the VMI here.</li>
  * <li>A VMI being deleted keeps its finalizer until its pod is gone; the pod is deleted only once the VMI is
  *     final (the handler shut the guest down), the pod never started, or the VMI's grace period has passed:
  *     deleting the pod earlier would SIGTERM QEMU, which is no graceful guest shutdown.</li>
  * </ul>
- * The VMI's status is written with a resourceVersion-guarded merge patch of the object itself: KubeVirt's
- * VMI CRD has no status subresource.
+ * The VMI's status is written with a resourceVersion-guarded patch (sent as JSON Patch) of the object itself:
+ * KubeVirt's VMI CRD has no status subresource.
  *
  * <p>Pod creations are remembered until the pod shows up in the cache (client-go's "expectations"), so a
  * reconcile running on a cache that is behind never creates a second pod. The pass that creates the pod also
