@@ -37,7 +37,8 @@ public final class VirtctlCommand implements Runnable {
         for (Class<?> c : java.util.List.of(StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
                 UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, PortForwardCommand.class, SshCommand.class,
                 MigrateCommand.class, ExposeCommand.class,
-                CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class)) {
+                CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class,
+                CompleteCommand.class)) {
             m.put(c.getAnnotation(Command.class).name(), c);
         }
         return java.util.Collections.unmodifiableMap(m);
@@ -84,7 +85,7 @@ public final class VirtctlCommand implements Runnable {
 
     /**
      * As {@link #create(Io)} with only the verb {@code args} name, when they name one (and it is not
-     * {@code completion}, which lists them all): picocli reads the annotations of every command it is given, so a
+     * {@code completion} or {@code __complete}, which read them all): picocli reads the annotations of every command it is given, so a
      * short command does not pay for the twelve others (start-up). Help, no verb or an unknown one: all verbs.
      */
     public static CommandLine createFor(Io io, String... args) {
@@ -103,7 +104,7 @@ public final class VirtctlCommand implements Runnable {
             verb = a;
             break;
         }
-        Class<?> only = verb == null || verb.equals("completion") ? null : Verbs.ALL.get(verb);
+        Class<?> only = verb == null || verb.equals("completion") || verb.equals(CompleteCommand.NAME) ? null : Verbs.ALL.get(verb);
         return create(io, only == null ? Verbs.ALL.values() : java.util.List.of(only));
     }
 
