@@ -86,7 +86,10 @@ public class KubeVirtSpec extends Extensible {
         this.workloads = workloads;
     }
 
-    /** {@code spec.configuration}, as written: the components read it from the CR themselves. */
+    /**
+     * {@code spec.configuration}, as written: virt-api and virt-controller read it from the CR themselves (live);
+     * {@code developerConfiguration.useEmulation} also becomes virt-handler's {@code --use-emulation} flag.
+     */
     public JsonNode getConfiguration() {
         return configuration;
     }
