@@ -44,7 +44,12 @@ import java.util.logging.Logger;
  * restricted"), except for KubeVirt's own service accounts;</li>
  * <li>{@code /virtualmachineinstances-mutate}: {@link VmiDefaults} as a JSON Patch replacing {@code /spec};</li>
  * <li>{@code /virtualmachines-mutate}: the template's machine type, as KubeVirt's VM mutator: the preference's
- * {@code preferredMachineType} when the VM names a preference that has one, else the architecture's default.</li>
+ * {@code preferredMachineType} when the VM names a preference that has one, else the architecture's default;</li>
+ * <li>{@code /migration-validate-create} (VirtualMachineInstanceMigration create), as KubeVirt's migration admitter:
+ * {@code spec.vmiName} required; the VMI read from the API server must exist, not be final (Succeeded/Failed), not
+ * have {@code LiveMigratable} False, and have no other migration in flight (one not Succeeded or Failed);</li>
+ * <li>{@code /migration-validate-update}: a migration's spec is immutable, and the {@code kubevirt.io/vmi-name}
+ * selector label of one in flight can be neither changed nor removed.</li>
  * </ul>
  * A denial is KubeVirt's: {@code allowed: false}, a Status with reason Invalid, code 422, every error as a cause
  * ({@code field}, {@code message}) and the messages joined. Feature gates are the KubeVirt CR's
@@ -72,11 +77,16 @@ public final class Admission {
             "system:serviceaccount:kubevirt:virt-handler", "system:serviceaccount:kubevirt:virt-api");
 
     public static final List<String> PATHS = List.of("/virtualmachines-validate", "/virtualmachineinstances-validate-create",
-            "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate");
+            "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate",
+            "/migration-validate-create", "/migration-validate-update");
+
+    /** KubeVirt's {@code MigrationSelectorLabel}: the VMI a migration is for. */
+    static final String MIGRATION_SELECTOR_LABEL = "kubevirt.io/vmi-name";
 
     private final Supplier<FeatureGates> gates;
     private final Supplier<NetworkSettings> network;
     private final InstancetypeLookup instancetypes;
+    private final MigrationLookup migrations;
 
     /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}) and no instancetypes or preferences. */
     public Admission(Supplier<FeatureGates> gates) {
@@ -90,9 +100,16 @@ public final class Admission {
 
     /** As {@link #Admission(Supplier, Supplier)}, with the instancetypes and preferences VMs name found in {@code instancetypes}. */
     public Admission(Supplier<FeatureGates> gates, Supplier<NetworkSettings> network, InstancetypeLookup instancetypes) {
+        this(gates, network, instancetypes, MigrationLookup.none());
+    }
+
+    /** As {@link #Admission(Supplier, Supplier, InstancetypeLookup)}, with migrations' VMIs found in {@code migrations}. */
+    public Admission(Supplier<FeatureGates> gates, Supplier<NetworkSettings> network, InstancetypeLookup instancetypes,
+                     MigrationLookup migrations) {
         this.gates = gates;
         this.network = network;
         this.instancetypes = instancetypes;
+        this.migrations = migrations;
     }
 
     /** A decoded review's request. */
@@ -150,6 +167,8 @@ public final class Admission {
             case "/virtualmachineinstances-validate-update" -> validateVmiUpdate(r);
             case "/virtualmachineinstances-mutate" -> mutateVmi(r);
             case "/virtualmachines-mutate" -> mutateVm(r);
+            case "/migration-validate-create" -> validateMigrationCreate(r);
+            case "/migration-validate-update" -> validateMigrationUpdate(r);
             default -> throw ApiError.of(404, "NotFound", "no webhook at " + path);
         };
         resp.put("uid", r.uid());
@@ -381,6 +400,106 @@ public final class Admission {
         o.put("patchType", "JSONPatch");
         o.put("patch", Base64.getEncoder().encodeToString(ops.toString().getBytes(StandardCharsets.UTF_8)));
         return o;
+    }
+
+    /** KubeVirt's {@code ToAdmissionResponse} with one cause of {@code type} ({@code field} may be null). */
+    static ObjectNode deniedCause(String type, String field, String message) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("allowed", false);
+        ObjectNode s = o.putObject("status");
+        s.put("message", message);
+        s.put("reason", "Invalid");
+        s.put("code", 422);
+        ObjectNode c = s.putObject("details").putArray("causes").addObject().put("type", type).put("message", message);
+        if (field != null) {
+            c.put("field", field);
+        }
+        return o;
+    }
+
+    /** The migration of a review, or why it is not one (KubeVirt decodes it into its type first). */
+    private static String migrationProblem(Review r) {
+        if (!"kubevirt.io".equals(r.group()) || !"virtualmachineinstancemigrations".equals(r.resource())) {
+            return "expect resource to be 'virtualmachineinstancemigrations'";
+        }
+        if (r.object() == null) {
+            return "the review has no object";
+        }
+        JsonNode name = r.object().path("spec").path("vmiName");
+        if (!name.isMissingNode() && !name.isNull() && !name.isTextual()) {
+            return "could not decode the VirtualMachineInstanceMigration: spec.vmiName must be a string";
+        }
+        return null;
+    }
+
+    private ObjectNode validateMigrationCreate(Review r) {
+        String problem = migrationProblem(r);
+        if (problem != null) {
+            return error(problem);
+        }
+        String vmiName = r.object().path("spec").path("vmiName").asText("");
+        if (vmiName.isEmpty()) {
+            return deniedCause("FieldValueRequired", "spec.vmiName", "vmiName is missing");
+        }
+        String ns = r.object().path("metadata").path("namespace").asText("");
+        if (ns.isEmpty()) {
+            ns = r.namespace();
+        }
+        try {
+            Optional<JsonNode> vmi = migrations.vmi(ns, vmiName);
+            if (vmi.isEmpty()) {
+                return error("the VMI \"" + ns + "/" + vmiName + "\" does not exist");
+            }
+            String phase = vmi.get().path("status").path("phase").asText("");
+            if (phase.equals("Succeeded") || phase.equals("Failed")) {
+                return error("Cannot migrate VMI in finalized state.");
+            }
+            for (JsonNode c : vmi.get().path("status").path("conditions")) {
+                if (c.path("type").asText().equals("LiveMigratable") && c.path("status").asText().equals("False")) {
+                    return error("Cannot migrate VMI, Reason: " + c.path("reason").asText("") + ", Message: "
+                            + c.path("message").asText(""));
+                }
+            }
+            // KubeVirt lists by the selector label its migration mutator sets; qvirt has no migration mutator, so the
+            // same question is asked of spec.vmiName.
+            for (JsonNode m : migrations.migrations(ns)) {
+                String mPhase = m.path("status").path("phase").asText("");
+                if (!vmiName.equals(m.path("spec").path("vmiName").asText()) || mPhase.equals("Succeeded") || mPhase.equals("Failed")) {
+                    continue;
+                }
+                return error("in-flight migration detected. Active migration job (" + m.path("metadata").path("uid").asText("")
+                        + ") is currently already in progress for VMI " + vmiName + ".");
+            }
+        } catch (MigrationLookup.MigrationLookupException e) {
+            LOG.warning("migration " + ns + "/" + r.object().path("metadata").path("name").asText("") + " refused: " + e.getMessage());
+            return error(e.getMessage());
+        }
+        return allowed();
+    }
+
+    private ObjectNode validateMigrationUpdate(Review r) {
+        String problem = migrationProblem(r);
+        if (problem != null) {
+            return error(problem);
+        }
+        if (r.oldObject() == null) {
+            return error("an update review needs object and oldObject");
+        }
+        if (!r.object().path("spec").equals(r.oldObject().path("spec"))) {
+            return deniedCause("FieldValueNotSupported", null, "update of Migration object's spec is restricted");
+        }
+        String phase = r.object().path("status").path("phase").asText("");
+        JsonNode oldLabels = r.oldObject().path("metadata").path("labels");
+        if (!phase.equals("Succeeded") && !phase.equals("Failed") && oldLabels.has(MIGRATION_SELECTOR_LABEL)) {
+            JsonNode newLabels = r.object().path("metadata").path("labels");
+            if (!newLabels.isObject()) {
+                return deniedCause("FieldValueNotSupported", null, "selector label can't be removed from an in-flight migration");
+            }
+            if (!oldLabels.get(MIGRATION_SELECTOR_LABEL).equals(newLabels.get(MIGRATION_SELECTOR_LABEL))) {
+                return deniedCause("FieldValueNotSupported", null, "selector label can't be modified on an in-flight migration");
+            }
+        }
+        return allowed();
     }
 
     private static VirtualMachineInstance vmi(JsonNode obj) {

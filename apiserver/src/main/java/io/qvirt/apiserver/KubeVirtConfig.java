@@ -57,11 +57,12 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
 
     /**
      * virt-api's webhooks, with the KubeVirt CR's feature gates and network settings read live through {@code client}, and
-     * the instancetypes and preferences VMs name read from it.
+     * the instancetypes and preferences VMs name and the VMIs and migrations migrations name read from it.
      */
     static Admission admission(KubernetesClient client) {
         KubeVirtConfig config = new KubeVirtConfig(client);
-        return new Admission(config, config::network, new io.qvirt.api.client.ApiServerInstancetypes(client));
+        return new Admission(config, config::network, new io.qvirt.api.client.ApiServerInstancetypes(client),
+                new ApiServerMigrations(client));
     }
 
     /** The feature gates. */

@@ -70,6 +70,39 @@ class AuthAndRoutingTest {
         assertTrue(rig.reviews.stream().noneMatch(r -> r.name() != null && r.name().equals(vm)), "no review for an unauthenticated caller");
     }
 
+    /**
+     * An expired client certificate from the right CA, with the allowed name: 401, nothing changed. Issued here with
+     * openssl ({@code -days -1}: notAfter a day before notBefore).
+     */
+    @Test
+    void anExpiredFrontProxyCertificateIs401AndNothingChanges() throws Exception {
+        Path d = rig.frontProxy.dir();
+        Path ext = Files.writeString(d.resolve("expired.ext"), "basicConstraints=critical,CA:FALSE\n"
+                + "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
+        openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-sha256", "-keyout", rig.frontProxy.key("expired").toString(),
+                "-out", d.resolve("expired.csr").toString(), "-subj", "/CN=front-proxy-client");
+        openssl("x509", "-req", "-sha256", "-days", "-1", "-in", d.resolve("expired.csr").toString(),
+                "-CA", rig.frontProxy.caCert().toString(), "-CAkey", rig.frontProxy.caKey().toString(), "-set_serial", "0x51",
+                "-extfile", ext.toString(), "-out", rig.frontProxy.cert("expired").toString());
+        X509Certificate expired = Pem.certificates(Files.readAllBytes(rig.frontProxy.cert("expired"))).get(0);
+        assertTrue(expired.getNotAfter().before(new java.util.Date()), "the certificate is expired: " + expired.getNotAfter());
+
+        String vm = vm();
+        HttpResponse<String> r = rig.send(rig.http(rig.frontProxy, "expired"), "PUT", start(vm), null, "alice");
+        SubresourcesTest.assertRefused(r, 401, "request is not authenticated");
+        assertEquals(Boolean.FALSE, running(vm), "nothing changed");
+        assertTrue(rig.reviews.stream().noneMatch(x -> x.name() != null && x.name().equals(vm)), "no review for an unauthenticated caller");
+    }
+
+    private static void openssl(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "openssl ended");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    }
+
     @Test
     void identityHeadersAreRequired() throws Exception {
         String vm = vm();

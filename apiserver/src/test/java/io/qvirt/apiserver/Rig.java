@@ -107,7 +107,8 @@ final class Rig implements AutoCloseable {
                 new FrontProxyAuth(FrontProxyAuth.fromFile(frontProxy.caCert(), List.of("front-proxy-client")), 1000),
                 reviewer, vms,
                 new VmiSubresources(client, new HandlerClient(nodes.cert("virt-api"), nodes.key("virt-api"), nodes.caCert(), handler.port())),
-                new Admission(() -> gates, () -> io.qvirt.api.NetworkSettings.QVIRT_DEFAULTS, new io.qvirt.api.client.ApiServerInstancetypes(client)),
+                new Admission(() -> gates, () -> io.qvirt.api.NetworkSettings.QVIRT_DEFAULTS, new io.qvirt.api.client.ApiServerInstancetypes(client),
+                        new ApiServerMigrations(client)),
                 1 << 20, () -> true));
     }
 

@@ -1,0 +1,174 @@
+package io.qvirt.apiserver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.model.Condition;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The migration webhooks ({@code /migration-validate-create}, {@code /migration-validate-update}) over HTTPS with
+ * AdmissionReview v1 bodies, the VMIs and migrations they read in fabric8's CRUD mock API server: KubeVirt's
+ * migration admitters' rules and words.
+ */
+class MigrationAdmissionTest {
+    static final String CREATE = "/migration-validate-create";
+    static final String UPDATE = "/migration-validate-update";
+
+    @TempDir
+    static Path dir;
+    static Rig rig;
+
+    @BeforeAll
+    static void up() throws Exception {
+        rig = new Rig(dir);
+    }
+
+    @AfterAll
+    static void down() {
+        if (rig != null) {
+            rig.close();
+        }
+    }
+
+    static ObjectNode migration(String name, String vmiName, String phase, String selector) {
+        ObjectNode m = JsonNodeFactory.instance.objectNode();
+        m.put("apiVersion", "kubevirt.io/v1");
+        m.put("kind", "VirtualMachineInstanceMigration");
+        ObjectNode meta = m.putObject("metadata").put("name", name).put("namespace", "default");
+        if (selector != null) {
+            meta.putObject("labels").put(Admission.MIGRATION_SELECTOR_LABEL, selector);
+        }
+        ObjectNode spec = m.putObject("spec");
+        if (vmiName != null) {
+            spec.put("vmiName", vmiName);
+        }
+        if (phase != null) {
+            m.putObject("status").put("phase", phase);
+        }
+        return m;
+    }
+
+    static ObjectNode review(String operation, JsonNode object, JsonNode old) {
+        ObjectNode r = AdmissionTest.review("VirtualMachineInstanceMigration", operation, object, old, "alice");
+        ((ObjectNode) r.path("request").path("resource")).put("resource", "virtualmachineinstancemigrations");
+        return r;
+    }
+
+    /** The webhook's response to {@code review}, as kube-apiserver posts it (no client certificate). */
+    static JsonNode response(String path, ObjectNode review) throws Exception {
+        var r = rig.send(rig.http(null, null), "POST", path, review.toString(), null);
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode out = KubevirtJson.json().readTree(r.body());
+        assertEquals("AdmissionReview", out.path("kind").asText());
+        assertEquals(review.path("request").path("uid").asText(), out.path("response").path("uid").asText());
+        return out.path("response");
+    }
+
+    static JsonNode create(ObjectNode migration) throws Exception {
+        return response(CREATE, review("CREATE", migration, null));
+    }
+
+    static void assertError(JsonNode resp, String message) {
+        assertFalse(resp.path("allowed").asBoolean(), resp.toString());
+        assertEquals(400, resp.path("status").path("code").asInt(), resp.toString());
+        assertEquals(message, resp.path("status").path("message").asText());
+    }
+
+    static void assertInvalid(JsonNode resp, String type, String field, String message) {
+        assertFalse(resp.path("allowed").asBoolean(), resp.toString());
+        JsonNode st = resp.path("status");
+        assertEquals(422, st.path("code").asInt(), resp.toString());
+        assertEquals("Invalid", st.path("reason").asText());
+        assertEquals(message, st.path("message").asText());
+        JsonNode cause = st.path("details").path("causes").path(0);
+        assertEquals(type, cause.path("type").asText());
+        assertEquals(message, cause.path("message").asText());
+        assertEquals(field, cause.has("field") ? cause.path("field").asText() : null);
+    }
+
+    static Condition condition(String type, String status, String reason, String message) {
+        Condition c = new Condition();
+        c.setType(type);
+        c.setStatus(status);
+        c.setReason(reason);
+        c.setMessage(message);
+        return c;
+    }
+
+    static String stored(ObjectNode migration) {
+        GenericKubernetesResource g = KubevirtJson.json().convertValue(migration, GenericKubernetesResource.class);
+        return rig.client.genericKubernetesResources(VmSubresources.MIGRATIONS).inNamespace("default").resource(g).create()
+                .getMetadata().getUid();
+    }
+
+    @Test
+    void createNeedsAVmiThatCanMigrateAndNoOtherMigrationInFlight() throws Exception {
+        assertInvalid(create(migration("m0", null, null, null)), "FieldValueRequired", "spec.vmiName", "vmiName is missing");
+        assertError(create(migration("m1", "nosuchvmi", null, null)), "the VMI \"default/nosuchvmi\" does not exist");
+
+        SubresourcesTest.vmiStandalone(rig, "mig-failed", "Failed");
+        assertError(create(migration("m2", "mig-failed", null, null)), "Cannot migrate VMI in finalized state.");
+        SubresourcesTest.vmiStandalone(rig, "mig-pinned", "Running",
+                condition("LiveMigratable", "False", "DisksNotLiveMigratable", "cannot migrate VMI with non-shared disks"));
+        assertError(create(migration("m3", "mig-pinned", null, null)),
+                "Cannot migrate VMI, Reason: DisksNotLiveMigratable, Message: cannot migrate VMI with non-shared disks");
+
+        SubresourcesTest.vmiStandalone(rig, "mig-ok", "Running", condition("LiveMigratable", "True", "", ""));
+        assertTrue(create(migration("m4", "mig-ok", null, null)).path("allowed").asBoolean());
+        // one for another VMI, and finished ones, are no conflict; one pending for this VMI is
+        stored(migration("other", "mig-failed", null, null));
+        stored(migration("done", "mig-ok", "Succeeded", null));
+        stored(migration("failed", "mig-ok", "Failed", null));
+        assertTrue(create(migration("m5", "mig-ok", null, null)).path("allowed").asBoolean());
+        String uid = stored(migration("pending", "mig-ok", "Scheduling", null));
+        assertError(create(migration("m6", "mig-ok", null, null)),
+                "in-flight migration detected. Active migration job (" + uid + ") is currently already in progress for VMI mig-ok.");
+    }
+
+    @Test
+    void aMigrationsSpecIsImmutableAndItsSelectorLabelStaysWhileInFlight() throws Exception {
+        ObjectNode old = migration("u1", "vmi-a", "Running", "vmi-a");
+        ObjectNode now = old.deepCopy();
+        ((ObjectNode) now.path("status")).put("phase", "TargetReady");
+        assertTrue(response(UPDATE, review("UPDATE", now, old)).path("allowed").asBoolean(), "status changes");
+
+        ObjectNode spec = old.deepCopy();
+        ((ObjectNode) spec.path("spec")).put("vmiName", "vmi-b");
+        assertInvalid(response(UPDATE, review("UPDATE", spec, old)), "FieldValueNotSupported", null,
+                "update of Migration object's spec is restricted");
+
+        ObjectNode relabelled = old.deepCopy();
+        ((ObjectNode) relabelled.path("metadata").path("labels")).put(Admission.MIGRATION_SELECTOR_LABEL, "vmi-b");
+        assertInvalid(response(UPDATE, review("UPDATE", relabelled, old)), "FieldValueNotSupported", null,
+                "selector label can't be modified on an in-flight migration");
+        ObjectNode unlabelled = old.deepCopy();
+        ((ObjectNode) unlabelled.path("metadata")).remove("labels");
+        assertInvalid(response(UPDATE, review("UPDATE", unlabelled, old)), "FieldValueNotSupported", null,
+                "selector label can't be removed from an in-flight migration");
+        ((ObjectNode) relabelled.path("status")).put("phase", "Succeeded");
+        assertTrue(response(UPDATE, review("UPDATE", relabelled, old)).path("allowed").asBoolean(),
+                "a finished migration's label may change");
+    }
+
+    @Test
+    void aReviewOfAnotherResourceOrAnUndecodableMigrationIsRefused() throws Exception {
+        ObjectNode vm = migration("x", "vmi-a", null, null);
+        ObjectNode r = AdmissionTest.review("VirtualMachine", "CREATE", vm, null, "alice");
+        assertError(response(CREATE, r), "expect resource to be 'virtualmachineinstancemigrations'");
+        ObjectNode bad = migration("x", null, null, null);
+        ((ObjectNode) bad.path("spec")).set("vmiName", JsonNodeFactory.instance.numberNode(7));
+        assertError(create(bad), "could not decode the VirtualMachineInstanceMigration: spec.vmiName must be a string");
+        assertEquals(400, rig.send(rig.http(null, null), "POST", UPDATE, "{\"kind\":\"AdmissionReview\"}", null).statusCode());
+    }
+}
