@@ -10,6 +10,7 @@ import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.process.Exec;
 import io.qvirt.launcher.runtime.AccelMode;
 import io.qvirt.launcher.runtime.AcceleratorChooser;
+import io.qvirt.launcher.runtime.ClaimDisks;
 import io.qvirt.launcher.runtime.HostFacts;
 import io.qvirt.launcher.runtime.HostFitCheck;
 import io.qvirt.launcher.runtime.HostPorts;
@@ -23,6 +24,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.time.Instant;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -66,6 +68,12 @@ final class ExecCommand extends BaseCommand {
                     + "/disk of a containerDisk container of the launcher pod (KubeVirt's way; the kubelet pulls)")
     Path containerDiskDir;
 
+    @Option(names = "--pvc-dir", paramLabel = "DIR",
+            description = "on a cluster: each persistentVolumeClaim or ephemeral volume is mounted at DIR/<volume>: "
+                    + "its disk.img (made sparse at the claim's capacity less the file system overhead when missing, "
+                    + "as KubeVirt) or, in block mode, the device itself")
+    Path pvcDir;
+
     @Option(names = "--container-disk-wait", paramLabel = "SECONDS",
             description = "how long to wait for each DIR/<volume> link (default 300)")
     long containerDiskWait = 300;
@@ -106,14 +114,19 @@ final class ExecCommand extends BaseCommand {
         RuntimePaths paths = RuntimeDir.paths(root(), ns, name);
         InetAddress bind = InetAddress.getByName(forwardAddress);
         VmPlanner planner = new VmPlanner(qemu);
+        // Claims are found (not pulled) first: a claim that is not mounted is refused before anything is pulled.
+        Map<String, ResolvedVolumes.ClaimDisk> claims = pvcDir == null ? Map.of()
+                : ClaimDisks.find(s.vmi(), pvcDir, s.fieldPrefix());
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
         VmPlan draft = planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
-                bind.getHostAddress(), p -> p, PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(s.vmi())));
+                bind.getHostAddress(), p -> p, PlanOptions.SPAWN_FIRST_FD,
+                ResolvedVolumes.placeholders(s.vmi()).withClaims(claims)));
         // A guest the host cannot hold is refused before anything is pulled, made or exec'd.
         new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), overcommit).check(s.vmi(), draft, s.fieldPrefix());
         ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix(),
                 containerDiskDir == null ? null
-                        : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait)));
+                        : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait)))
+                .withClaims(claims);
         // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs
         // (taken after the pull, whose HTTP client opened fds of its own).
         int firstFd = Exec.freeFdBase(4);

@@ -9,11 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What was fetched for a VM before planning, so the planner itself does no I/O: the local, read-only
- * base disk of each containerDisk volume (by volume name) with its format, and the kernel and initrd of
- * {@code firmware.kernelBoot} (null when the spec has none).
+ * What was fetched or found for a VM before planning, so the planner itself does no I/O: the local, read-only
+ * base disk of each containerDisk volume (by volume name) with its format, the kernel and initrd of
+ * {@code firmware.kernelBoot} (null when the spec has none), and on a cluster the disk of each
+ * persistentVolumeClaim or ephemeral volume as the launcher pod mounts it (by volume name; empty on one machine,
+ * where claims are refused).
  */
-public record ResolvedVolumes(Map<String, BaseDisk> containerDisks, Path kernel, Path initrd) {
+public record ResolvedVolumes(Map<String, BaseDisk> containerDisks, Path kernel, Path initrd,
+                              Map<String, ClaimDisk> claims) {
     public static final ResolvedVolumes NONE = new ResolvedVolumes(Map.of(), null, null);
 
     /** Where {@link #placeholders} points: nothing is ever there; validate and render show it instead of pulling. */
@@ -23,8 +26,30 @@ public record ResolvedVolumes(Map<String, BaseDisk> containerDisks, Path kernel,
     public record BaseDisk(Path path, ImageFormat format) {
     }
 
+    /**
+     * A claim's disk in the launcher pod.
+     *
+     * @param path       {@code disk.img} in the claim's mount (filesystem mode) or the device (block mode)
+     * @param block      block mode: the path is a block device, used raw as it is
+     * @param createSize bytes of the sparse {@code disk.img} to make when it does not exist yet; 0 when it exists
+     *                   (or for a block device)
+     */
+    public record ClaimDisk(Path path, boolean block, long createSize) {
+    }
+
     public ResolvedVolumes {
         containerDisks = Map.copyOf(containerDisks);
+        claims = Map.copyOf(claims);
+    }
+
+    /** Without claims (one machine, or a VM that has none). */
+    public ResolvedVolumes(Map<String, BaseDisk> containerDisks, Path kernel, Path initrd) {
+        this(containerDisks, kernel, initrd, Map.of());
+    }
+
+    /** The same, with these claim disks. */
+    public ResolvedVolumes withClaims(Map<String, ClaimDisk> found) {
+        return new ResolvedVolumes(containerDisks, kernel, initrd, found);
     }
 
     /**

@@ -137,6 +137,10 @@ public final class DiskConfigurator implements QemuConfigurator {
         if (v.getCloudInitNoCloud() != null) {
             return noCloud(ctx, v, vf + ".cloudInitNoCloud");
         }
+        ResolvedVolumes.ClaimDisk claim = ctx.options().volumes().claims().get(v.getName());
+        if (claim != null && (v.getPersistentVolumeClaim() != null || v.getEphemeral() != null)) {
+            return claim(ctx, v, claim, vf);
+        }
         String kind = v.getContainerDisk() != null ? "containerDisk"
                 : v.getCloudInitNoCloud() != null ? "cloudInitNoCloud"
                 : v.getCloudInitConfigDrive() != null ? "cloudInitConfigDrive"
@@ -154,7 +158,9 @@ public final class DiskConfigurator implements QemuConfigurator {
         } else if (kind.equals("cloudInitConfigDrive")) {
             ctx.refuse(vf + "." + kind, "not supported by qvirt: use cloudInitNoCloud");
         } else {
-            ctx.refuse(vf + "." + kind, "not supported by qvirt on one machine: use hostDisk or emptyDisk");
+            ctx.refuse(vf + "." + kind, "not supported by qvirt on one machine: use hostDisk or emptyDisk"
+                    + (kind.equals("persistentVolumeClaim") || kind.equals("ephemeral")
+                    ? " (on a cluster the launcher pod mounts the claim)" : ""));
         }
         return null;
     }
@@ -226,6 +232,26 @@ public final class DiskConfigurator implements QemuConfigurator {
         Path p = ctx.paths().disksDir().resolve(v.getName() + ".qcow2");
         ctx.prepare(new PreparedFile.Overlay(p, base.path(), base.format(), ctx.field(f)));
         return new Source(p, ImageFormat.QCOW2, false);
+    }
+
+    /**
+     * A claim as the launcher pod mounts it (see {@code ClaimDisks}): a persistentVolumeClaim is the VM's own
+     * disk, written in place ({@code disk.img}, made sparse first when it is new, or the block device); an
+     * ephemeral volume's image is only read, under a per-VM overlay, as a containerDisk's. Both are raw.
+     */
+    private static Source claim(PlanContext ctx, Volume v, ResolvedVolumes.ClaimDisk c, String vf) {
+        if (v.getEphemeral() != null) {
+            Path p = ctx.paths().disksDir().resolve(v.getName() + ".qcow2");
+            ctx.prepare(new PreparedFile.Overlay(p, c.path(), ImageFormat.RAW, ctx.field(vf + ".ephemeral")));
+            return new Source(p, ImageFormat.QCOW2, false);
+        }
+        boolean readOnly = Boolean.TRUE.equals(v.getPersistentVolumeClaim().getReadOnly());
+        if (c.createSize() > 0) {
+            ctx.prepare(new PreparedFile.SparseRaw(c.path(), c.createSize(), ctx.field(vf + ".persistentVolumeClaim")));
+        }
+        // Always raw, as KubeVirt: the guest writes this image, so a probed format would let it plant a qcow2
+        // header whose backing file opens a host file on the next boot.
+        return new Source(c.path(), ImageFormat.RAW, readOnly);
     }
 
     private static Source hostDisk(PlanContext ctx, HostDisk h, String f) {
