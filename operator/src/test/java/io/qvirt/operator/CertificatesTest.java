@@ -142,6 +142,39 @@ class CertificatesTest {
     }
 
     @Test
+    void duringARotationEveryCaBundleHoldsBothCas(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertEquals(0, MockCluster.render(dir, InstallTest.REGISTRY, InstallTest.TAG));
+        try (MockCluster mock = new MockCluster()) {
+            mock.applyRelease(dir);
+            OperatorOptions options = new OperatorOptions(MockCluster.NS, InstallTest.REGISTRY, InstallTest.TAG,
+                    Duration.ofMinutes(5), Duration.ofDays(100), Duration.ofDays(10));
+            Instant t0 = Instant.parse("2026-12-01T00:00:00Z");
+            for (Instant t : List.of(t0, t0.plus(Duration.ofDays(85)))) {
+                new KubeVirtReconciler(mock.client, options, Templates.fromClassPath(), java.time.Clock.fixed(t, java.time.ZoneOffset.UTC))
+                        .reconcile(MockCluster.NS, "kubevirt");
+            }
+            String bundle = InstallTest.secret(mock, Certificates.CA_SECRET, Certificates.BUNDLE_KEY);
+            assertEquals(2, Pki.certificates(bundle).size(), "the next CA joined the bundle");
+            String encoded = java.util.Base64.getEncoder().encodeToString(bundle.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            List<String> caBundles = new ArrayList<>();
+            for (ManagedKind k : List.of(ManagedKind.API_SERVICE, ManagedKind.VALIDATING_WEBHOOK, ManagedKind.MUTATING_WEBHOOK)) {
+                for (var o : mock.client.genericKubernetesResources(k.context()).list().getItems()) {
+                    var tree = io.qvirt.api.KubevirtJson.toTree(o);
+                    if (k == ManagedKind.API_SERVICE) {
+                        caBundles.add(tree.at("/spec/caBundle").asText());
+                    } else {
+                        tree.path("webhooks").forEach(w -> caBundles.add(w.at("/clientConfig/caBundle").asText()));
+                    }
+                }
+            }
+            assertTrue(caBundles.size() >= 6, "APIServices and webhooks: " + caBundles.size());
+            for (String b : caBundles) {
+                assertEquals(encoded, b);
+            }
+        }
+    }
+
+    @Test
     void anExpiredCaIsReplacedAtOnce() throws Exception {
         try (MockCluster mock = new MockCluster()) {
             mock.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kubevirt").endMetadata().build()).create();
