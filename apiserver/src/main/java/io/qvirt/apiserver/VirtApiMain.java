@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
             "extension-apiserver-authentication ConfigMap) and its CN (--requestheader-allowed-names) are verified before",
             "X-Remote-User/X-Remote-Group are believed, then a SubjectAccessReview decides (401/403, nothing done).",
             "Webhooks (POST): /virtualmachines-validate, /virtualmachineinstances-validate-create,",
-            "/virtualmachineinstances-validate-update, /virtualmachineinstances-mutate, /virtualmachines-mutate.",
+            "/virtualmachineinstances-validate-update, /virtualmachineinstances-mutate, /virtualmachines-mutate,",
+            "/migration-validate-create, /migration-validate-update.",
             "Also /healthz and /metrics. Exit codes: 0 stopped, 1 runtime failure, 2 invalid usage."})
 public final class VirtApiMain implements Callable<Integer> {
     @Option(names = "--listen", description = "HOST:PORT to serve HTTPS on (default ${DEFAULT-VALUE})", defaultValue = "0.0.0.0:8443")
