@@ -359,7 +359,30 @@ final class TreeReader {
     }
 
     private String where() {
-        String p = ManifestLoader.render(path);
+        return where(ManifestLoader.render(path));
+    }
+
+    /**
+     * Where a syntax error stands: the document and the field the parser was in (its own context, which knows the
+     * key whose value it could not read); nothing between JSON documents.
+     */
+    private String syntaxWhere() {
+        String p = "";
+        boolean open = false;
+        if (parser != null && parser.getParsingContext() != null) {
+            open = !parser.getParsingContext().inRoot();
+            p = Messages.pointerPath(parser.getParsingContext().pathAsPointer().toString());
+        }
+        if (p.isEmpty()) {
+            p = ManifestLoader.render(path);
+        }
+        if (!yaml && !open && p.isEmpty()) {
+            return "";
+        }
+        return where(p);
+    }
+
+    private String where(String p) {
         if (p.length() > 120) {
             p = p.substring(0, 60) + "..." + p.substring(p.length() - 40);
         }
@@ -401,20 +424,29 @@ final class TreeReader {
             }
             if (t instanceof MarkedYAMLException m) {
                 Mark mark = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
-                String what = m.getProblem() != null ? m.getProblem() : "not valid YAML";
-                String context = m.getContext() != null ? " (" + m.getContext() + ")" : "";
                 return new ManifestException(source, mark == null ? 0 : mark.getLine() + 1,
-                        mark == null ? 0 : mark.getColumn() + 1, kind + Messages.clean(what + context), e);
+                        mark == null ? 0 : mark.getColumn() + 1,
+                        kind + syntaxWhere() + SyntaxMessages.yaml(m.getProblem(), m.getContext()), e);
             }
         }
         if (e instanceof JsonProcessingException j) {
             JsonLocation l = j.getLocation();
             return new ManifestException(source, l == null ? 0 : Math.max(0, l.getLineNr()),
-                    l == null ? 0 : Math.max(0, l.getColumnNr()), kind + Messages.clean(j.getOriginalMessage()), e);
+                    l == null ? 0 : Math.max(0, l.getColumnNr()), kind + syntaxWhere() + words(j.getOriginalMessage()), e);
         }
         JsonLocation l = parser == null ? null : parser.currentLocation();
         return new ManifestException(source, l == null ? 0 : Math.max(0, l.getLineNr()),
-                l == null ? 0 : Math.max(0, l.getColumnNr()), kind + Messages.clean(e.getMessage()), e);
+                l == null ? 0 : Math.max(0, l.getColumnNr()), kind + syntaxWhere() + words(e.getMessage()), e);
+    }
+
+    /** A parser's problem text in qvirt's words (the parsers' own name their tokens, events and classes). */
+    private String words(String problem) {
+        if (!yaml) {
+            return SyntaxMessages.json(problem);
+        }
+        String p = problem == null ? "" : problem;
+        return p.startsWith("Expected a field name") || p.contains("ase64") || p.contains("baseN")
+                ? SyntaxMessages.yamlLayer(p) : SyntaxMessages.yaml(p.split("\n", 2)[0], null);
     }
 
     /** Jackson's YAML parser reports anchors of mappings and lists only; this one reports scalars' too. */

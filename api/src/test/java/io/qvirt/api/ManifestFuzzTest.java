@@ -47,7 +47,12 @@ class ManifestFuzzTest {
      */
     static final Pattern LEAK = Pattern.compile("com\\.fasterxml|org\\.yaml|io\\.fabric8|io\\.qvirt|java\\.lang|"
             + "java\\.util|Cannot coerce|Cannot construct|Cannot deserialize|Creator|CoercionConfig|\\[Source|"
-            + "StreamReadConstraints|Exception|reference chain");
+            + "StreamReadConstraints|Exception|reference chain|"
+            // the parsers' own syntax wording: their token, event and class names
+            + "Unexpected character|Unexpected end-of-input|Unexpected close marker|Unrecognized token|was expecting|"
+            + "CTRL-CHAR|<block|<stream|<scalar>|<document|<flow|while parsing|while scanning|node content|"
+            + "cannot start any token|simple key|Base64Variant|BaseNVariant|StreamReadFeature|Event\\(|"
+            + "not valid here$");
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final String[] SPECIAL = {":", "-", "- ", "[", "]", "{", "}", "&a ", "*a", "!!binary ", "!x ",
         "|", ">", "\"", "'", "#", "\n", "\t", " ", "\u0000", "\uFFFF", "\u00e9", "\ud83d\ude00", "---\n", "...\n",
@@ -470,5 +475,13 @@ class ManifestFuzzTest {
         assertTrue(leaks("x: Document nesting depth (1001) exceeds the maximum allowed (1000, from "
                 + "`StreamReadConstraints.getMaxNestingDepth()`)"));
         assertFalse(leaks("spec.domain.machine: expected a mapping, found a string \"x`Creator\""));
+        // and the parsers' syntax wording
+        assertTrue(leaks("YAML syntax error: expected <block end>, but found '<block mapping start>' (while parsing a "
+                + "block mapping)"));
+        assertTrue(leaks("JSON syntax error: Unexpected character ('}' (code 125)): was expecting double-quote to start "
+                + "field name"));
+        assertTrue(leaks("YAML syntax error: Unexpected end of base64-encoded String: base64 variant 'MIME' expects "
+                + "padding (one or more '=' characters) at the end. This Base64Variant might have been incorrectly "
+                + "configured"));
     }
 }
