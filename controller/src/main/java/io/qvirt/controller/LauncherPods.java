@@ -223,11 +223,12 @@ public final class LauncherPods {
         // Guaranteed QoS needs every container's requests equal to its limits: for dedicated CPUs or a VMI whose
         // requests equal its limits (KubeVirt's WantsToHaveQOSGuaranteed) the helper containers get both too.
         boolean guaranteed = dedicated || wantsGuaranteed(vmiReq, vmiLim);
-        if (vmiLim.containsKey("memory")) {
+        if (dedicated) {
+            // KubeVirt aligns the limit with the request, whatever limit the VMI has
+            limits.put("memory", new Quantity(memoryMi + "Mi"));
+        } else if (vmiLim.containsKey("memory")) {
             long limit = Quantities.bytes(vmiLim.get("memory"));
             limits.put("memory", new Quantity(ceilDiv(limit + overheadBytes(mc[0], (int) mc[1]), MI) + "Mi"));
-        } else if (dedicated) {
-            limits.put("memory", new Quantity(memoryMi + "Mi"));
         }
         if (!config.useEmulation()) {
             // Extended resources must have request == limit.

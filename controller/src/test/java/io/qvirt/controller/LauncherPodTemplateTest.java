@@ -195,8 +195,9 @@ class LauncherPodTemplateTest {
      * The pod's QoS class and the compute container's CPU as KubeVirt renders them: dedicated CPUs are whole CPUs
      * with request = limit (one more for an isolated emulator thread) and the helper containers' requests equal
      * their limits, so the pod is Guaranteed (the kubelet's static CPU manager pins only those); so is a VMI whose
-     * requests equal its limits; anything else is Burstable. The seed VMI has a containerDisk, so its pod has an
-     * init container and a disk container beside compute.
+     * requests equal its limits; anything else is Burstable. With dedicated CPUs the memory limit is the request,
+     * whatever limit the VMI has (KubeVirt's WithCPUPinning aligns them). The seed VMI has a containerDisk, so its
+     * pod has an init container and a disk container beside compute.
      */
     @ParameterizedTest(name = "dedicated {0}, isolate {1}, requests {2}, limits {3} -> {4}, cpu {5}/{6}")
     @CsvSource(delimiter = '|', value = {
@@ -204,6 +205,7 @@ class LauncherPodTemplateTest {
         "false | false |                  | memory=256Mi     | Burstable  | 100m |",
         "true  | false |                  |                  | Guaranteed | 1    | 1",
         "true  | true  |                  |                  | Guaranteed | 2    | 2",
+        "true  | false |                  | memory=256Mi     | Guaranteed | 1    | 1",
         "false | false | cpu=500m         | cpu=500m,memory=64M | Guaranteed | 500m | 500m",
         "false | false | cpu=500m         | cpu=1            | Burstable  | 500m | 1",
     })
