@@ -26,8 +26,8 @@ final class Domain implements AutoCloseable {
     final LauncherInfo info;
     final VmControl control;
     private final QmpSubscription subscription;
-    /** When the last status event arrived (System.nanoTime), for the event-to-status latency figure; 0 if none is pending. */
-    private volatile long pendingEventNanos;
+    /** When the oldest status event not yet written arrived (System.nanoTime), for the event-to-status figure; 0 if none. */
+    private final java.util.concurrent.atomic.AtomicLong pendingEventNanos = new java.util.concurrent.atomic.AtomicLong();
     private volatile String shutdownReason;
     /** Set once the start decision (cont, or staying paused) was taken, so a later sync never starts it again. */
     volatile boolean started;
@@ -46,9 +46,7 @@ final class Domain implements AutoCloseable {
     }
 
     private void onEvent(QmpEvent e) {
-        if (pendingEventNanos == 0) {
-            pendingEventNanos = System.nanoTime();
-        }
+        pendingEventNanos.compareAndSet(0, System.nanoTime());
         if (e.name().equals("SHUTDOWN")) {
             shutdownReason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
         }
@@ -77,9 +75,7 @@ final class Domain implements AutoCloseable {
 
     /** The time of the oldest status event not yet written to the VMI, and clears it; 0 if none. */
     long takePendingEvent() {
-        long t = pendingEventNanos;
-        pendingEventNanos = 0;
-        return t;
+        return pendingEventNanos.getAndSet(0);
     }
 
     @Override
