@@ -71,7 +71,9 @@ public final class HandlerMain implements Callable<Integer> {
     int kvmDevices;
 
     @Option(names = "--use-emulation", arity = "0..1", fallbackValue = "true", defaultValue = "false",
-            description = "VMs may run on TCG (KubeVirt's useEmulation): the node is schedulable without FULL KVM")
+            description = {"VMs may run on TCG (KubeVirt's useEmulation): the node is schedulable without FULL KVM.",
+                "The default when the KubeVirt CR does not say: its spec.configuration.developerConfiguration."
+                    + "useEmulation, read live, wins (default: ${DEFAULT-VALUE})"})
     boolean useEmulation;
 
     @Option(names = "--reprobe", paramLabel = "SECONDS", defaultValue = "300",
@@ -198,6 +200,7 @@ public final class HandlerMain implements Callable<Integer> {
         VmiDriver driver = null;
         NodeApiStarter nodeApi = null;
         MetricsEndpoint metricsEndpoint = null;
+        KubeVirtConfig kubeVirt = null;
         try {
             if (needApi) {
                 Config config = kubeconfig != null ? Config.fromKubeconfig(Files.readString(kubeconfig))
@@ -206,12 +209,18 @@ public final class HandlerMain implements Callable<Integer> {
                         .withHttpClientFactory(new JdkHttpClientFactory()).build();
             }
             ProbeOptions probe = ProbeOptions.defaults().withDevice(kvmDevice);
+            // The labels are the only use of useEmulation here: without them no CR is watched.
+            kubeVirt = noLabels ? null : new KubeVirtConfig(client, useEmulation);
             NodeAgent.Settings settings = new NodeAgent.Settings(() -> KvmProbe.probe(probe),
-                    noLabels ? null : new NodeLabeller(client, nodeName), useEmulation,
+                    noLabels ? null : new NodeLabeller(client, nodeName),
+                    kubeVirt == null ? () -> useEmulation : kubeVirt,
                     noDevicePlugin ? null : devicePluginDir, kvmDevice.toString(), kvmDevices,
                     Duration.ofSeconds(reprobeSeconds), Duration.ofSeconds(1));
             try (NodeAgent agent = new NodeAgent(settings)) {
                 io.qvirt.api.client.ServerLifecycle.onShutdown(done, stopped); // lets close() remove the plugin's socket
+                if (kubeVirt != null) {
+                    kubeVirt.start(agent::relabel); // a change of the CR's useEmulation relabels the Node at once
+                }
                 agent.start();
                 if (!noVmis) {
                     driver = new VmiDriver(client, new VmiDriver.Settings(nodeName, runtimeRoot,
@@ -258,6 +267,9 @@ public final class HandlerMain implements Callable<Integer> {
             }
             if (driver != null) {
                 driver.close(); // detaches only: the VMs keep running
+            }
+            if (kubeVirt != null) {
+                kubeVirt.close();
             }
             if (client != null) {
                 client.close();

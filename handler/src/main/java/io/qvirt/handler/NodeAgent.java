@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -19,17 +21,29 @@ import java.util.logging.Logger;
 /**
  * What virt-handler does on its node so far: probe {@code /dev/kvm}, label the Node from the verdict, and
  * serve the {@code devices.kubevirt.io/kvm} device plugin, healthy only while the verdict is FULL; then
- * probe again every {@code reprobe} and update both. (Driving VMIs over QMP is not built yet.)
+ * probe again every {@code reprobe} and update both; {@link #relabel()} labels again from the last report when
+ * {@code useEmulation} may have changed. (The VMIs are driven by {@code VmiDriver}.)
  *
- * <p>Lifecycle: {@link #start()} once, then {@link #close()}.
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}. The Node is labelled by one thread at a time.
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NodeAgent.class.getName());
 
-    /** What to run; a null labeller or plugin directory leaves that part out. */
-    public record Settings(Supplier<ProbeReport> probe, NodeLabeller labeller, boolean useEmulation,
+    /**
+     * What to run; a null labeller or plugin directory leaves that part out.
+     *
+     * @param useEmulation KubeVirt's {@code useEmulation}, asked at every labelling (virt-handler: the KubeVirt CR's,
+     *                     {@link KubeVirtConfig}); precondition: it answers without blocking for long
+     */
+    public record Settings(Supplier<ProbeReport> probe, NodeLabeller labeller, BooleanSupplier useEmulation,
                            Path devicePluginDir, String kvmDevice, int kvmDevices, Duration reprobe,
-                           Duration kubeletPoll) {}
+                           Duration kubeletPoll) {
+        /** With a fixed {@code useEmulation}. */
+        public Settings(Supplier<ProbeReport> probe, NodeLabeller labeller, boolean useEmulation, Path devicePluginDir,
+                        String kvmDevice, int kvmDevices, Duration reprobe, Duration kubeletPoll) {
+            this(probe, labeller, () -> useEmulation, devicePluginDir, kvmDevice, kvmDevices, reprobe, kubeletPoll);
+        }
+    }
 
     private final Settings s;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -101,9 +115,33 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    private void label(ProbeReport r) {
+    /**
+     * Labels the Node again from the last probe report, on the re-probe thread: for a change of
+     * {@code useEmulation} (the KubeVirt CR's), which then needs no re-probe. Only enqueues, so it may be called from
+     * an informer's thread; does nothing before {@link #start()} or after {@link #close()}.
+     */
+    public void relabel() {
+        try {
+            timer.execute(() -> {
+                ProbeReport r = last;
+                if (r == null) {
+                    return; // start() labels with the setting of its time
+                }
+                try {
+                    label(r);
+                } catch (Throwable e) { // NOPMD: an Error here would end the re-probe thread's work too
+                    LOG.log(Level.WARNING, "relabelling the node failed; trying again in " + s.reprobe(), e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.fine("closed: not relabelling");
+        }
+    }
+
+    /** Synchronized: start() labels on its caller's thread while relabel() may already label on the timer's. */
+    private synchronized void label(ProbeReport r) {
         if (s.labeller() != null) {
-            Map<String, String> changed = s.labeller().apply(r.nodeLabels(s.useEmulation()));
+            Map<String, String> changed = s.labeller().apply(r.nodeLabels(s.useEmulation().getAsBoolean()));
             if (!changed.isEmpty()) {
                 LOG.info("node labels set: " + changed);
             }

@@ -1,0 +1,134 @@
+package io.qvirt.handler;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.qvirt.api.client.Informers;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
+
+/**
+ * The KubeVirt CR's setting virt-handler uses, read live as virt-api and virt-controller read theirs:
+ * {@code spec.configuration.developerConfiguration.useEmulation} of the first {@code kubevirt.io/v1 KubeVirt} (by
+ * namespace/name) in any namespace, from an informer's cache once it has synced, and until then by a LIST at most every
+ * 5 s (so the first labelling after start already sees the CR). When no CR says (none, or the field is absent or not a
+ * boolean), the {@code --use-emulation} flag's value. If the CR cannot be read, the last value read stays.
+ *
+ * <p>Lifecycle: {@link #start(Runnable)} once, then {@link #close()}. The informer's callbacks only mark the cache
+ * changed and call the change callback, which must not block either (the node agent's {@link NodeAgent#relabel()}
+ * only enqueues).
+ */
+public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(KubeVirtConfig.class.getName());
+    static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io")
+            .withVersion("v1").withPlural("kubevirts").withKind("KubeVirt").withNamespaced(true).build();
+
+    private final KubernetesClient client;
+    private final boolean fallback;
+    private SharedIndexInformer<GenericKubernetesResource> informer;
+    /** Set by the informer's callbacks (which only mark), cleared when the value is recomputed from its cache. */
+    private final AtomicBoolean changed = new AtomicBoolean(true);
+    private boolean useEmulation;
+    /** What the CR said last (null: it did not say), to log only changes. */
+    private Boolean said;
+    private boolean read;
+    private long readAt;
+
+    /**
+     * @param client   the API server (read with the handler's service account: kubevirts get/list/watch)
+     * @param fallback the {@code --use-emulation} flag: the value while no KubeVirt CR says
+     */
+    public KubeVirtConfig(KubernetesClient client, boolean fallback) {
+        this.client = client;
+        this.fallback = fallback;
+        this.useEmulation = fallback;
+    }
+
+    /**
+     * Starts watching the CR (not awaited: until the informer has synced, reads list).
+     *
+     * @param onChange called on the informer's thread after every add, update and delete of a KubeVirt CR;
+     *                 precondition: it does not block
+     */
+    public synchronized void start(Runnable onChange) {
+        try {
+            informer = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().runnableInformer(0);
+            informer.addEventHandler(Informers.onEvery(cr -> {
+                changed.set(true);
+                onChange.run();
+            }));
+            informer.start();
+        } catch (RuntimeException e) {
+            informer = null;
+            LOG.warning("no informer on the KubeVirt CR (" + e.getMessage() + "): listing it at most every 5 s");
+        }
+    }
+
+    /** KubeVirt's {@code useEmulation}: the CR's when it says, else the flag's. */
+    public synchronized boolean useEmulation() {
+        refresh();
+        return useEmulation;
+    }
+
+    @Override
+    public boolean getAsBoolean() {
+        return useEmulation();
+    }
+
+    private void refresh() {
+        List<GenericKubernetesResource> crs;
+        if (informer != null && informer.hasSynced()) {
+            if (!changed.getAndSet(false)) {
+                return;
+            }
+            crs = informer.getStore().list();
+        } else {
+            if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
+                return;
+            }
+            readAt = System.nanoTime();
+            try {
+                crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
+            } catch (RuntimeException e) {
+                LOG.fine("KubeVirt CR not read, keeping useEmulation " + useEmulation + ": " + e);
+                return;
+            }
+        }
+        // KubeVirt's webhook allows one CR; should there be more, the first by namespace and name, on both paths.
+        GenericKubernetesResource cr = crs.stream().min(Comparator.comparing((GenericKubernetesResource r) ->
+                r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())).orElse(null);
+        Boolean v = useEmulation(cr == null ? null : cr.getAdditionalProperties().get("spec"));
+        if (!read || !java.util.Objects.equals(v, said)) {
+            LOG.info(v == null ? "no KubeVirt CR says useEmulation: --use-emulation=" + fallback
+                    : "KubeVirt CR: useEmulation " + v);
+        }
+        read = true;
+        said = v;
+        useEmulation = v == null ? fallback : v;
+    }
+
+    /**
+     * {@code configuration.developerConfiguration.useEmulation} of a KubeVirt CR's {@code spec} (a parsed map), or
+     * null when it does not say (no spec, the field absent, or not a boolean).
+     */
+    static Boolean useEmulation(Object spec) {
+        Object v = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "useEmulation");
+        return v instanceof Boolean b ? b : null;
+    }
+
+    private static Object dig(Object o, String key) {
+        return o instanceof Map<?, ?> m ? m.get(key) : null;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (informer != null) {
+            informer.stop();
+        }
+    }
+}
