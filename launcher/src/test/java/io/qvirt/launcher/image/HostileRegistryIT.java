@@ -49,8 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Left to {@link HostileImageTest}'s fake peer, because the real registry cannot be made to serve it: a
  * manifest over 4 MiB (alone or as an index's child). distribution refuses to store one ("http: request body
- * too large", checked here), and skopeo then falls back to a Docker schema 2 conversion that drops the
- * annotations, so what is stored is small (also checked here); qvirt's cap is the same 4 MiB, so a real
+ * too large", checked here), skopeo then falls back to a Docker schema 2 conversion that drops the
+ * annotations, so what is stored is small (also checked here), and one written straight into its storage is
+ * answered 500 ("storage: read exceeds limit", checked here too); qvirt's cap is the same 4 MiB, so a real
  * registry never serves what qvirt refuses, and a hostile one is a fake peer by definition. Also left there:
  * 257 layers (a real push of 257 blobs costs seconds and proves nothing the manifest alone does not).
  */
@@ -381,6 +382,30 @@ class HostileRegistryIT {
         ImageStore.Image small = store(open, DockerConfig.EMPTY, 0).resolve(converted, PullPolicy.ALWAYS);
         assertTrue(small.manifest().raw().length < 4096, new String(small.manifest().raw(), StandardCharsets.UTF_8));
         assertTrue(new String(small.manifest().raw(), StandardCharsets.UTF_8).contains(Manifest.DOCKER_MANIFEST));
+
+        // ...and one written straight into its storage (blob, revision and tag links, as a push would leave them) is
+        // not served either: distribution caps manifest reads at 4 MiB as well. A registry that serves one is not
+        // distribution: HostileImageTest's fake peer plays it.
+        String hex = FakeRegistryPeer.digest(big.manifest()).substring(7);
+        Path v2 = open.storage().resolve("docker/registry/v2");
+        Files.createDirectories(v2.resolve("blobs/sha256/" + hex.substring(0, 2) + "/" + hex));
+        Files.write(v2.resolve("blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data"), big.manifest());
+        Path links = v2.resolve("repositories/hostile/near-cap/_manifests");
+        for (String link : List.of("revisions/sha256/" + hex, "tags/stored/current", "tags/stored/index/sha256/" + hex)) {
+            Files.createDirectories(links.resolve(link));
+            Files.writeString(links.resolve(link).resolve("link"), "sha256:" + hex);
+        }
+        HttpResponse<String> get = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
+                HttpRequest.newBuilder(URI.create("http://" + open.hostPort() + "/v2/hostile/near-cap/manifests/stored"))
+                        .timeout(Duration.ofSeconds(10)).header("Accept", Manifest.OCI_MANIFEST).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(500, get.statusCode(), get.body());
+        assertTrue(Files.readString(open.storage().resolveSibling("registry.log")).contains("storage: read exceeds limit"),
+                "distribution's own read cap");
+        // qvirt gets the registry's error, cleanly, and keeps nothing.
+        ImageException e = assertThrows(ImageException.class, () -> store(open, DockerConfig.EMPTY, 0).resolve(
+                open.hostPort() + "/hostile/near-cap:stored", PullPolicy.ALWAYS));
+        assertTrue(e.getMessage().contains("500"), e.getMessage());
     }
 
     // ---- credentials ----
