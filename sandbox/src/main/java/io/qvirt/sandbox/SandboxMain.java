@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -250,15 +251,22 @@ public final class SandboxMain implements Callable<Integer> {
         }
     }
 
-    /** Processes other than this one whose command line mentions {@code dir}: pid -> command line. */
+    /**
+     * Processes other than this one and its ancestors whose command line mentions {@code dir}: pid -> command line.
+     * Ancestors are left out because whoever ran {@code down} may name DIR too (a script's {@code bash -c "... --dir
+     * DIR"}, a benchmark's {@code -D...=DIR}): {@code down} must not kill its caller.
+     */
     static java.util.SortedMap<Long, String> mentioning(Path dir) {
         java.util.SortedMap<Long, String> out = new java.util.TreeMap<>();
         String needle = dir.toString();
-        long self = ProcessHandle.current().pid();
+        java.util.Set<Long> callers = new java.util.HashSet<>();
+        for (Optional<ProcessHandle> h = Optional.of(ProcessHandle.current()); h.isPresent(); h = h.get().parent()) {
+            callers.add(h.get().pid());
+        }
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
             for (Path p : s.toList()) {
                 String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit) || Long.parseLong(name) == self) {
+                if (!name.chars().allMatch(Character::isDigit) || callers.contains(Long.parseLong(name))) {
                     continue;
                 }
                 try {

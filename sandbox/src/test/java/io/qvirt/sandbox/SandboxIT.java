@@ -291,4 +291,16 @@ class SandboxIT {
         assertEquals(0, down.code(), down.out());
         assertTrue(down.out().contains("no sandbox running"), down.out());
     }
+
+    /** A caller naming DIR on its own command line (a script, a benchmark's -D option) is not a leftover of the rig. */
+    @Test
+    void downNeverKillsItsCaller() throws Exception {
+        Path dir = tmp.resolve("caller");
+        Files.createDirectories(dir);
+        Result r = run(Duration.ofSeconds(60), "bash", "-c", BIN + " down --dir " + dir + " && echo caller-survived");
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("no sandbox running"), r.out());
+        assertTrue(r.out().contains("caller-survived"), "down killed the shell that ran it: " + r.out());
+        assertFalse(r.out().contains("killed leftover"), r.out());
+    }
 }
