@@ -45,7 +45,7 @@ final class CompletionCommand extends BaseCommand {
                 # completed when it is a VM or VMI name (same --kubeconfig, --context, --namespace); else verbs and flags.
                 function %2$s() {
                   local names
-                  names=$("${COMP_WORDS[0]}" %3$s -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+                  names=$("${COMP_WORDS[@]:0:1}" %3$s -- "${COMP_WORDS[@]:1:$COMP_CWORD}" 2>/dev/null)
                   if [[ -n "$names" ]]; then
                     local IFS=$'\n'  # only here: picocli's function below splits its words on blanks
                     COMPREPLY=( $names )

@@ -100,10 +100,7 @@ class CompletionTest {
 
     @Test
     void theBashScriptOffersTheNamesAndElsePicoclisCompletion() throws Exception {
-        Path shim = tmp.resolve("virtctl");
-        Files.writeString(shim, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java")
-                + "' -Xshare:auto -XX:TieredStopAtLevel=1 -cp '" + System.getProperty("java.class.path") + "' io.qvirt.virtctl.Main \"$@\"\n");
-        Files.setPosixFilePermissions(shim, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path shim = shim();
         Run script = virtctl(env, "completion", "bash");
         assertEquals(0, script.code(), script.err());
         Path file = Files.writeString(tmp.resolve("virtctl.bash"), script.out());
@@ -116,18 +113,43 @@ class CompletionTest {
         assertEquals(List.of("--paused"), bash(file, shim, "start", "--pa"));
     }
 
+    /** zsh runs the same script through bashcompinit (zsh's arrays and modifiers differ from bash's); skipped without zsh. */
+    @Test
+    void theZshScriptOffersTheNames() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/zsh")) || Files.isExecutable(Path.of("/bin/zsh")),
+                "zsh is not installed");
+        Path shim = shim();
+        Run script = virtctl(env, "completion", "zsh");
+        assertEquals(0, script.code(), script.err());
+        Path file = Files.writeString(tmp.resolve("virtctl.zsh"), script.out());
+        assertEquals(List.of("elsewhere"), shell("zsh", file, shim, "-n", "other", "stop", ""));
+        assertEquals(List.of("vmi/orphan", "vmi/testvm"), shell("zsh", file, shim, "port-forward", "vmi/"));
+    }
+
+    private Path shim() throws Exception {
+        Path shim = tmp.resolve("virtctl");
+        Files.writeString(shim, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java")
+                + "' -Xshare:auto -XX:TieredStopAtLevel=1 -cp '" + System.getProperty("java.class.path") + "' io.qvirt.virtctl.Main \"$@\"\n");
+        Files.setPosixFilePermissions(shim, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return shim;
+    }
+
     /** COMPREPLY of the script's function for a command line whose last word is being completed. */
     private List<String> bash(Path script, Path shim, String... words) throws Exception {
+        return shell("bash", script, shim, words);
+    }
+
+    private List<String> shell(String shell, Path script, Path shim, String... words) throws Exception {
         StringBuilder line = new StringBuilder(shim.toString());
         StringBuilder array = new StringBuilder("'" + shim + "'");
         for (String w : words) {
             line.append(' ').append(w);
             array.append(" '").append(w).append("'");
         }
-        String cmd = "source '" + script + "'\n"
+        String cmd = "source '" + script + "'" + (shell.equals("zsh") ? " 2>/dev/null" : "") + "\n"
                 + "COMP_WORDS=(" + array + "); COMP_CWORD=" + words.length + "; COMP_LINE='" + line + "'; COMP_POINT=${#COMP_LINE}\n"
                 + "_complete_virtctl_names\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(false);
+        ProcessBuilder pb = new ProcessBuilder(shell, "-c", cmd).redirectErrorStream(false);
         pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
