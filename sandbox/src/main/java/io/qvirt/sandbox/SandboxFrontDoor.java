@@ -82,7 +82,8 @@ import javax.net.ssl.TrustManagerFactory;
  * WebSocket upgrade (the console) becomes a byte relay after virt-api's 101.</li>
  * <li><b>Admission</b> (as kube-apiserver's webhook admission, failurePolicy Fail): creates (POST) and updates (PUT)
  * of {@code kubevirt.io} VirtualMachines and VirtualMachineInstances go through virt-api's mutating webhook (its
- * JSON Patch applied), then its validating one; a denial is answered as kube-apiserver answers it (a Status whose
+ * JSON Patch applied), then its validating one (VirtualMachineInstanceMigrations: the validating one only, as KubeVirt
+ * registers them); a denial is answered as kube-apiserver answers it (a Status whose
  * message names the webhook and the field) and nothing reaches the store. A PATCH of such an object is admitted as
  * kube-apiserver admits it, as the update it makes: the door reads the object, applies the patch (JSON merge, JSON
  * Patch, or a strategic merge without lists), runs the webhooks on the result with the stored object as the old one,
@@ -108,7 +109,8 @@ import javax.net.ssl.TrustManagerFactory;
 public final class SandboxFrontDoor implements AutoCloseable {
     static final String SUBRESOURCES = "/apis/subresources.kubevirt.io";
     private static final Pattern KUBEVIRT_WRITE = Pattern.compile(
-            "/apis/kubevirt\\.io/v1(?:alpha3)?/namespaces/([^/]+)/(virtualmachines|virtualmachineinstances)(?:/([^/]+))?");
+            "/apis/kubevirt\\.io/v1(?:alpha3)?/namespaces/([^/]+)/(virtualmachines|virtualmachineinstances|virtualmachineinstancemigrations)"
+                    + "(?:/([^/]+))?");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** virt-api as the aggregator and the admission layer reach it. */
@@ -1130,8 +1132,20 @@ public final class SandboxFrontDoor implements AutoCloseable {
     private Outcome admitObject(VirtApi api, String request, Identity who, String ns, String resource, String op, JsonNode object,
             JsonNode old) {
         boolean vm = resource.equals("virtualmachines");
-        String kind = vm ? "VirtualMachine" : "VirtualMachineInstance";
         String name = op.equals("CREATE") ? null : old.path("metadata").path("name").asText();
+        if (resource.equals("virtualmachineinstancemigrations")) {
+            // KubeVirt registers no mutator for migrations; one validator per operation.
+            String path = name == null ? "/migration-validate-create" : "/migration-validate-update";
+            String validatorName = name == null ? "migration-create-validator.kubevirt.io" : "migration-update-validator.kubevirt.io";
+            JsonNode v = callWebhook(api, path, validatorName,
+                    review("VirtualMachineInstanceMigration", resource, op, ns, who, object, old));
+            if (!v.path("allowed").asBoolean()) {
+                return deny(request, validatorName, v);
+            }
+            admitted.incrementAndGet();
+            return Outcome.store(object.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        String kind = vm ? "VirtualMachine" : "VirtualMachineInstance";
         String mutator = vm ? "/virtualmachines-mutate" : "/virtualmachineinstances-mutate";
         String validator = vm ? "/virtualmachines-validate"
                 : name == null ? "/virtualmachineinstances-validate-create" : "/virtualmachineinstances-validate-update";
