@@ -40,13 +40,12 @@ final class InstallStrategy {
      *
      * @param registry     images' registry ({@code spec.imageRegistry}, else the operator's own)
      * @param tag          images' tag ({@code spec.imageTag}, else the operator's own)
-     * @param useEmulation {@code spec.configuration.developerConfiguration.useEmulation}
      * @param pullPolicy   {@code spec.imagePullPolicy}, or null for the templates' own
      * @param pullSecrets  {@code spec.imagePullSecrets} (names), possibly empty
      * @param infra        {@code spec.infra} (virt-api, virt-controller), or null
      * @param workloads    {@code spec.workloads} (virt-handler), or null
      */
-    record Target(String registry, String tag, boolean useEmulation, String pullPolicy, List<String> pullSecrets,
+    record Target(String registry, String tag, String pullPolicy, List<String> pullSecrets,
                   KubeVirtSpec.ComponentConfig infra, KubeVirtSpec.ComponentConfig workloads) {
         Target {
             pullSecrets = List.copyOf(pullSecrets);
@@ -54,13 +53,11 @@ final class InstallStrategy {
 
         static Target of(KubeVirtSpec spec, String defaultRegistry, String defaultTag) {
             KubeVirtSpec s = spec == null ? new KubeVirtSpec() : spec;
-            JsonNode emu = s.getConfiguration() == null ? null
-                    : s.getConfiguration().path("developerConfiguration").path("useEmulation");
             List<String> secrets = s.getImagePullSecrets() == null ? List.of()
                     : s.getImagePullSecrets().stream().map(LocalObjectReference::getName).toList();
             return new Target(blank(s.getImageRegistry()) ? defaultRegistry : s.getImageRegistry(),
                     blank(s.getImageTag()) ? defaultTag : s.getImageTag(),
-                    emu != null && emu.asBoolean(false), s.getImagePullPolicy(), secrets, s.getInfra(), s.getWorkloads());
+                    s.getImagePullPolicy(), secrets, s.getInfra(), s.getWorkloads());
         }
 
         /** KubeVirt's deployment ID: a digest of everything that shapes the installed objects. */
@@ -75,8 +72,7 @@ final class InstallStrategy {
      * @return stage 0 (CRDs first, then the rest in file order), then virt-api, virt-controller, virt-handler
      */
     static List<ObjectNode> desired(Templates templates, Target target, String caBundlePem) {
-        Map<String, String> values = Map.of("REGISTRY", target.registry(), "TAG", target.tag(),
-                "USE_EMULATION", Boolean.toString(target.useEmulation()));
+        Map<String, String> values = Map.of("REGISTRY", target.registry(), "TAG", target.tag());
         List<ObjectNode> out = new ArrayList<>(templates.render("crds", values));
         out.addAll(templates.render("install", values));
         String bundle = Base64.getEncoder().encodeToString(caBundlePem.getBytes(StandardCharsets.US_ASCII));

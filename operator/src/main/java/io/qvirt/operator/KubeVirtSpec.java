@@ -87,8 +87,8 @@ public class KubeVirtSpec extends Extensible {
     }
 
     /**
-     * {@code spec.configuration}, as written: virt-api and virt-controller read it from the CR themselves (live);
-     * {@code developerConfiguration.useEmulation} also becomes virt-handler's {@code --use-emulation} flag.
+     * {@code spec.configuration}, as written: virt-api, virt-controller and virt-handler read it from the CR themselves
+     * (live), so nothing the operator installs depends on it and a change restarts nothing.
      */
     public JsonNode getConfiguration() {
         return configuration;

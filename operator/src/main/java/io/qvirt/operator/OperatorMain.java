@@ -132,18 +132,9 @@ public final class OperatorMain implements Callable<Integer> {
         @Option(names = "--image-tag", paramLabel = "TAG", required = true, description = "images' tag")
         String tag;
 
-        @Option(names = "--use-emulation", description = "developerConfiguration.useEmulation: true")
-        boolean useEmulation;
-
         @Override
         public Integer call() throws GeneralSecurityException {
-            KubeVirtSpec spec = new KubeVirtSpec();
-            if (useEmulation) {
-                var configuration = KubevirtJson.json().createObjectNode();
-                configuration.putObject("developerConfiguration").put("useEmulation", true);
-                spec.setConfiguration(configuration);
-            }
-            var target = InstallStrategy.Target.of(spec, registry, tag);
+            var target = InstallStrategy.Target.of(new KubeVirtSpec(), registry, tag);
             String ca = Pki.newCa("throwaway", Instant.now(), Duration.ofDays(1)).cert();
             StringBuilder out = new StringBuilder();
             for (var o : InstallStrategy.desired(Templates.fromClassPath(), target, ca)) {

@@ -25,7 +25,9 @@ import java.util.stream.Stream;
 /**
  * The repository's {@code manifests/} folder as the operator's jar carries it (the same files {@code render.sh}
  * renders): {@code crds/*.yml} and {@code install/*.yaml}, read once, in file-name order, with the placeholders
- * {@code ${QVIRT_REGISTRY}}, {@code ${QVIRT_TAG}} and {@code ${QVIRT_USE_EMULATION}} substituted as render.sh does.
+ * {@code ${QVIRT_REGISTRY}} and {@code ${QVIRT_TAG}} substituted as render.sh does. (render.sh's
+ * {@code ${QVIRT_USE_EMULATION}} is only in the KubeVirt CR's file, which the operator does not install: the CR's
+ * {@code spec.configuration} is read live by virt-api, virt-controller and virt-handler.)
  */
 final class Templates {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(QVIRT_[A-Z_]+)}");
@@ -48,7 +50,7 @@ final class Templates {
 
     /**
      * Every object of {@code dir} ({@code crds} or {@code install}), rendered with {@code values} (without the
-     * {@code QVIRT_} prefix: {@code REGISTRY}, {@code TAG}, {@code USE_EMULATION}).
+     * {@code QVIRT_} prefix: {@code REGISTRY}, {@code TAG}).
      *
      * @throws IllegalStateException if a placeholder has no value
      */

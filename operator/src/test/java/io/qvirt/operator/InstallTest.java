@@ -209,7 +209,17 @@ class InstallTest {
         var handler = objects.stream().filter(o -> "DaemonSet".equals(o.path("kind").asText())).findFirst().orElseThrow();
         assertEquals("true", handler.at("/spec/template/spec/nodeSelector/kubevirt.io~1schedulable").asText());
         assertEquals("dedicated", handler.at("/spec/template/spec/tolerations/0/key").asText());
-        assertTrue(handler.at("/spec/template/spec/containers/0/args").toString().contains("--use-emulation=true"));
+        // useEmulation is read live by virt-handler from the CR: the DaemonSet, and so the deployment ID, do not
+        // depend on it (else a change would restart every handler).
+        ((com.fasterxml.jackson.databind.node.ObjectNode) spec.getConfiguration().path("developerConfiguration"))
+                .put("useEmulation", false);
+        var withoutEmulation = InstallStrategy.Target.of(spec, REGISTRY, TAG);
+        var handlerWithout = InstallStrategy.desired(Templates.fromClassPath(), withoutEmulation, "CA").stream()
+                .filter(o -> "DaemonSet".equals(o.path("kind").asText())).findFirst().orElseThrow();
+        assertEquals(handler, handlerWithout, "the DaemonSet for useEmulation true and false");
+        assertEquals(target.deploymentId(), withoutEmulation.deploymentId());
+        assertFalse(handler.at("/spec/template/spec/containers/0/args").toString().contains("--use-emulation"),
+                handler.at("/spec/template/spec/containers/0/args").toString());
         // The order KubeVirt updates in: CRDs first, then the rest, then virt-api, virt-controller, virt-handler.
         assertEquals("CustomResourceDefinition", objects.get(0).path("kind").asText());
         List<String> tail = objects.subList(objects.size() - 3, objects.size()).stream()
