@@ -56,7 +56,7 @@ public final class ManifestLoader {
     /** Deepest nesting of mappings and lists (KubeVirt's objects need about 12). */
     public static final int MAX_DEPTH = 100;
     /** Longest YAML line, in characters (the API server caps all annotations together at 256 KiB). */
-    public static final int MAX_LINE_LENGTH = 512 * 1024;
+    public static final int MAX_LINE_LENGTH = 256 * 1024;
     /** Most documents in one input, empty ones included. */
     public static final int MAX_DOCUMENTS = 10_000;
     /** Most YAML aliases to mappings or lists in one document (SnakeYAML's default). */
