@@ -7,7 +7,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code virtctl migrate VM}: {@code PUT .../virtualmachines/VM/migrate} with KubeVirt's {@code MigrateOptions}. */
-@Command(name = "migrate", description = "Migrate a virtual machine.", mixinStandardHelpOptions = true,
+@Command(name = "migrate", description = {"Migrate a virtual machine.",
+    "On qvirt this creates the VirtualMachineInstanceMigration and nothing more:",
+    "no component acts on it yet (live migration on a cluster is not built;",
+    "one machine has `launcher migrate`)."}, mixinStandardHelpOptions = true,
         footer = {"", "Example:", "  # Migrate a virtual machine called 'myvm':", "  virtctl migrate myvm"})
 final class MigrateCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "VM", description = "the VirtualMachine")
