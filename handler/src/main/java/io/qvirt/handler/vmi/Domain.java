@@ -1,6 +1,8 @@
 package io.qvirt.handler.vmi;
 
 import io.qvirt.launcher.control.VmControl;
+import io.qvirt.launcher.control.VmControlException;
+import io.qvirt.launcher.control.VmState;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.runtime.LauncherInfo;
 import io.qvirt.qmp.QmpClient;
@@ -29,6 +31,10 @@ final class Domain implements AutoCloseable {
     /** When the oldest status event not yet written arrived (System.nanoTime), for the event-to-status figure; 0 if none. */
     private final java.util.concurrent.atomic.AtomicLong pendingEventNanos = new java.util.concurrent.atomic.AtomicLong();
     private volatile String shutdownReason;
+    /** QEMU's last query-status answer; valid while {@link #stale} is false. */
+    private volatile VmState known;
+    /** Set by every status event, a dropped connection and the periodic resync: {@link #state} must ask QEMU. */
+    private final java.util.concurrent.atomic.AtomicBoolean stale = new java.util.concurrent.atomic.AtomicBoolean(true);
     /** Set once the start decision (cont, or staying paused) was taken, so a later sync never starts it again. */
     volatile boolean started;
 
@@ -42,10 +48,14 @@ final class Domain implements AutoCloseable {
             onEvent(e);
             onChange.run();
         });
-        qmp.disconnected().whenComplete((t, e) -> onChange.run());
+        qmp.disconnected().whenComplete((t, e) -> {
+            stale.set(true);
+            onChange.run();
+        });
     }
 
     private void onEvent(QmpEvent e) {
+        stale.set(true);
         pendingEventNanos.compareAndSet(0, System.nanoTime());
         if (e.name().equals("SHUTDOWN")) {
             shutdownReason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
@@ -61,6 +71,36 @@ final class Domain implements AutoCloseable {
         long pid = QemuProcess.find(nn[0], nn[1], known > 0 ? known : info == null ? -1 : info.qemuPid());
         qemuPid = pid;
         return pid;
+    }
+
+    /**
+     * QEMU's state: its last query-status answer while no status event, dropped connection or resync came since,
+     * else a new query-status. QEMU's run state changes only with those events, so a sync that the VMI or pod
+     * changing brought (the handler's own writes among them) costs no QMP round trip, and a status event waits less
+     * behind one. The flag is cleared before the query, so an event during it makes the next call ask again.
+     *
+     * @throws VmControlException as {@link VmControl#state()} does (and a {@link io.qvirt.qmp.QmpException}); the next
+     *     call asks again
+     */
+    VmState state() {
+        VmState k = known;
+        if (k != null && !stale.get()) {
+            return k;
+        }
+        stale.set(false);
+        try {
+            k = control.state();
+        } catch (RuntimeException e) {
+            stale.set(true);
+            throw e;
+        }
+        known = k;
+        return k;
+    }
+
+    /** The next {@link #state} asks QEMU (the periodic resync; after the handler itself changed QEMU's state). */
+    void markStale() {
+        stale.set(true);
     }
 
     /** True while the QMP connection is up. */
