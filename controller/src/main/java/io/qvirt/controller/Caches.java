@@ -1,6 +1,8 @@
 package io.qvirt.controller;
 
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
 import io.fabric8.kubernetes.client.informers.cache.Indexer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
@@ -20,13 +22,39 @@ final class Caches {
     private final Indexer<VirtualMachineInstance> vmis;
     private final Indexer<Pod> pods;
     private final Indexer<ControllerRevision> revisions;
+    private final Indexer<ResourceQuota> quotas;
+    private final Indexer<Namespace> namespaces;
 
     Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
            Indexer<ControllerRevision> revisions) {
+        this(vms, vmis, pods, revisions, null, null);
+    }
+
+    /**
+     * @param quotas     ResourceQuotas, for KubeVirt's automatic limits; null: none are known
+     * @param namespaces Namespaces (their auto-limit ratio label); null: none are known
+     */
+    Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
+           Indexer<ControllerRevision> revisions, Indexer<ResourceQuota> quotas, Indexer<Namespace> namespaces) {
         this.vms = vms;
         this.vmis = vmis;
         this.pods = pods;
         this.revisions = revisions;
+        this.quotas = quotas;
+        this.namespaces = namespaces;
+    }
+
+    /** Whether a ResourceQuota of {@code namespace} sets a hard {@code limits.<resource>}. */
+    boolean quotaLimits(String namespace, String resource) {
+        return quotas != null && new Lister<>(quotas).namespace(namespace).list().stream()
+                .anyMatch(q -> q.getSpec() != null && q.getSpec().getHard() != null
+                        && q.getSpec().getHard().containsKey("limits." + resource));
+    }
+
+    /** The namespace's labels, empty when unknown. */
+    java.util.Map<String, String> namespaceLabels(String namespace) {
+        Namespace n = namespaces == null ? null : new Lister<>(namespaces).get(namespace);
+        return n == null || n.getMetadata().getLabels() == null ? java.util.Map.of() : n.getMetadata().getLabels();
     }
 
     /** ControllerRevisions whose controller owner is the VM with this uid. */

@@ -3,7 +3,9 @@ package io.qvirt.controller;
 import io.qvirt.api.client.PatchConflictException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
@@ -131,7 +133,19 @@ public final class Controller implements AutoCloseable {
             OwnerReference owner = Objects2.controllerOf(r, VirtualMachine.KIND);
             return owner == null || owner.getUid() == null ? List.of() : List.of(owner.getUid());
         }));
-        caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer(), revisions.getIndexer());
+        // KubeVirt's automatic limits: a namespace whose ResourceQuota sets limits.memory or limits.cpu gets them on
+        // its launcher pods (the ratio from the namespace's label). Nothing to enqueue on their events: they apply
+        // to the pods made after.
+        var quotaOps = options.namespace() == null ? client.resourceQuotas().inAnyNamespace()
+                : client.resourceQuotas().inNamespace(options.namespace());
+        SharedIndexInformer<ResourceQuota> quotas = quotaOps.runnableInformer(0);
+        SharedIndexInformer<Namespace> namespaces = options.namespace() == null
+                ? client.namespaces().runnableInformer(0)
+                : client.namespaces().withField("metadata.name", options.namespace()).runnableInformer(0);
+        caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer(), revisions.getIndexer(),
+                quotas.getIndexer(), namespaces.getIndexer());
+        informers.add(quotas);
+        informers.add(namespaces);
         informers.add(vms);
         informers.add(vmis);
         informers.add(pods);
@@ -194,6 +208,11 @@ public final class Controller implements AutoCloseable {
     /** True while workers run (always without election; with it, while leader). */
     public boolean isActive() {
         return workersRunning.get();
+    }
+
+    /** The informers' caches (tests wait on them); null before {@link #start}. */
+    Caches caches() {
+        return caches;
     }
 
     /** True once the informers have listed and are watching. */

@@ -150,6 +150,59 @@ public final class LauncherPods {
      * @throws IllegalArgumentException if the VMI has no uid or no guest memory
      */
     public static Pod build(VirtualMachineInstance vmi, ClusterConfig config) {
+        return build(vmi, config, AutoLimits.NONE);
+    }
+
+    /**
+     * KubeVirt's automatic limits for a VMI that sets none: its namespace has a ResourceQuota with a hard
+     * {@code limits.memory} (or {@code limits.cpu}), so a pod without that limit would be refused.
+     *
+     * @param memory      set a memory limit: the pod's memory request times {@code memoryRatio}
+     * @param memoryRatio the namespace's {@value #AUTO_MEMORY_RATIO_LABEL} label, else 2 (KubeVirt's default)
+     * @param cpu         set a CPU limit: one CPU per vCPU
+     */
+    public record AutoLimits(boolean memory, double memoryRatio, boolean cpu) {
+        public static final AutoLimits NONE = new AutoLimits(false, DEFAULT_MEMORY_LIMIT_RATIO, false);
+
+        /**
+         * What KubeVirt's renderer decides for a VMI in a namespace.
+         *
+         * @param quotaLimits     whether a ResourceQuota of the namespace sets hard {@code limits.<resource>}
+         * @param namespaceLabels the namespace's labels
+         */
+        public static AutoLimits of(VirtualMachineInstance vmi, java.util.function.Predicate<String> quotaLimits,
+                                    Map<String, String> namespaceLabels) {
+            Map<String, Quantity> lim = vmi.getSpec() != null && vmi.getSpec().getDomain() != null
+                    && vmi.getSpec().getDomain().getResources() != null
+                    && vmi.getSpec().getDomain().getResources().getLimits() != null
+                    ? vmi.getSpec().getDomain().getResources().getLimits() : Map.of();
+            double ratio = DEFAULT_MEMORY_LIMIT_RATIO;
+            String label = namespaceLabels.get(AUTO_MEMORY_RATIO_LABEL);
+            if (label != null) {
+                try {
+                    double r = Double.parseDouble(label);
+                    // KubeVirt ignores a ratio below 1 (and one that is not a number), with a warning
+                    ratio = r >= 1.0 && Double.isFinite(r) ? r : DEFAULT_MEMORY_LIMIT_RATIO;
+                } catch (NumberFormatException e) {
+                    ratio = DEFAULT_MEMORY_LIMIT_RATIO;
+                }
+            }
+            return new AutoLimits(!lim.containsKey("memory") && quotaLimits.test("memory"), ratio,
+                    !lim.containsKey("cpu") && quotaLimits.test("cpu"));
+        }
+    }
+
+    /** KubeVirt's namespace label for the automatic memory limit's ratio to the request. */
+    public static final String AUTO_MEMORY_RATIO_LABEL = "alpha.kubevirt.io/auto-memory-limits-ratio";
+    /** KubeVirt's default ratio of the automatic memory limit to the request. */
+    public static final double DEFAULT_MEMORY_LIMIT_RATIO = 2.0;
+
+    /**
+     * The launcher pod of {@code vmi}, with KubeVirt's automatic limits where {@code auto} asks for them.
+     *
+     * @see #build(VirtualMachineInstance, ClusterConfig)
+     */
+    public static Pod build(VirtualMachineInstance vmi, ClusterConfig config, AutoLimits auto) {
         String name = vmi.getMetadata().getName();
         String uid = vmi.getMetadata().getUid();
         if (uid == null || uid.isEmpty()) {
@@ -229,6 +282,14 @@ public final class LauncherPods {
         } else if (vmiLim.containsKey("memory")) {
             long limit = Quantities.bytes(vmiLim.get("memory"));
             limits.put("memory", new Quantity(ceilDiv(limit + overheadBytes(mc[0], (int) mc[1]), MI) + "Mi"));
+        }
+        if (auto.memory() && !limits.containsKey("memory")) {
+            // KubeVirt's WithAutoMemoryLimits: the request (with the overhead) times the namespace's ratio.
+            limits.put("memory", new Quantity((long) Math.ceil(memoryMi * auto.memoryRatio()) + "Mi"));
+        }
+        if (auto.cpu() && !limits.containsKey("cpu")) {
+            // KubeVirt's auto CPU limit: one CPU per vCPU.
+            limits.put("cpu", new Quantity(Long.toString(Math.max(1, mc[1]))));
         }
         if (!config.useEmulation()) {
             // Extended resources must have request == limit.
@@ -391,7 +452,10 @@ public final class LauncherPods {
         if (guaranteed) {
             return b.addToRequests("memory", new Quantity("40Mi")).addToLimits("cpu", new Quantity("10m")).build();
         }
-        return b.addToRequests("memory", new Quantity(memoryMi + "Mi")).build();
+        // KubeVirt's initContainerMinimalLimits: 100m CPU as well, so a namespace whose quota sets limits.cpu
+        // admits the pod.
+        return b.addToRequests("memory", new Quantity(memoryMi + "Mi")).addToLimits("cpu", new Quantity("100m"))
+                .build();
     }
 
     /**

@@ -368,7 +368,9 @@ final class VmiReconciler implements Reconciler {
     }
 
     private Pod createPod(VirtualMachineInstance vmi) {
-        Pod pod = LauncherPods.build(vmi, config.get());
+        String ns = vmi.getMetadata().getNamespace();
+        Pod pod = LauncherPods.build(vmi, config.get(), LauncherPods.AutoLimits.of(vmi,
+                resource -> caches.quotaLimits(ns, resource), caches.namespaceLabels(ns)));
         expectations.put(vmi.getMetadata().getUid(), clock.instant());
         try {
             return client.pods().inNamespace(vmi.getMetadata().getNamespace()).resource(pod).create();

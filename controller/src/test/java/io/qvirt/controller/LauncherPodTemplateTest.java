@@ -165,6 +165,53 @@ class LauncherPodTemplateTest {
     }
 
     /**
+     * KubeVirt's automatic limits (renderresources.go WithAutoMemoryLimits, the auto CPU limit): only in a namespace
+     * whose ResourceQuota sets a hard {@code limits.<resource>}, only where the VMI sets no limit of its own; memory
+     * = the pod's request x the namespace's ratio label (default 2, a ratio below 1 or not a number ignored), CPU =
+     * one per vCPU. The helper containers always carry KubeVirt's minimal limits, so the quota admits them too.
+     */
+    @ParameterizedTest(name = "quota {0}, ratio label {1}, VMI limit {2} -> memory {3}, cpu {4}")
+    @CsvSource({
+        "'',                       ,     ,      ,      ",
+        "limits.memory,            ,     ,      302Mi, ",
+        "limits.memory,            1.5,  ,      227Mi, ",
+        "limits.memory,            0.5,  ,      302Mi, ",
+        "limits.memory,            lots, ,      302Mi, ",
+        "limits.memory,            ,     256Mi, 345Mi, ",
+        "limits.cpu,               ,     ,      ,      1",
+        "limits.memory limits.cpu, 3,    ,      453Mi, 1",
+    })
+    void automaticLimitsAsKubeVirt(String quota, String ratio, String vmiLimit, String memory, String cpu)
+            throws Exception {
+        VirtualMachineInstance vmi = vmi("testvm", null);
+        if (vmiLimit != null) {
+            vmi.getSpec().getDomain().getResources().setLimits(new LinkedHashMap<>(Map.of("memory", new Quantity(vmiLimit))));
+        }
+        List<String> hard = List.of(quota.split(" "));
+        Map<String, String> labels = ratio == null ? Map.of() : Map.of(LauncherPods.AUTO_MEMORY_RATIO_LABEL, ratio);
+        LauncherPods.AutoLimits auto = LauncherPods.AutoLimits.of(vmi, r -> hard.contains("limits." + r), labels);
+        Pod pod = LauncherPods.build(vmi, ClusterConfig.defaults(), auto);
+        Container c = pod.getSpec().getContainers().get(0);
+        assertEquals("151Mi", c.getResources().getRequests().get("memory").toString(), "64M guest + 89 MiB");
+        Quantity m = c.getResources().getLimits().get("memory");
+        Quantity p = c.getResources().getLimits().get("cpu");
+        assertEquals(memory, m == null ? null : m.toString());
+        assertEquals(cpu, p == null ? null : p.toString());
+    }
+
+    @Test
+    void helperContainersCarryKubeVirtsMinimalLimits() throws Exception {
+        Pod pod = pod(null); // the seed's VM: a containerDisk, so an init container and a disk container
+        List<Container> helpers = new java.util.ArrayList<>(pod.getSpec().getInitContainers());
+        helpers.addAll(pod.getSpec().getContainers().subList(1, pod.getSpec().getContainers().size()));
+        assertFalse(helpers.isEmpty(), "a containerDisk brings an init and a disk container");
+        for (Container h : helpers) {
+            assertEquals("100m", h.getResources().getLimits().get("cpu").toString(), h.getName());
+            assertEquals("40Mi", h.getResources().getLimits().get("memory").toString(), h.getName());
+        }
+    }
+
+    /**
      * Kubernetes' QoS class of a pod spec: Guaranteed when every container (init ones too) has CPU and memory limits
      * and requests equal to them (an absent request defaults to the limit), BestEffort when none has any, else
      * Burstable.
