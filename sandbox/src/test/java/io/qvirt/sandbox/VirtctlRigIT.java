@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.qvirt.api.ManifestLoader;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.Condition;
@@ -28,8 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The seed's walk-through with {@code bin/virtctl} as a real process on the rig (fabric8's CRUD mock API behind the
  * front door, NOT a kube-apiserver; virt-api, controller and handler real; FAKE node agent): start -> Running, the
- * console runs a typed command, pause/unpause, restart -> a new VMI, stop -> Stopped; a missing VM's error, virt-api's
- * 409 and the namespace user refused in another namespace, each in one line with exit 1.
+ * console runs a typed command and shows the boot marker after {@code virtctl reset}, expose, pause/unpause, restart ->
+ * a new VMI and QEMU, stop -> the guest powers off, Stopped; the VM applied and deleted with the real kubectl, nothing
+ * left; a missing VM's error, virt-api's 409 and the namespace user refused in another namespace, each in one line with
+ * exit 1.
  */
 class VirtctlRigIT {
     private static final Duration BOOT = Duration.ofSeconds(180);
@@ -121,9 +122,10 @@ class VirtctlRigIT {
 
     @Test
     void theSeedWalkThroughWithVirtctl() throws Exception {
-        VirtualMachine vm = ManifestLoader.loadOne(TestGuest.testVmYaml()).vm(); // running: false
-        vm.getMetadata().setNamespace("default");
-        client.resources(VirtualMachine.class).resource(vm).create();
+        // The seed's first step with the real kubectl: testdata/testvm.yaml has running: false.
+        Result applied = kubectl("apply", "-f", TestGuest.testVmYaml().toString());
+        assertEquals(0, applied.code(), applied.err());
+        assertEquals("virtualmachine.kubevirt.io/testvm created\n", applied.out());
 
         Result missing = virtctl("start", "nope");
         assertEquals(1, missing.code());
@@ -152,21 +154,19 @@ class VirtctlRigIT {
             }
         });
 
-        // virtctl console, not a terminal: stdin and stdout streamed; Ctrl-] leaves
-        Process console = virtctlProcess("console", "testvm", "--timeout", "1")
+        // virtctl console, not a terminal: stdin and stdout streamed; a typed command runs; `virtctl reset` reboots
+        // the guest under the open console, whose boot marker then comes through it; Ctrl-] leaves.
+        Process console = virtctlProcess("console", "testvm", "--timeout", "3")
                 .redirectError(tmp.resolve("console.err").toFile()).start();
         try (ConsoleWatcher out = new ConsoleWatcher(console.getInputStream(), "virtctl console testvm")) {
             OutputStream in = console.getOutputStream();
-            SandboxIT.await(SHORT, "virtctl console connected", () -> {
-                try {
-                    return Files.readString(tmp.resolve("console.err")).contains("Successfully connected to testvm console");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
+            awaitConnected(tmp.resolve("console.err"));
             in.write("echo qvirt-$((6*7))\n".getBytes(StandardCharsets.UTF_8));
             in.flush();
             out.await(Pattern.compile("qvirt-42\\r?\\n"), SHORT);
+            assertEquals("VMI testvm was scheduled to reset\n", ok("reset", "testvm").out());
+            out.await(GuestMarkers.BOOTED, BOOT);
+            out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
             in.write(29); // Ctrl-]
             in.flush();
             assertTrue(console.waitFor(30, TimeUnit.SECONDS), "Ctrl-] leaves the console");
@@ -174,6 +174,16 @@ class VirtctlRigIT {
         } finally {
             console.destroyForcibly();
         }
+        long firstQemu = qemuPid(v);
+
+        // virtctl expose: a Service whose selector picks the VM's launcher pod.
+        assertEquals("Service testvm-http successfully created for vm testvm\n",
+                ok("expose", "vm", "testvm", "--name", "testvm-http", "--port", "80").out());
+        var svc = client.services().inNamespace("default").withName("testvm-http").get();
+        assertEquals(80, svc.getSpec().getPorts().get(0).getPort());
+        var launchers = client.pods().inNamespace("default").withLabels(svc.getSpec().getSelector()).list().getItems();
+        assertEquals(1, launchers.size(), "the Service selects the launcher pod: " + svc.getSpec().getSelector());
+        assertEquals(v.getMetadata().getUid(), launchers.get(0).getMetadata().getLabels().get("kubevirt.io/created-by"));
 
         assertEquals("VMI testvm was scheduled to pause\n", ok("pause", "vm", "testvm").out());
         SandboxIT.await(SHORT, "VMI Paused", () -> paused(vmi("testvm")));
@@ -191,8 +201,27 @@ class VirtctlRigIT {
             return x != null && !firstUid.equals(x.getMetadata().getUid()) && "Running".equals(phase(x)) ? x : null;
         });
         assertNotEquals(firstUid, second.getMetadata().getUid());
+        long secondQemu = qemuPid(second);
+        assertNotEquals(firstQemu, secondQemu, "restart: a new QEMU");
+        SandboxIT.await(SHORT, "the first QEMU (pid " + firstQemu + ") gone", () -> ProcessHandle.of(firstQemu).isEmpty());
 
-        assertEquals("VM testvm was scheduled to stop\n", ok("stop", "testvm").out());
+        // stop: the guest powers off (seen on a console opened before), then the VMI goes.
+        Process console2 = virtctlProcess("console", "testvm", "--timeout", "3")
+                .redirectError(tmp.resolve("console2.err").toFile()).start();
+        try (ConsoleWatcher out = new ConsoleWatcher(console2.getInputStream(), "virtctl console testvm (2)")) {
+            awaitConnected(tmp.resolve("console2.err"));
+            SandboxIT.await(BOOT, "the second guest's shell prompt in its console.log", () -> {
+                try {
+                    return Files.readString(vmDir(second).resolve("console.log")).contains(GuestMarkers.PROMPT);
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertEquals("VM testvm was scheduled to stop\n", ok("stop", "testvm").out());
+            out.await(GuestMarkers.POWEROFF, Duration.ofSeconds(90));
+        } finally {
+            console2.destroyForcibly();
+        }
         SandboxIT.await(Duration.ofSeconds(90), "VMI gone", () -> vmi("testvm") == null);
         SandboxIT.await(SHORT, "VM printableStatus Stopped", () -> "Stopped".equals(printable()));
         Result stopped = virtctl("stop", "testvm");
@@ -201,6 +230,57 @@ class VirtctlRigIT {
                 stopped.err());
 
         assertTrue(ok("version").out().contains("\nServer Version: version.Info{GitVersion:\"v"), "virt-api's version");
-        client.resources(VirtualMachine.class).inNamespace("default").withName("testvm").delete();
+        Result deleted = kubectl("delete", "vm", "testvm");
+        assertEquals(0, deleted.code(), deleted.err());
+        SandboxIT.await(Duration.ofSeconds(60), "no VM, VMI or launcher pod, no QEMU left", () ->
+                client.resources(VirtualMachine.class).inNamespace("default").withName("testvm").get() == null
+                        && vmi("testvm") == null
+                        && client.pods().inNamespace("default").withLabel("kubevirt.io", "virt-launcher").list()
+                                .getItems().isEmpty()
+                        && SandboxIT.processesMentioning(dir).stream().noneMatch(p -> p.contains("qemu-system")));
+        assertTrue(ProcessHandle.of(secondQemu).isEmpty(), "the second QEMU (pid " + secondQemu + ") is gone");
+    }
+
+    /** kubectl (the real binary, as KubectlRigIT finds it) on the rig's kubeconfig. */
+    static Result kubectl(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(KubectlRigIT.kubectlBinary(), "--kubeconfig",
+                dir.resolve("kubeconfig").toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(tmp, "out", ".txt");
+        Path err = Files.createTempFile(tmp, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("HOME", tmp.resolve("kube-home").toString()); // a fresh ~/.kube cache
+        pb.environment().remove("KUBECONFIG");
+        Process p = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(200, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("kubectl " + String.join(" ", args) + " did not end within 200 s");
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    static void awaitConnected(Path consoleErr) throws Exception {
+        SandboxIT.await(SHORT, "virtctl console connected", () -> {
+            try {
+                return Files.readString(consoleErr).contains("Successfully connected to testvm console");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** The QEMU of a VMI: the pid the launcher recorded in its VM directory (it exec'd into QEMU). */
+    static long qemuPid(VirtualMachineInstance v) throws Exception {
+        Path info = vmDir(v).resolve("launcher.json");
+        return SandboxIT.awaitValue(SHORT, "launcher.json of " + v.getMetadata().getUid(), () -> {
+            try {
+                long pid = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(info))
+                        .path("qemuPid").asLong();
+                return pid > 0 ? pid : null;
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        });
     }
 }
