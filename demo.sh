@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 # The seed's walk-through on the rig: kubectl apply, virtctl start, kubectl get vms/vmis, the console (yours on a
 # terminal, Ctrl-] leaves; otherwise it shows the boot up to the guest's marker and runs one command), virtctl
-# pause/unpause and stop, kubectl delete. The trap brings the rig (and the registry, if the demo started it) down.
+# pause/unpause, restart (a new VMI) and stop, kubectl delete. The trap brings the rig (and the registry, if the demo started it) down.
 demo_cluster() {
   local jars=(launcher handler apiserver controller virtctl sandbox) missing=0
   for m in "${jars[@]}"; do [[ -f $m/target/qvirt-$m.jar ]] || missing=1; done
@@ -57,6 +57,11 @@ demo_cluster() {
   run kubectl get vms
   run $virtctl unpause vm testvm
   wait_for "the VMI running again" '! kubectl get vmi testvm -o jsonpath="{.status.conditions[?(@.type==\"Paused\")].status}" | grep -qx True'
+  local uid
+  uid=$(kubectl get vmi testvm -o jsonpath='{.metadata.uid}')
+  run $virtctl restart testvm
+  wait_for "a new VMI Running" '[[ "$(kubectl get vmi testvm -o jsonpath={.metadata.uid} 2>/dev/null)" != "$uid" ]] && [[ "$(kubectl get vmi testvm -o jsonpath={.status.phase} 2>/dev/null)" == Running ]]'
+  run kubectl get vmis
   run $virtctl stop testvm
   run kubectl wait vmi testvm --for=delete --timeout=120s
   run kubectl get vms
@@ -64,7 +69,7 @@ demo_cluster() {
   wait_for "nothing left in default" '[[ -z "$(kubectl get vms,vmis,pods -o name)" ]]'
   run kubectl get vms,vmis,pods
   echo
-  echo "demo: testvm was applied with kubectl, started, paused, unpaused and stopped with virtctl, reached from its"
+  echo "demo: testvm was applied with kubectl, started, paused, unpaused, restarted and stopped with virtctl, reached from its"
   echo "      serial console, and deleted in $SECONDS s; the rig (a MOCK API server, not a kube-apiserver) comes down now."
 }
 
