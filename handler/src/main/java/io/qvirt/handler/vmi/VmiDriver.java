@@ -61,8 +61,9 @@ import java.util.logging.Logger;
  *     attached, {@code cont}ed (unless {@code startStrategy: Paused}) and written {@code Running}.</li>
  * <li>Status follows QMP events (STOP, RESUME, SHUTDOWN, GUEST_PANICKED, RESET) and a periodic resync.</li>
  * <li>End: a deleted VMI gets ACPI power-off and, after its grace period, is ended; a guest that powers itself
- *     off ends {@code Succeeded}; a panic, QEMU's internal error, or QEMU gone ends {@code Failed} naming the
- *     cause. The final phase is written before QEMU is told to quit, so the pod completes after it.</li>
+ *     off ends {@code Succeeded}; a panic, QEMU's internal error, QEMU gone, or its launcher pod finished (even
+ *     while QEMU still answers) ends {@code Failed} naming the cause. The final phase is written before QEMU is
+ *     told to quit, so the pod completes after it.</li>
  * <li>Restart safety: a VMI becomes {@code Failed} only when its QEMU is gone, which only the launcher pod
  *     tells (its compute container terminated, or the pod finished or deleted); a socket that does not
  *     answer only delays the next sync. On start, every {@code qmp.sock} under the runtime root is re-attached;
@@ -314,6 +315,14 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             }
             return RETRY; // re-attach, or wait for the pod to say QEMU is gone
         }
+        String podEnded = podEnded(pod);
+        if (podEnded != null) {
+            // A finished pod never runs again (the kubelet kills what is left of it, as on eviction): the VMI is
+            // Failed even while its QEMU still answers, and that QEMU is told to quit once the status is written.
+            write(vmi, f -> VmiStatuses.ended(f, Phase.FAILED, "PodTerminated", podEnded, clock.instant()));
+            endQemu(key, d, uid);
+            return null;
+        }
         if (vmi.getMetadata().getDeletionTimestamp() != null) {
             powerOff(key, vmi, d);
             return null;
@@ -494,11 +503,26 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         if (compute != null && compute.getState() != null && compute.getState().getTerminated() != null) {
             return "QEMU exited: " + describe(compute.getState().getTerminated());
         }
-        String podPhase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        if ("Succeeded".equals(podPhase) || "Failed".equals(podPhase)) {
-            return "the launcher pod " + pod.getMetadata().getName() + " ended (" + podPhase + ")";
+        return podEnded(pod);
+    }
+
+    /**
+     * "the launcher pod NAME ended (Failed: Evicted: MESSAGE)" if the pod's phase is final ({@code Succeeded} or
+     * {@code Failed}, which a pod never leaves), with the pod's reason and message where the kubelet gave them;
+     * else null.
+     */
+    static String podEnded(Pod pod) {
+        String podPhase = pod == null || pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if (!"Succeeded".equals(podPhase) && !"Failed".equals(podPhase)) {
+            return null;
         }
-        return null;
+        StringBuilder why = new StringBuilder(podPhase);
+        for (String part : new String[] {pod.getStatus().getReason(), pod.getStatus().getMessage()}) {
+            if (part != null && !part.isBlank()) {
+                why.append(": ").append(part.strip());
+            }
+        }
+        return "the launcher pod " + pod.getMetadata().getName() + " ended (" + why + ")";
     }
 
     /** "killed by signal 9 (SIGKILL)", "exit code 1: <message>". */
