@@ -148,6 +148,11 @@ class VmiDriverIT {
 
     /** As {@link #launch(String, String)}, with {@code specLine} (one line, e.g. {@code startStrategy: Paused}) in the spec. */
     private VirtualMachineInstance launch(String name, String podIp, String specLine) throws Exception {
+        return launch(name, podIp, specLine, 30);
+    }
+
+    /** As {@link #launch(String, String, String)}, with {@code terminationGracePeriodSeconds: graceSeconds}. */
+    private VirtualMachineInstance launch(String name, String podIp, String specLine, int graceSeconds) throws Exception {
         Path overlay = tmp.resolve(name + ".qcow2");
         run("qemu-img", "create", "-q", "-f", "qcow2", "-b", TestGuest.get().diskQcow2().toString(), "-F", "qcow2",
                 overlay.toString());
@@ -160,7 +165,7 @@ class VmiDriverIT {
                   finalizers: [test.qvirt.io/keep]
                 spec:
                   %s
-                  terminationGracePeriodSeconds: 30
+                  terminationGracePeriodSeconds: %d
                   domain:
                     devices:
                       disks:
@@ -179,7 +184,7 @@ class VmiDriverIT {
                   volumes:
                   - name: rootdisk
                     hostDisk: {path: %s, type: Disk}
-                """.formatted(name, specLine, launchers.size() + 1, overlay);
+                """.formatted(name, specLine, graceSeconds, launchers.size() + 1, overlay);
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class)
                 .resource(KubevirtJson.yaml().readValue(yaml, VirtualMachineInstance.class)).create();
         String uid = vmi.getMetadata().getUid();
@@ -477,6 +482,76 @@ class VmiDriverIT {
         assertTrue(launchers.get(1).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit once the status was written");
         await(Duration.ofSeconds(10), "VM directory removed", () -> Files.exists(vmDir("hvm6")) ? null : true);
         assertFalse(phasesSeen.getOrDefault("hvm6", List.of()).contains("Failed"), phasesSeen.toString());
+    }
+
+    /**
+     * hvm7's guest ignores the ACPI power button (its acpid handler removed from the console, as LauncherIT does);
+     * deleted with {@code terminationGracePeriodSeconds: 3}, the handler presses the button, and when the grace
+     * runs out it writes the end (Succeeded, reason Destroyed, as VmiDriver does today) and QEMU is ended.
+     */
+    @Test
+    void aGuestIgnoringAcpiIsEndedWhenTheGracePeriodRunsOut() throws Exception {
+        VmiDriver d = driver();
+        launch("hvm7", "127.0.0.11", "", 3);
+        ConsoleWatcher c = console("hvm7");
+        awaitVmi("hvm7", BOOT, "Running", x -> "Running".equals(phase(x)));
+        c.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+        type("hvm7", "rm /etc/acpi/PWRF/00000080; echo acpid-$((40+2))\n");
+        c.await(java.util.regex.Pattern.compile("acpid-42\\r?\\n"), Duration.ofSeconds(20));
+        long pid = qemuPid("hvm7");
+
+        long t0 = System.nanoTime();
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("hvm7").delete();
+        assertTrue(launchers.get(0).waitFor(3 + 10, java.util.concurrent.TimeUnit.SECONDS),
+                "QEMU ended within the grace period and a few seconds");
+        double took = (System.nanoTime() - t0) / 1e9;
+        // The deadline is the deletionTimestamp (whole seconds) plus 3 s, so at least 2 s after the delete.
+        assertTrue(took >= 2, "the guest was given its grace period, ended after " + took + " s");
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "QEMU is gone");
+        assertFalse(GuestMarkers.POWEROFF.matcher(c.text()).find(), "the guest did not power off: " + c.text());
+
+        VirtualMachineInstance done = awaitVmi("hvm7", Duration.ofSeconds(10), "final", x -> "Succeeded".equals(phase(x))
+                || "Failed".equals(phase(x)));
+        assertEquals("Succeeded", phase(done), "VmiDriver writes a forced end of a deleted VMI as Succeeded");
+        assertEquals("Destroyed", done.getStatus().getReason());
+        assertTrue(condition(done, "Ready").getMessage().contains("guest did not power off within"),
+                done.getStatus().getConditions().toString());
+        assertFalse(phasesSeen.getOrDefault("hvm7", List.of()).contains("Failed"), phasesSeen.toString());
+        await(Duration.ofSeconds(10), "VM directory removed", () -> Files.exists(vmDir("hvm7")) ? null : true);
+        await(Duration.ofSeconds(10), "detached", () -> d.attached() == 0 ? true : null);
+    }
+
+    /**
+     * hvm8's launcher pod fails as the kubelet writes an eviction (phase Failed, reason Evicted) while its
+     * {@code compute} container still shows running and QEMU still answers: the VMI ends Failed naming the pod
+     * and the eviction, and QEMU is told to quit.
+     */
+    @Test
+    void aLauncherPodThatFailsWhileQemuRunsFailsTheVmiAndQemuQuits() throws Exception {
+        VmiDriver d = driver();
+        launch("hvm8", "127.0.0.12");
+        ConsoleWatcher c = console("hvm8");
+        awaitVmi("hvm8", BOOT, "Running", x -> "Running".equals(phase(x)));
+        c.await(GuestMarkers.BOOTED, BOOT);
+        long pid = qemuPid("hvm8");
+
+        Pod pod = client.pods().inNamespace("default").withName("virt-launcher-hvm8-abcde").get();
+        pod.getStatus().setPhase("Failed");
+        pod.getStatus().setReason("Evicted");
+        pod.getStatus().setMessage("The node was low on resource: memory.");
+        assertTrue(pod.getStatus().getContainerStatuses().get(0).getState().getRunning() != null, "compute still running");
+        client.pods().resource(pod).updateStatus();
+
+        VirtualMachineInstance failed = awaitVmi("hvm8", Duration.ofSeconds(10), "Failed", x -> "Failed".equals(phase(x)));
+        assertEquals("PodTerminated", failed.getStatus().getReason());
+        String msg = condition(failed, "Ready").getMessage();
+        assertTrue(msg.contains("virt-launcher-hvm8-abcde") && msg.contains("Failed: Evicted: The node was low on resource: memory."),
+                failed.getStatus().getConditions().toString());
+        assertEquals("True", condition(failed, "Failure").getStatus());
+        assertTrue(launchers.get(0).waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "QEMU quit once the status was written");
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "QEMU is gone");
+        await(Duration.ofSeconds(10), "VM directory removed", () -> Files.exists(vmDir("hvm8")) ? null : true);
+        await(Duration.ofSeconds(10), "detached", () -> d.attached() == 0 ? true : null);
     }
 
     /** The value of the metric line that starts with {@code series} (name and labels exactly). */
