@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,23 +54,7 @@ class ClaimDiskIT {
         assertEquals(0, convert.waitFor(), "qemu-img convert of the test guest to a raw disk.img");
         Files.createDirectories(claims.resolve("data"));
         Path yaml = tmp.resolve("pvcvm.yaml");
-        Files.writeString(yaml, """
-                apiVersion: kubevirt.io/v1
-                kind: VirtualMachineInstance
-                metadata:
-                  name: pvcvm
-                spec:
-                  domain:
-                    devices:
-                      autoattachPodInterface: false
-                      disks:
-                      - name: root
-                        disk: {bus: virtio}
-                      - name: data
-                        disk: {bus: virtio}
-                    resources:
-                      requests:
-                        memory: 128Mi
+        Files.writeString(yaml, vmi("pvcvm", List.of("root", "data"), """
                   volumes:
                   - name: root
                     persistentVolumeClaim: {claimName: root-claim}
@@ -84,7 +69,7 @@ class ClaimDiskIT {
                       volumeMode: Filesystem
                       capacity: {storage: 64Mi}
                       filesystemOverhead: "0.055"
-                """);
+                """));
         LauncherHarness.Started ex = h.start("exec", yaml.toString(), "--accel", "tcg", "--autostart",
                 "--pvc-dir", claims.toString());
         Path dataImg = claims.resolve("data/disk.img");
@@ -112,25 +97,11 @@ class ClaimDiskIT {
     void aClaimThatIsNotMountedIsRefusedByFieldBeforeAnythingIsMadeAndRunRefusesClaimsByName() throws Exception {
         Path claims = Files.createDirectories(tmp.resolve("claims"));
         Path yaml = tmp.resolve("nopvc.yaml");
-        Files.writeString(yaml, """
-                apiVersion: kubevirt.io/v1
-                kind: VirtualMachineInstance
-                metadata:
-                  name: nopvc
-                spec:
-                  domain:
-                    devices:
-                      autoattachPodInterface: false
-                      disks:
-                      - name: root
-                        disk: {bus: virtio}
-                    resources:
-                      requests:
-                        memory: 128Mi
+        Files.writeString(yaml, vmi("nopvc", List.of("root"), """
                   volumes:
                   - name: root
                     persistentVolumeClaim: {claimName: missing-claim}
-                """);
+                """));
         LauncherHarness.Result r = h.exec("exec", yaml.toString(), "--accel", "tcg", "--pvc-dir", claims.toString());
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("spec.volumes[0].persistentVolumeClaim.claimName")
@@ -140,6 +111,28 @@ class ClaimDiskIT {
         assertEquals(2, run.code(), run.toString());
         assertTrue(run.err().contains("spec.volumes[0].persistentVolumeClaim")
                 && run.err().contains("not supported by qvirt on one machine"), run.toString());
+    }
+
+    /** A VMI of the test guest's size with one virtio disk per name, and the given volumes (and status). */
+    private static String vmi(String name, List<String> disks, String volumesAndStatus) {
+        StringBuilder d = new StringBuilder();
+        for (String disk : disks) {
+            d.append("      - name: ").append(disk).append("\n        disk: {bus: virtio}\n");
+        }
+        return """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachineInstance
+                metadata:
+                  name: %s
+                spec:
+                  domain:
+                    devices:
+                      autoattachPodInterface: false
+                      disks:
+                %s    resources:
+                      requests:
+                        memory: 128Mi
+                """.formatted(name, d) + volumesAndStatus;
     }
 
     private Path waitForSocket(String name, LauncherHarness.Started ex) throws Exception {
