@@ -5,6 +5,7 @@ import io.qvirt.launcher.control.VmControlException;
 import io.qvirt.launcher.control.VmState;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.runtime.LauncherInfo;
+import io.qvirt.launcher.runtime.LauncherInfos;
 import io.qvirt.qmp.QmpClient;
 import io.qvirt.qmp.QmpEvent;
 import io.qvirt.qmp.QmpSubscription;
@@ -25,7 +26,7 @@ final class Domain implements AutoCloseable {
     final String key;
     final String uid;
     final RuntimePaths paths;
-    final LauncherInfo info;
+    private volatile LauncherInfo info;
     final VmControl control;
     private final QmpSubscription subscription;
     /** When the oldest status event not yet written arrived (System.nanoTime), for the event-to-status figure; 0 if none. */
@@ -62,13 +63,30 @@ final class Domain implements AutoCloseable {
         }
     }
 
+    /**
+     * The launcher's {@code launcher.json}, or null while there is none: read again until it is there, since
+     * {@code launcher exec} binds qmp.sock (which the handler may attach to at once) before it writes the file.
+     */
+    LauncherInfo info() {
+        LauncherInfo i = info;
+        if (i == null) {
+            try {
+                i = LauncherInfos.read(paths);
+                info = i;
+            } catch (RuntimeException e) {
+                // not written yet: the next sync reads again
+            }
+        }
+        return i;
+    }
+
     private volatile long qemuPid;
 
     /** This VM's QEMU as seen from the handler's pid namespace, or -1 (see {@link QemuProcess}). */
     long qemuPid() {
         long known = qemuPid;
         String[] nn = key.split("/", 2);
-        long pid = QemuProcess.find(nn[0], nn[1], known > 0 ? known : info == null ? -1 : info.qemuPid());
+        long pid = QemuProcess.find(nn[0], nn[1], known > 0 ? known : info() == null ? -1 : info().qemuPid());
         qemuPid = pid;
         return pid;
     }

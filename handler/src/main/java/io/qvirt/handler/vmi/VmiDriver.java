@@ -397,17 +397,18 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
 
     private VmiStatuses.Observed observed(Domain d, Pod pod, boolean paused) {
         String podIp = pod != null && pod.getStatus() != null ? pod.getStatus().getPodIP() : null;
-        if (podIp == null && d.info != null) {
-            podIp = d.info.ipAddress();
+        LauncherInfo info = d.info();
+        if (podIp == null && info != null) {
+            podIp = info.ipAddress();
         }
         String image = pod == null || pod.getSpec() == null ? null : pod.getSpec().getContainers().stream()
                 .filter(c -> COMPUTE.equals(c.getName())).map(c -> c.getImage()).findFirst().orElse(null);
         String qos = pod != null && pod.getStatus() != null ? pod.getStatus().getQosClass() : null;
         AcceleratorStatus accel = null;
-        if (d.info != null && d.info.accelerator() != null) {
+        if (info != null && info.accelerator() != null) {
             accel = new AcceleratorStatus();
-            accel.setName(d.info.accelerator());
-            accel.setReason(d.info.acceleratorReason());
+            accel.setName(info.accelerator());
+            accel.setReason(info.acceleratorReason());
         }
         return new VmiStatuses.Observed(paused, podIp, image, qos, accel);
     }
@@ -583,13 +584,16 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
                 if (o.how() != ShutdownOutcome.How.QEMU_GONE) {
                     VirtualMachineInstance fresh = freshVmi(vmi);
                     if (fresh != null) {
-                        boolean failed = o.how() == ShutdownOutcome.How.ALREADY_STOPPED && o.detail() != null
+                        boolean panicked = o.how() == ShutdownOutcome.How.ALREADY_STOPPED && o.detail() != null
                                 && o.detail().startsWith("guest-panicked");
+                        // KubeVirt's calculateVmPhaseForStatusReason: a guest destroyed after its grace period ran
+                        // out, with ACPI (always on here), is Failed; one that powered off is Succeeded.
+                        boolean failed = panicked || o.how() == ShutdownOutcome.How.FORCED_AFTER_GRACE;
                         write(fresh, f -> VmiStatuses.ended(f, failed ? Phase.FAILED : Phase.SUCCEEDED,
                                 switch (o.how()) {
                                     case GUEST_POWERED_OFF -> "GuestShutdown";
                                     case FORCED_AFTER_GRACE -> "Destroyed";
-                                    default -> failed ? "GuestPanicked" : "Deleted";
+                                    default -> panicked ? "GuestPanicked" : "Deleted";
                                 }, "VMI deleted: " + o.detail(), clock.instant()));
                     }
                     d.control.quitOrKill(killer(d));
@@ -794,7 +798,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
     @Override
     public java.net.InetSocketAddress portForwardTarget(String namespace, String name, int port, String protocol) {
         Domain d = runningDomain(namespace, name);
-        List<io.qvirt.launcher.plan.HostForward> forwards = d.info == null || d.info.forwards() == null ? List.of() : d.info.forwards();
+        LauncherInfo info = d.info();
+        List<io.qvirt.launcher.plan.HostForward> forwards = info == null || info.forwards() == null ? List.of() : info.forwards();
         for (io.qvirt.launcher.plan.HostForward f : forwards) {
             if (f.guestPort() == port && protocol.equalsIgnoreCase(f.protocol())) {
                 return new java.net.InetSocketAddress(f.hostAddr(), f.hostPort());
