@@ -1,14 +1,12 @@
 package io.qvirt.apiserver;
 
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.qvirt.api.FeatureGates;
 import io.qvirt.api.NetworkSettings;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.qvirt.api.client.KubeVirtCrReader;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -30,29 +28,16 @@ import java.util.logging.Logger;
  */
 final class KubeVirtConfig implements Supplier<FeatureGates> {
     private static final Logger LOG = Logger.getLogger(KubeVirtConfig.class.getName());
-    static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io")
-            .withVersion("v1").withPlural("kubevirts").withKind("KubeVirt").withNamespaced(true).build();
+    static final ResourceDefinitionContext KUBEVIRT = KubeVirtCrReader.KUBEVIRT;
 
-    private final KubernetesClient client;
-    private final SharedIndexInformer<GenericKubernetesResource> informer;
-    /** Set by the informer's callbacks (which only mark), cleared when the settings are recomputed from its cache. */
-    private final AtomicBoolean changed = new AtomicBoolean(true);
+    private final KubeVirtCrReader cr;
     private FeatureGates gates = FeatureGates.kubevirtDefaults();
     private NetworkSettings network = NetworkSettings.QVIRT_DEFAULTS;
     private List<String> last = List.of();
-    private long readAt;
 
     KubeVirtConfig(KubernetesClient client) {
-        this.client = client;
-        SharedIndexInformer<GenericKubernetesResource> inf = null;
-        try {
-            inf = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().runnableInformer(0);
-            inf.addEventHandler(io.qvirt.api.client.Informers.onEvery(cr -> changed.set(true)));
-            inf.start(); // not awaited: until it has synced, refresh() lists
-        } catch (RuntimeException e) {
-            LOG.warning("no informer on the KubeVirt CR (" + e.getMessage() + "): listing it at most every 5 s");
-        }
-        this.informer = inf;
+        this.cr = new KubeVirtCrReader(client);
+        cr.start(() -> { }); // not awaited: until it has synced, refresh() lists
     }
 
     /**
@@ -79,33 +64,20 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
     }
 
     private void refresh() {
-        List<GenericKubernetesResource> crs;
-        if (informer != null && informer.hasSynced()) {
-            if (!changed.getAndSet(false)) {
-                return;
-            }
-            crs = informer.getStore().list();
-        } else {
-            if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
-                return;
-            }
-            readAt = System.nanoTime();
-            try {
-                crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
-            } catch (RuntimeException e) {
-                LOG.fine("KubeVirt CR not read, keeping " + gates + " and " + network + ": " + e);
-                return;
-            }
+        KubeVirtCrReader.Read r;
+        try {
+            r = cr.poll();
+        } catch (RuntimeException e) {
+            LOG.fine("KubeVirt CR not read, keeping " + gates + " and " + network + ": " + e);
+            return;
         }
-        apply(crs);
+        if (r != null) {
+            apply(r.spec());
+        }
     }
 
-    /** The settings of the first CR in {@code crs} (none: the defaults); an invalid network setting keeps the last. */
-    private void apply(List<GenericKubernetesResource> crs) {
-        // KubeVirt's webhook allows one CR; should there be more, the first by namespace and name, on both paths.
-        GenericKubernetesResource cr = crs.stream().min(java.util.Comparator.comparing((GenericKubernetesResource r) ->
-                r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())).orElse(null);
-        Object spec = cr == null ? null : cr.getAdditionalProperties().get("spec");
+    /** The settings of the first CR's {@code spec} (null, no CR: the defaults); an invalid network setting keeps the last. */
+    private void apply(Object spec) {
         List<String> fg = List.of();
         Object list = dig(dig(dig(spec, "configuration"), "developerConfiguration"), "featureGates");
         if (list instanceof List<?> l) {

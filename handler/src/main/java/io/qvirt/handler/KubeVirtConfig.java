@@ -1,14 +1,9 @@
 package io.qvirt.handler;
 
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.qvirt.api.client.Informers;
-import java.util.Comparator;
-import java.util.List;
+import io.qvirt.api.client.KubeVirtCrReader;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
@@ -25,26 +20,21 @@ import java.util.logging.Logger;
  */
 public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KubeVirtConfig.class.getName());
-    static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io")
-            .withVersion("v1").withPlural("kubevirts").withKind("KubeVirt").withNamespaced(true).build();
+    static final ResourceDefinitionContext KUBEVIRT = KubeVirtCrReader.KUBEVIRT;
 
-    private final KubernetesClient client;
+    private final KubeVirtCrReader cr;
     private final boolean fallback;
-    private SharedIndexInformer<GenericKubernetesResource> informer;
-    /** Set by the informer's callbacks (which only mark), cleared when the value is recomputed from its cache. */
-    private final AtomicBoolean changed = new AtomicBoolean(true);
     private boolean useEmulation;
     /** What the CR said last (null: it did not say), to log only changes. */
     private Boolean said;
     private boolean read;
-    private long readAt;
 
     /**
      * @param client   the API server (read with the handler's service account: kubevirts get/list/watch)
      * @param fallback the {@code --use-emulation} flag: the value while no KubeVirt CR says
      */
     public KubeVirtConfig(KubernetesClient client, boolean fallback) {
-        this.client = client;
+        this.cr = new KubeVirtCrReader(client);
         this.fallback = fallback;
         this.useEmulation = fallback;
     }
@@ -56,17 +46,7 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
      *                 precondition: it does not block
      */
     public synchronized void start(Runnable onChange) {
-        try {
-            informer = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().runnableInformer(0);
-            informer.addEventHandler(Informers.onEvery(cr -> {
-                changed.set(true);
-                onChange.run();
-            }));
-            informer.start();
-        } catch (RuntimeException e) {
-            informer = null;
-            LOG.warning("no informer on the KubeVirt CR (" + e.getMessage() + "): listing it at most every 5 s");
-        }
+        cr.start(onChange);
     }
 
     /** KubeVirt's {@code useEmulation}: the CR's when it says, else the flag's. */
@@ -81,28 +61,17 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
     }
 
     private void refresh() {
-        List<GenericKubernetesResource> crs;
-        if (informer != null && informer.hasSynced()) {
-            if (!changed.getAndSet(false)) {
-                return;
-            }
-            crs = informer.getStore().list();
-        } else {
-            if (readAt != 0 && System.nanoTime() - readAt < 5_000_000_000L) {
-                return;
-            }
-            readAt = System.nanoTime();
-            try {
-                crs = client.genericKubernetesResources(KUBEVIRT).inAnyNamespace().list().getItems();
-            } catch (RuntimeException e) {
-                LOG.fine("KubeVirt CR not read, keeping useEmulation " + useEmulation + ": " + e);
-                return;
-            }
+        KubeVirtCrReader.Read r;
+        try {
+            r = cr.poll();
+        } catch (RuntimeException e) {
+            LOG.fine("KubeVirt CR not read, keeping useEmulation " + useEmulation + ": " + e);
+            return;
         }
-        // KubeVirt's webhook allows one CR; should there be more, the first by namespace and name, on both paths.
-        GenericKubernetesResource cr = crs.stream().min(Comparator.comparing((GenericKubernetesResource r) ->
-                r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())).orElse(null);
-        Boolean v = useEmulation(cr == null ? null : cr.getAdditionalProperties().get("spec"));
+        if (r == null) {
+            return;
+        }
+        Boolean v = useEmulation(r.spec());
         if (!read || !java.util.Objects.equals(v, said)) {
             LOG.info(v == null ? "no KubeVirt CR says useEmulation: --use-emulation=" + fallback
                     : "KubeVirt CR: useEmulation " + v);
@@ -127,8 +96,6 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (informer != null) {
-            informer.stop();
-        }
+        cr.close();
     }
 }
