@@ -1,5 +1,7 @@
 package io.qvirt.launcher.cli;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.launcher.control.VmControl;
 import io.qvirt.launcher.migrate.LocalMigration;
 import io.qvirt.launcher.migrate.Migration;
@@ -63,6 +65,11 @@ final class MigrateCommand extends BaseCommand {
     @Option(names = "--overcommit", paramLabel = "PERCENT", description = "as for run: the target's guest memory may "
             + "exceed MemAvailable by PERCENT percent of it (default 0)")
     int overcommit;
+
+    @Option(names = "--json", description = "on success print one JSON object on stdout instead of the lines above: "
+            + "QEMU's figures (totalMs, downtimeMs, ramTransferredBytes, ...), the pids, the target's directory and "
+            + "the source's final query-migrate reply")
+    boolean json;
 
     @Option(names = "--cancel", description = "instead: undo what a migrate that was killed left on the VM (cancel "
             + "its migration, so a guest held stopped runs again; drop its disk mirrors)")
@@ -138,6 +145,10 @@ final class MigrateCommand extends BaseCommand {
         LocalMigration.Outcome o = lm.migrate(new LocalMigration.Request(vm.paths(root()), targetRoot, targetName, opts,
                 overcommit));
         var r = o.result();
+        if (json) {
+            out().println(json(o));
+            return ExitCodes.OK;
+        }
         out().println("VM " + vm.display() + " migrated to " + o.target().dir() + ": QEMU pid " + o.targetPid()
                 + " (was " + o.sourcePid() + "), total " + r.totalMs() + " ms, downtime " + r.downtimeMs() + " ms"
                 + (r.startMs() > 0 ? " + " + r.startMs() + " ms to start the target" : "") + ", "
@@ -150,6 +161,31 @@ final class MigrateCommand extends BaseCommand {
                 + (vm.namespace.equals("default") ? "" : " -n " + vm.namespace) + " --runtime-root "
                 + o.target().dir().getParent().getParent());
         return ExitCodes.OK;
+    }
+
+    /**
+     * What {@code --json} prints for a completed migration: one object, QEMU's own figures (the source's last
+     * {@code query-migrate}, also whole under {@code queryMigrate}) and where the VM went.
+     */
+    static String json(LocalMigration.Outcome o) {
+        var r = o.result();
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("target", o.target().dir().toString());
+        n.put("targetPid", o.targetPid());
+        n.put("sourcePid", o.sourcePid());
+        n.put("totalMs", r.totalMs());
+        n.put("downtimeMs", r.downtimeMs());
+        n.put("startMs", r.startMs());
+        n.put("setupMs", r.last().setupTimeMs());
+        n.put("diskCopyMs", r.diskCopyMs());
+        n.put("passes", r.passes());
+        n.put("postcopy", r.postcopy());
+        n.put("ramTransferredBytes", r.last().ramTransferred());
+        n.put("ramTotalBytes", r.last().ramTotal());
+        var fw = n.putArray("forwards");
+        o.forwards().forEach(f -> fw.add(f.toString()));
+        n.set("queryMigrate", r.last().raw());
+        return n.toString();
     }
 
     static String describe(MigrationInfo i) {
