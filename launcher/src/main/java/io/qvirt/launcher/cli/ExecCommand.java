@@ -3,6 +3,7 @@ package io.qvirt.launcher.cli;
 import io.qvirt.launcher.image.ContainerDiskDir;
 import io.qvirt.launcher.plan.Accelerator;
 import io.qvirt.launcher.plan.PlanOptions;
+import io.qvirt.launcher.plan.PlumbedPodNetwork;
 import io.qvirt.launcher.plan.ResolvedVolumes;
 import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.plan.VmPlan;
@@ -16,6 +17,7 @@ import io.qvirt.launcher.runtime.HostFitCheck;
 import io.qvirt.launcher.runtime.HostPorts;
 import io.qvirt.launcher.runtime.LauncherInfo;
 import io.qvirt.launcher.runtime.LauncherInfos;
+import io.qvirt.launcher.runtime.NetworkHandshake;
 import io.qvirt.launcher.runtime.PreparedVm;
 import io.qvirt.launcher.runtime.RuntimeDir;
 import io.qvirt.launcher.runtime.Version;
@@ -37,7 +39,10 @@ import picocli.CommandLine.Parameters;
             "pod's entrypoint, so nothing but QEMU runs for the VM. Leaves qmp.sock, console.sock, console.log,",
             "vmi.json and launcher.json for its manager. QEMU starts with the guest paused (-S) unless --autostart:",
             "the manager (the handler, or `launcher unpause NAME`) starts it with cont.",
-            "Images (containerDisk volumes, kernelBoot) are pulled first, as by run."})
+            "Images (containerDisk volumes, kernelBoot) are pulled first, as by run.",
+            "A bridge interface on the pod network: virt-handler plumbs the pod's network namespace (bridge, tap) and",
+            "answers the guest's DHCP with the pod's address; exec asks in network-request.json and waits for",
+            "network-ready.json in the VM's directory (--network-wait)."})
 final class ExecCommand extends BaseCommand {
     static final class Source {
         @Parameters(index = "0", paramLabel = "FILE", description = "VirtualMachine or VirtualMachineInstance YAML/JSON")
@@ -82,10 +87,18 @@ final class ExecCommand extends BaseCommand {
             + "MemAvailable by PERCENT percent of it (default 0)")
     int overcommit;
 
+    @Option(names = "--network-wait", paramLabel = "SECONDS",
+            description = "a bridge interface on the pod network: how long to wait for virt-handler to plumb the "
+                    + "pod's network namespace and answer in the VM's network-ready.json (default 120)")
+    long networkWait = 120;
+
     @Override
     int doCall() throws Exception {
         if (containerDiskWait <= 0) {
             throw new IllegalArgumentException("--container-disk-wait: must be > 0 seconds");
+        }
+        if (networkWait <= 0) {
+            throw new IllegalArgumentException("--network-wait: must be > 0 seconds");
         }
         if (overcommit < 0) {
             throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
@@ -118,9 +131,11 @@ final class ExecCommand extends BaseCommand {
         Map<String, ResolvedVolumes.ClaimDisk> claims = pvcDir == null ? Map.of()
                 : ClaimDisks.find(s.vmi(), pvcDir, s.fieldPrefix());
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
+        // On a cluster the node agent plumbs the pod network for bridge (exec leaves no process that could):
+        // until it answered, bridge interfaces are planned with stand-in taps.
         VmPlan draft = planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
                 bind.getHostAddress(), p -> p, PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.placeholders(s.vmi()).withClaims(claims)));
+                ResolvedVolumes.placeholders(s.vmi()).withClaims(claims), PlumbedPodNetwork.PENDING));
         // A guest the host cannot hold is refused before anything is pulled, made or exec'd.
         new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), overcommit).check(s.vmi(), draft, s.fieldPrefix());
         ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix(),
@@ -130,10 +145,26 @@ final class ExecCommand extends BaseCommand {
         // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs
         // (taken after the pull, whose HTTP client opened fds of its own).
         int firstFd = Exec.freeFdBase(4);
-        VmPlan plan = planner.plan(s.vmi(), new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
-                bind.getHostAddress(), new HostPorts(bind), firstFd, volumes));
+        PlanOptions options = new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
+                bind.getHostAddress(), new HostPorts(bind), firstFd, volumes, PlumbedPodNetwork.PENDING);
+        VmPlan plan = planner.plan(s.vmi(), options);
         PreparedVm prepared = VmPreparer.prepare(root(), plan, s.vmi());
         try {
+            // The request goes into the prepared directory (vmi.json names the VMI), where it stays while QEMU runs,
+            // so a restarted handler finds what it plumbed. This pid stays QEMU's after execv.
+            NetworkHandshake.Request request = NetworkHandshake.request(s.vmi(), ProcessHandle.current().pid());
+            if (request != null) {
+                log().info("waiting up to " + networkWait + " s for virt-handler to plumb the pod network ("
+                        + NetworkHandshake.requestFile(paths) + ")");
+                PlumbedPodNetwork net = NetworkHandshake.await(paths, request, Duration.ofSeconds(networkWait),
+                        Duration.ofMillis(100));
+                VmPlan tapped = planner.plan(s.vmi(), options.withPodNetwork(net));
+                // Only the netdevs differ: the fds and files prepared for the draft are the plan's.
+                if (!tapped.fds().equals(plan.fds()) || !tapped.files().equals(plan.files())) {
+                    throw new IllegalStateException("the plan with the node agent's taps differs beyond the network");
+                }
+                plan = tapped;
+            }
             LauncherInfos.write(paths, new LauncherInfo(ns, name, "exec", ProcessHandle.current().pid(), 0, a.name(),
                     a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards(), plan.podAddress()));
             log().info("exec " + qemu + " for VM " + ns + "/" + name + " (accelerator " + a.name() + ": " + a.reason() + ")");

@@ -15,10 +15,25 @@ import java.util.function.IntUnaryOperator;
  * @param firstFd      the number QEMU sees the first inherited fd as (3 when spawned; above the JVM's
  *                     own fds when the JVM execs into QEMU)
  * @param volumes      images fetched before planning (containerDisk bases, kernelBoot files)
+ * @param podNetwork   the pod network plumbed by the node agent ({@code launcher exec} on a cluster), which
+ *                     {@code bridge} needs; null on one machine, where {@code bridge} is refused by name
  */
 public record PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
                           String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd,
-                          ResolvedVolumes volumes) {
+                          ResolvedVolumes volumes, PlumbedPodNetwork podNetwork) {
     /** Spawned QEMUs see their inherited fds from 3 up. */
     public static final int SPAWN_FIRST_FD = 3;
+
+    /** On one machine: no pod network plumbed by a node agent. */
+    public PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
+                       String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd,
+                       ResolvedVolumes volumes) {
+        this(paths, accelerator, ownerMonitor, startPaused, fieldPrefix, forwardAddr, hostPorts, firstFd, volumes, null);
+    }
+
+    /** The same options with the node agent's pod network. */
+    public PlanOptions withPodNetwork(PlumbedPodNetwork network) {
+        return new PlanOptions(paths, accelerator, ownerMonitor, startPaused, fieldPrefix, forwardAddr, hostPorts,
+                firstFd, volumes, network);
+    }
 }

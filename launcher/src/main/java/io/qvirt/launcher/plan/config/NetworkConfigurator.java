@@ -5,6 +5,7 @@ import io.qvirt.api.model.Network;
 import io.qvirt.api.model.Port;
 import io.qvirt.launcher.plan.HostForward;
 import io.qvirt.launcher.plan.PlanContext;
+import io.qvirt.launcher.plan.PlumbedPodNetwork;
 import io.qvirt.launcher.plan.QemuConfigurator;
 import io.qvirt.launcher.plan.QemuOpts;
 import java.util.List;
@@ -16,7 +17,10 @@ import java.util.Set;
  * guest gets 10.0.2.2/24 by DHCP, gateway 10.0.2.1, DNS forwarded through 10.0.2.3, the spec's MAC if
  * set. Each of the interface's {@code ports} is forwarded from the host ({@code hostfwd}); KubeVirt
  * forwards every port when {@code ports} is empty, which user-mode networking cannot do, so qvirt then
- * forwards none. Other bindings and multus networks are refused by field.
+ * forwards none. {@code bridge} on the pod network runs only where the node agent plumbs the pod's network
+ * namespace ({@code launcher exec} on a cluster, {@link io.qvirt.launcher.plan.PlanOptions#podNetwork()}): a tap
+ * netdev the guest's NIC uses with the pod's MAC; on one machine it is refused by name with the way out. Other
+ * bindings and multus networks are refused by field.
  */
 public final class NetworkConfigurator implements QemuConfigurator {
     private static final Set<String> MODELS = Set.of("virtio", "e1000", "e1000e", "rtl8139");
@@ -41,10 +45,14 @@ public final class NetworkConfigurator implements QemuConfigurator {
                 continue;
             }
             String binding = binding(itf);
-            if ("bridge".equals(binding)) {
+            if ("bridge".equals(binding) && ctx.options().podNetwork() == null) {
                 // KubeVirt's default binding: say how to get the one qvirt runs, also when the VM declares no interface.
                 ctx.refuse(f + ".bridge", "not supported by qvirt on one machine: use masquerade (masquerade: {} on the "
                         + "interface; a VM with no interfaces gets it unless --default-network-interface bridge)");
+                continue;
+            }
+            if ("bridge".equals(binding)) {
+                bridge(ctx, i, itf, f);
                 continue;
             }
             if (!"masquerade".equals(binding)) {
@@ -95,6 +103,45 @@ public final class NetworkConfigurator implements QemuConfigurator {
             }
             ctx.arg("-device", d);
         }
+    }
+
+    /**
+     * {@code bridge} on a cluster: the tap the node agent made in the pod's network namespace (enslaved with eth0
+     * to its bridge), opened by name, and the NIC with the MAC the node agent says the guest must use (the pod's
+     * own, so the guest answers for the pod's IP, which the node agent hands out by DHCP). No port forwards: every
+     * port of the pod's address reaches the guest. Precondition: {@code ctx.options().podNetwork()} is not null.
+     */
+    private static void bridge(PlanContext ctx, int i, Interface itf, String f) {
+        String model = itf.getModel() == null ? "virtio" : itf.getModel();
+        if (!MODELS.contains(model)) {
+            ctx.refuse(f + ".model", "'" + model + "' is not supported by qvirt: virtio, e1000, e1000e, rtl8139");
+            return;
+        }
+        PlumbedPodNetwork pn = ctx.options().podNetwork();
+        PlumbedPodNetwork.Tap tap = pn.taps().get(itf.getName());
+        if (tap == null && !pn.pending()) {
+            ctx.refuse(f + ".bridge", "the node agent plumbed no tap for interface '" + itf.getName() + "' (it made: "
+                    + (pn.taps().isEmpty() ? "none" : String.join(", ", pn.taps().keySet())) + ")");
+            return;
+        }
+        String id = "net" + i;
+        ctx.arg("-netdev", QemuOpts.of("tap").put("id", id).put("ifname", tap == null ? "tap" + i : tap.ifname())
+                .put("script", "no").put("downscript", "no"));
+        String qemuModel = model.equals("virtio") ? "virtio-net-pci" : model;
+        QemuOpts d = QemuOpts.of(qemuModel).put("netdev", id).put("id", "ua-" + itf.getName());
+        String mac = tap != null ? tap.mac() : itf.getMacAddress();
+        if (mac != null) {
+            d.put("mac", mac);
+        }
+        if (tap != null && model.equals("virtio")) {
+            d.put("host_mtu", tap.mtu()); // the pod network's MTU, as KubeVirt's domain <mtu>
+        }
+        if (itf.getBootOrder() != null) {
+            d.put("bootindex", itf.getBootOrder());
+        } else {
+            d.put("romfile", "");
+        }
+        ctx.arg("-device", d);
     }
 
     private static String binding(Interface i) {
