@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.qvirt.handler.deviceplugin.DevicePluginException;
 import io.qvirt.handler.deviceplugin.DevicePluginServer;
 import io.qvirt.handler.deviceplugin.KvmDevicePlugin;
+import io.qvirt.handler.deviceplugin.TunDevicePlugin;
 import io.qvirt.kvmprobe.ProbeReport;
 import io.qvirt.kvmprobe.Verdict;
 import java.nio.file.Path;
@@ -53,6 +54,7 @@ public final class NodeAgent implements AutoCloseable {
     });
     private KvmDevicePlugin plugin;
     private DevicePluginServer server;
+    private DevicePluginServer tunServer;
     private volatile ProbeReport last;
 
     public NodeAgent(Settings settings) {
@@ -73,6 +75,10 @@ public final class NodeAgent implements AutoCloseable {
             plugin = new KvmDevicePlugin(s.kvmDevice(), s.kvmDevices(), r.verdict() == Verdict.FULL, why(r));
             server = new DevicePluginServer(s.devicePluginDir(), "kvm.sock", plugin, s.kubeletPoll());
             server.start();
+            // /dev/net/tun for launcher pods with a bridge interface, as KubeVirt's devices.kubevirt.io/tun.
+            tunServer = new DevicePluginServer(s.devicePluginDir(), "tun.sock", new TunDevicePlugin(s.kvmDevices()),
+                    s.kubeletPoll());
+            tunServer.start();
         }
         long ms = s.reprobe().toMillis();
         timer.scheduleWithFixedDelay(this::reprobe, ms, ms, TimeUnit.MILLISECONDS);
@@ -157,6 +163,9 @@ public final class NodeAgent implements AutoCloseable {
         timer.shutdownNow();
         if (server != null) {
             server.close();
+        }
+        if (tunServer != null) {
+            tunServer.close();
         }
     }
 }

@@ -19,7 +19,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Serves a {@link KvmDevicePlugin} on {@code <dir>/<endpoint>} (a Unix socket, gRPC on Netty's epoll
+ * Serves a {@link CharDevicePlugin} on {@code <dir>/<endpoint>} (a Unix socket, gRPC on Netty's epoll
  * transport) and registers it with the kubelet on {@code <dir>/kubelet.sock}, as the device-plugin API
  * v1beta1 asks: serve first, then {@code Register}, since the kubelet dials the endpoint at once.
  *
@@ -39,7 +39,7 @@ public final class DevicePluginServer implements AutoCloseable {
 
     private final Path dir;
     private final String endpoint;
-    private final KvmDevicePlugin plugin;
+    private final CharDevicePlugin plugin;
     private final Duration poll;
     private final EventLoopGroup group;
     private final ScheduledExecutorService watcher;
@@ -52,7 +52,7 @@ public final class DevicePluginServer implements AutoCloseable {
      * @param endpoint the plugin's socket name in {@code dir}, e.g. {@code kvm.sock}
      * @param poll     how often to check for a kubelet restart
      */
-    public DevicePluginServer(Path dir, String endpoint, KvmDevicePlugin plugin, Duration poll) {
+    public DevicePluginServer(Path dir, String endpoint, CharDevicePlugin plugin, Duration poll) {
         if (endpoint.contains("/") || endpoint.equals(KUBELET_SOCKET)) {
             throw new IllegalArgumentException("endpoint must be a plain file name other than kubelet.sock: " + endpoint);
         }
@@ -94,7 +94,7 @@ public final class DevicePluginServer implements AutoCloseable {
             boolean gone = !Files.exists(socket());
             boolean newKubelet = inode != null && !inode.equals(kubeletInode);
             if (gone || newKubelet) {
-                LOG.info(KvmDevicePlugin.RESOURCE + ": " + (gone ? socket() + " was removed" : "kubelet.sock is new")
+                LOG.info(plugin.resource() + ": " + (gone ? socket() + " was removed" : "kubelet.sock is new")
                         + " (kubelet restarted): serving and registering again");
                 serveAndRegister();
             }
@@ -124,17 +124,17 @@ public final class DevicePluginServer implements AutoCloseable {
             RegistrationGrpc.newBlockingStub(ch)
                     .withDeadlineAfter(REGISTER_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                     .register(RegisterRequest.newBuilder().setVersion(API_VERSION).setEndpoint(endpoint)
-                            .setResourceName(KvmDevicePlugin.RESOURCE)
+                            .setResourceName(plugin.resource())
                             .setOptions(DevicePluginOptions.getDefaultInstance()).build());
         } catch (StatusRuntimeException e) {
             throw new DevicePluginException("the kubelet at " + kubelet + " did not register "
-                    + KvmDevicePlugin.RESOURCE + ": " + e.getStatus(), e);
+                    + plugin.resource() + ": " + e.getStatus(), e);
         } finally {
             ch.shutdownNow();
         }
         kubeletInode = inode;
         registrations.incrementAndGet();
-        LOG.info(KvmDevicePlugin.RESOURCE + ": registered with the kubelet, serving " + sock);
+        LOG.info(plugin.resource() + ": registered with the kubelet, serving " + sock);
     }
 
     private static Object inode(Path p) {

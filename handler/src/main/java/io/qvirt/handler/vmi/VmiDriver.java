@@ -18,6 +18,7 @@ import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.client.ResourcePatcher;
 import io.qvirt.api.model.AcceleratorStatus;
 import io.qvirt.api.model.Phase;
+import io.qvirt.handler.net.BridgeNetworks;
 import io.qvirt.handler.nodeapi.NodeApiException;
 import io.qvirt.handler.nodeapi.VmiOperations;
 import io.qvirt.launcher.control.ShutdownOutcome;
@@ -102,6 +103,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
     /** Keys with a power-off under way (one at a time per VMI). */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final KeyedWorkers workers;
+    /** Pod networks plumbed for bridge, and their DHCP servers. */
+    private final BridgeNetworks bridges = new BridgeNetworks();
     private final ExecutorService shutdowns = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "qvirt-vmi-shutdown");
         t.setDaemon(true);
@@ -269,6 +272,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         VirtualMachineInstance vmi = new Lister<>(vmis.getIndexer()).namespace(nn[0]).get(nn[1]);
         Domain d = domains.get(key);
         if (vmi == null || !settings.nodeName().equals(nodeName(vmi))) {
+            bridges.stop(key);
             return orphan(key, nn[0], nn[1], d);
         }
         String uid = vmi.getMetadata().getUid();
@@ -278,6 +282,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         }
         String phase = vmi.getStatus() == null || vmi.getStatus().getPhase() == null ? "" : vmi.getStatus().getPhase();
         if (Phase.isFinal(phase)) {
+            bridges.stop(key);
             if (d != null && !stopping.contains(key)) {
                 endQemu(key, d, uid);
             } else if (d == null) {
@@ -292,6 +297,13 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             return null; // the power-off in progress writes the end
         }
         Pod pod = pod(uid);
+        // bridge on the pod network: the launcher waits in exec for the pod's network namespace to be plumbed.
+        String netFailure = bridges.ensure(key, uid, vmi.getSpec().getHostname() != null ? vmi.getSpec().getHostname()
+                : nn[1], RuntimeDir.paths(settings.runtimeRoot(), nn[0], nn[1]));
+        if (netFailure != null) {
+            write(vmi, f -> VmiStatuses.ended(f, Phase.FAILED, "NetworkSetupFailed", netFailure, clock.instant()));
+            return null;
+        }
         if (d == null) {
             d = attach(key, vmi);
             if (d == null) {
@@ -839,7 +851,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        // Detach only: QEMU keeps running without its handler, and the next handler re-attaches.
+        // Detach only: QEMU keeps running without its handler, and the next handler re-attaches (and serves DHCP again).
+        bridges.close();
         domains.values().forEach(Domain::close);
         domains.clear();
     }

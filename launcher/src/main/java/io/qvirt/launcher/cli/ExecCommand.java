@@ -152,7 +152,7 @@ final class ExecCommand extends BaseCommand {
         try {
             // The request goes into the prepared directory (vmi.json names the VMI), where it stays while QEMU runs,
             // so a restarted handler finds what it plumbed. This pid stays QEMU's after execv.
-            NetworkHandshake.Request request = NetworkHandshake.request(s.vmi(), ProcessHandle.current().pid());
+            NetworkHandshake.Request request = NetworkHandshake.request(s.vmi(), ProcessHandle.current().pid(), paths);
             if (request != null) {
                 log().info("waiting up to " + networkWait + " s for virt-handler to plumb the pod network ("
                         + NetworkHandshake.requestFile(paths) + ")");

@@ -51,11 +51,14 @@ public final class NetworkHandshake {
     /**
      * {@value #REQUEST}.
      *
-     * @param pid        the launcher's pid, QEMU's after execv: the handler enters its network namespace
+     * @param pid        the launcher's pid in its own pid namespace, QEMU's after execv: the handler enters that
+     *                   process's network namespace
+     * @param dir        the VM's directory as the launcher sees it: with {@code pid}, how the handler (hostPID, so
+     *                   other pids) tells the launcher's process from others of the same pid in other pods
      * @param uid        the VMI's uid, so a request of an older VMI of the same name is never answered
      * @param interfaces the bridge interfaces on the pod network
      */
-    public record Request(long pid, String uid, List<RequestedInterface> interfaces) {}
+    public record Request(long pid, String dir, String uid, List<RequestedInterface> interfaces) {}
 
     /**
      * @param name         {@code spec.domain.devices.interfaces[].name}
@@ -84,7 +87,7 @@ public final class NetworkHandshake {
     }
 
     /** The request for the VMI's bridge interfaces on the pod network, or null if it has none. */
-    public static Request request(VirtualMachineInstance vmi, long pid) {
+    public static Request request(VirtualMachineInstance vmi, long pid, RuntimePaths p) {
         var dev = vmi.getSpec().getDomain().getDevices();
         List<Interface> ifaces = dev == null || dev.getInterfaces() == null ? List.of() : dev.getInterfaces();
         List<Network> nets = vmi.getSpec().getNetworks() == null ? List.of() : vmi.getSpec().getNetworks();
@@ -95,7 +98,8 @@ public final class NetworkHandshake {
                 out.add(new RequestedInterface(i.getName(), POD_INTERFACE, i.getMacAddress()));
             }
         }
-        return out.isEmpty() ? null : new Request(pid, vmi.getMetadata().getUid(), List.copyOf(out));
+        return out.isEmpty() ? null : new Request(pid, p.dir().toAbsolutePath().toString(), vmi.getMetadata().getUid(),
+                List.copyOf(out));
     }
 
     /** Writes {@code value} as JSON to {@code file} atomically (a temporary file in the same directory, renamed). */
