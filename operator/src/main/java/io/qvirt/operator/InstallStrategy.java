@@ -46,7 +46,8 @@ final class InstallStrategy {
      * @param workloads    {@code spec.workloads} (virt-handler), or null
      */
     record Target(String registry, String tag, String pullPolicy, List<String> pullSecrets,
-                  KubeVirtSpec.ComponentConfig infra, KubeVirtSpec.ComponentConfig workloads) {
+                  KubeVirtSpec.ComponentConfig infra, KubeVirtSpec.ComponentConfig workloads,
+                  boolean commonInstancetypes) {
         Target {
             pullSecrets = List.copyOf(pullSecrets);
         }
@@ -57,7 +58,7 @@ final class InstallStrategy {
                     : s.getImagePullSecrets().stream().map(LocalObjectReference::getName).toList();
             return new Target(blank(s.getImageRegistry()) ? defaultRegistry : s.getImageRegistry(),
                     blank(s.getImageTag()) ? defaultTag : s.getImageTag(),
-                    s.getImagePullPolicy(), secrets, s.getInfra(), s.getWorkloads());
+                    s.getImagePullPolicy(), secrets, s.getInfra(), s.getWorkloads(), InstallStrategy.commonInstancetypes(s));
         }
 
         /** KubeVirt's deployment ID: a digest of everything that shapes the installed objects. */
@@ -75,6 +76,9 @@ final class InstallStrategy {
         Map<String, String> values = Map.of("REGISTRY", target.registry(), "TAG", target.tag());
         List<ObjectNode> out = new ArrayList<>(templates.render("crds", values));
         out.addAll(templates.render("install", values));
+        if (target.commonInstancetypes()) {
+            out.addAll(templates.render("instancetypes", values));
+        }
         String bundle = Base64.getEncoder().encodeToString(caBundlePem.getBytes(StandardCharsets.US_ASCII));
         String id = target.deploymentId();
         for (ObjectNode o : out) {
@@ -92,6 +96,16 @@ final class InstallStrategy {
         }
         out.sort(Comparator.comparingInt(InstallStrategy::stage));  // stable: file order within a stage
         return out;
+    }
+
+    /**
+     * KubeVirt's {@code spec.configuration.commonInstancetypesDeployment.enabled}: the common instancetypes and
+     * preferences are deployed unless it is {@code false}.
+     */
+    static boolean commonInstancetypes(KubeVirtSpec s) {
+        JsonNode enabled = s.getConfiguration() == null ? null
+                : s.getConfiguration().path("commonInstancetypesDeployment").get("enabled");
+        return enabled == null || !enabled.isBoolean() || enabled.booleanValue();
     }
 
     /** 0 for everything but the rolled workloads, 1.. for those in {@link #WORKLOAD_ORDER}. */

@@ -136,6 +136,12 @@ final class KubeVirtReconciler {
             }
             wanted.add(InstallStrategy.key(d));
             ManagedKind kind = ManagedKind.of(d.path("apiVersion").asText(), d.path("kind").asText());
+            if (kind.servedByOwnCrd() && !crdsEstablished) {
+                // Its kind is not served yet: neither read nor written until the CRDs are Established.
+                allReady = false;
+                atTarget = false;
+                continue;
+            }
             GenericKubernetesResource actual = get(kind, d);
             JsonNode written;
             boolean workload = InstallStrategy.isWorkload(d);
@@ -371,8 +377,15 @@ final class KubeVirtReconciler {
 
     private List<GenericKubernetesResource> listManaged(ManagedKind k) {
         var all = client.genericKubernetesResources(k.context());
-        return (k.namespaced ? all.inAnyNamespace().withLabel(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY)
-                : all.withLabel(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY)).list().getItems();
+        try {
+            return (k.namespaced ? all.inAnyNamespace().withLabel(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY)
+                    : all.withLabel(InstallStrategy.MANAGED_BY_LABEL, InstallStrategy.MANAGED_BY)).list().getItems();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 404 && k.servedByOwnCrd()) {
+                return List.of(); // its CRD is not (or no longer) served: there is nothing of it
+            }
+            throw e;
+        }
     }
 
     private void delete(ManagedKind k, GenericKubernetesResource r) {

@@ -22,7 +22,12 @@ enum ManagedKind {
     MUTATING_WEBHOOK("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration",
             "mutatingwebhookconfigurations", false),
     DEPLOYMENT("apps", "v1", "Deployment", "deployments", true),
-    DAEMON_SET("apps", "v1", "DaemonSet", "daemonsets", true);
+    DAEMON_SET("apps", "v1", "DaemonSet", "daemonsets", true),
+    // The common instancetypes and preferences: kinds of qvirt's own CRDs, created only once those are Established.
+    CLUSTER_INSTANCETYPE("instancetype.kubevirt.io", "v1beta1", "VirtualMachineClusterInstancetype",
+            "virtualmachineclusterinstancetypes", false),
+    CLUSTER_PREFERENCE("instancetype.kubevirt.io", "v1beta1", "VirtualMachineClusterPreference",
+            "virtualmachineclusterpreferences", false);
 
     final String group;
     final String version;
@@ -36,6 +41,11 @@ enum ManagedKind {
         this.kind = kind;
         this.plural = plural;
         this.namespaced = namespaced;
+    }
+
+    /** Whether objects of this kind exist only once qvirt's CRDs are served. */
+    boolean servedByOwnCrd() {
+        return this == CLUSTER_INSTANCETYPE || this == CLUSTER_PREFERENCE;
     }
 
     String apiVersion() {

@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 
 /**
  * The repository's {@code manifests/} folder as the operator's jar carries it (the same files {@code render.sh}
- * renders): {@code crds/*.yml} and {@code install/*.yaml}, read once, in file-name order, with the placeholders
+ * renders): {@code crds/*.yml}, {@code install/*.yaml} and {@code instancetypes/*.yaml} (the common instancetypes and
+ * preferences), read once, in file-name order, with the placeholders
  * {@code ${QVIRT_REGISTRY}} and {@code ${QVIRT_TAG}} substituted as render.sh does. (render.sh's
  * {@code ${QVIRT_USE_EMULATION}} is only in the KubeVirt CR's file, which the operator does not install: the CR's
  * {@code spec.configuration} is read live by virt-api, virt-controller and virt-handler.)
@@ -42,14 +43,14 @@ final class Templates {
     /** The templates on the class path (the operator's jar, or target/classes in a build). */
     static Templates fromClassPath() {
         Templates t = new Templates();
-        for (String dir : List.of("crds", "install")) {
+        for (String dir : List.of("crds", "install", "instancetypes")) {
             t.files.put(dir, read("manifests/" + dir));
         }
         return t;
     }
 
     /**
-     * Every object of {@code dir} ({@code crds} or {@code install}), rendered with {@code values} (without the
+     * Every object of {@code dir} ({@code crds}, {@code install} or {@code instancetypes}), rendered with {@code values} (without the
      * {@code QVIRT_} prefix: {@code REGISTRY}, {@code TAG}).
      *
      * @throws IllegalStateException if a placeholder has no value

@@ -55,10 +55,30 @@ class ApiServerAcceptanceTest {
                 InstallStrategy.Target.of(spec, "registry.internal:5000/virt", "v1.2.3"), ca);
         objects.addAll(installed);
         List<String> errors = new ArrayList<>();
+        int common = 0;
         for (JsonNode o : objects) {
+            if (o.path("apiVersion").asText().startsWith("instancetype.kubevirt.io/")) {
+                // The common instancetypes and preferences: kinds of qvirt's own CRDs, checked against their schemas.
+                JsonNode crd = installed.stream().filter(c -> "CustomResourceDefinition".equals(c.path("kind").asText())
+                        && o.path("kind").asText().equals(c.at("/spec/names/kind").asText())).findFirst().orElseThrow();
+                JsonNode version = null;
+                for (JsonNode v : crd.at("/spec/versions")) {
+                    if (o.path("apiVersion").asText().endsWith("/" + v.path("name").asText())) {
+                        version = v;
+                    }
+                }
+                assertTrue(version != null && version.path("served").asBoolean(), o.path("apiVersion") + " not served");
+                // apiVersion, kind and metadata are the API server's own (its CRD schema need not list them).
+                ObjectNode body = ((ObjectNode) o).deepCopy();
+                body.remove(List.of("apiVersion", "kind", "metadata"));
+                errors.addAll(OpenApiValidation.validateAgainstCrd(body, version.at("/schema/openAPIV3Schema")));
+                common++;
+                continue;
+            }
             errors.addAll(openapi.validate(o));
         }
         assertEquals(List.of(), errors);
+        assertTrue(common > 80, "common instancetypes and preferences installed: " + common);
         assertTrue(objects.size() > 35, "objects: " + objects.size());
 
         // The check does refuse: an unknown field, a wrong type, a bad enum value.

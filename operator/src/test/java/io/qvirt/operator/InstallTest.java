@@ -77,8 +77,20 @@ class InstallTest {
                 assertEquals(null, mock.client.apps().deployments().inNamespace(NS).withName("virt-api").get(),
                         "virt-api created before the CRDs are Established");
                 assertEquals(null, mock.client.apps().daemonSets().inNamespace(NS).withName("virt-handler").get());
+                assertEquals(null, mock.client.genericKubernetesResources(ManagedKind.CLUSTER_INSTANCETYPE.context())
+                        .withName("u1.medium").get(), "a common instancetype created before its CRD is Established");
                 assertTrue(is(cr(mock), "Available", "False") && is(cr(mock), "Progressing", "True"));
                 assertTrue(crds.establishAll() >= 7, "the CRDs the operator installed, marked Established");
+                // The common instancetypes and preferences, as KubeVirt's commonInstancetypesDeployment (on by default).
+                MockCluster.await(Duration.ofSeconds(30), "the common instancetypes and preferences", () ->
+                        mock.client.genericKubernetesResources(ManagedKind.CLUSTER_INSTANCETYPE.context())
+                                .withName("u1.medium").get() != null
+                        && mock.client.genericKubernetesResources(ManagedKind.CLUSTER_PREFERENCE.context())
+                                .withName("fedora").get() != null);
+                GenericKubernetesResource u1 = mock.client.genericKubernetesResources(
+                        ManagedKind.CLUSTER_INSTANCETYPE.context()).withName("u1.medium").get();
+                assertEquals(Map.of("guest", 1), u1.getAdditionalProperties().get("spec") instanceof Map<?, ?> m
+                        ? m.get("cpu") : null, "u1.medium as common-instancetypes publishes it");
                 MockCluster.await(Duration.ofSeconds(30), "virt-handler DaemonSet",
                         () -> mock.client.apps().daemonSets().inNamespace(NS).withName("virt-handler").get() != null);
                 MockCluster.await(Duration.ofSeconds(30), "phase Deploying", () -> KubeVirtStatus.DEPLOYING.equals(phase(cr(mock))));
