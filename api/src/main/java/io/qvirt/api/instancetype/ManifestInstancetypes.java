@@ -75,7 +75,7 @@ public final class ManifestInstancetypes implements InstancetypeLookup {
                 String kind = e.message().contains("." + InstancetypeResource.GROUP) ? kindOf(e.message()) : "object";
                 boolean namespaced = InstancetypeResource.forKind(kind).map(InstancetypeResource::namespaced).orElse(false);
                 hint = "put the " + kind + " in the same file as the VirtualMachine (another document, after ---"
-                        + (namespaced ? ", in namespace " + vmNamespace : "") + ")";
+                        + (namespaced ? ", in namespace " + vmNamespace : "") + ") or in a file given with --instancetypes";
             }
             out.add(new FieldError(e.path(), e.message() + ": " + hint));
         }

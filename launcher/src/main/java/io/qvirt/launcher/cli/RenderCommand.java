@@ -27,6 +27,12 @@ final class RenderCommand extends BaseCommand {
     @Mixin
     NetworkOptions network;
 
+    @Mixin
+    InstancetypeOptions instancetypes;
+
+    @Mixin
+    ClaimOptions claims;
+
     @Option(names = "--accel", paramLabel = "auto|kvm|tcg", description = "as for run (default auto)")
     AccelMode accel = AccelMode.AUTO;
 
@@ -35,14 +41,14 @@ final class RenderCommand extends BaseCommand {
 
     @Override
     int doCall() throws Exception {
-        Specs.Spec s = Specs.load(file, network.settings());
+        Specs.Spec s = Specs.load(file, network.settings(), instancetypes.sources());
         var meta = s.vmi().getMetadata();
         Accelerator a = accel == AccelMode.TCG ? new Accelerator(Accelerator.TCG, "tcg requested")
                 : new AcceleratorChooser().choose(accel, accel != AccelMode.KVM);
         VmPlan plan = new VmPlanner(QemuBinary.find()).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()), a, !exec, true, s.fieldPrefix(),
                 "127.0.0.1", p -> p, exec ? 512 : PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.placeholders(s.vmi())));
+                ResolvedVolumes.placeholders(s.vmi()).withClaims(claims.find(s.vmi(), s.fieldPrefix()))));
         plan.argv().forEach(out()::println);
         return ExitCodes.OK;
     }

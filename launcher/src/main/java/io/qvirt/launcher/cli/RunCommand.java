@@ -38,6 +38,12 @@ final class RunCommand extends BaseCommand {
     @Mixin
     NetworkOptions network;
 
+    @Mixin
+    InstancetypeOptions instancetypes;
+
+    @Mixin
+    ClaimOptions claims;
+
     @Option(names = "--console", description = "attach the serial console")
     boolean console;
 
@@ -65,7 +71,7 @@ final class RunCommand extends BaseCommand {
             throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
         }
         ImageOptions.Settings imageSettings = images.settings();
-        Specs.Spec s = Specs.load(file, network.settings());
+        Specs.Spec s = Specs.load(file, network.settings(), instancetypes.sources());
         VmRunner runner = new VmRunner(QemuBinary.find(), new AcceleratorChooser(), log());
         for (String sig : new String[] {"INT", "TERM", "HUP"}) {
             Signal.handle(new Signal(sig), x -> runner.requestStop("SIG" + sig));
@@ -74,7 +80,8 @@ final class RunCommand extends BaseCommand {
         VmRunner.Result r = runner.run(s.vmi(), s.fieldPrefix(), new VmRunner.RunOptions(root(), accel, console, keep,
                 graceSeconds == null ? null : Duration.ofSeconds(graceSeconds), System.in,
                 new FileOutputStream(FileDescriptor.out), interactive,
-                (vmi, prefix) -> ImageOptions.resolver(imageSettings, log(), err()).resolve(vmi, prefix), overcommit));
+                (vmi, prefix) -> ImageOptions.resolver(imageSettings, log(), err()).resolve(vmi, prefix),
+                claims.find(s.vmi(), s.fieldPrefix()), overcommit));
         out().println("VM " + s.vmi().getMetadata().getNamespace() + "/" + s.vmi().getMetadata().getName() + ": "
                 + (r.phase().name().charAt(0) + r.phase().name().substring(1).toLowerCase()) + " (" + r.reason() + ")");
         return r.exitCode();

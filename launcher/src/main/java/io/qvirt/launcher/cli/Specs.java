@@ -13,9 +13,12 @@ import io.qvirt.api.VmValidator;
 import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.instancetype.InstancetypeExpander;
 import io.qvirt.api.instancetype.ManifestInstancetypes;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Reading a VM or VMI file for the launcher: one VM or VMI, validated as KubeVirt does, defaulted. A VM may name
@@ -49,7 +52,22 @@ final class Specs {
      * @throws ValidationException every rule KubeVirt's admission would refuse, at once
      */
     static Spec load(Path file, NetworkSettings network) throws ManifestException {
-        List<LoadedManifest> docs = ManifestLoader.load(file);
+        return load(file, network, List.of());
+    }
+
+    /**
+     * As {@link #load(Path, NetworkSettings)}, with instancetypes and preferences from other files too
+     * ({@code --instancetypes}: each a file, or a directory whose {@code *.yaml}, {@code *.yml} and {@code *.json}
+     * files are read in name order, not recursively), as if they were more documents of {@code file}.
+     *
+     * @throws ManifestException  as above; a file of {@code instancetypes} holding anything but instancetypes and
+     *                            preferences, or none of them; the same object named twice
+     * @throws ValidationException as above
+     */
+    static Spec load(Path file, NetworkSettings network, List<Path> instancetypes) throws ManifestException {
+        List<LoadedManifest> own = ManifestLoader.load(file);
+        List<LoadedManifest> extra = extraInstancetypes(instancetypes);
+        List<LoadedManifest> docs = new ArrayList<>(own);
         List<LoadedManifest> machines = docs.stream().filter(d -> d.instancetypeResource().isEmpty()).toList();
         if (machines.size() != 1) {
             throw new ManifestException(file.toString(), 0, 0, "expected exactly one VirtualMachine or "
@@ -57,6 +75,10 @@ final class Specs {
                     + machines.size() + " of them in " + docs.size() + " documents");
         }
         LoadedManifest doc = machines.get(0);
+        if (doc.isVirtualMachine()) {
+            // Given for every run (a directory of common instancetypes), so a VMI, which names none, ignores them.
+            docs.addAll(extra);
+        }
         // On one machine the user is the cluster admin: hostDisk (KubeVirt's HostDisk feature gate) is on.
         FeatureGates gates = FeatureGates.kubevirtDefaults().with(FeatureGates.HOST_DISK);
         for (LoadedManifest other : docs) {
@@ -89,6 +111,42 @@ final class Specs {
         }
         VmiDefaults.apply(vmi, network);
         return new Spec(vmi, doc.isVirtualMachine() ? "spec.template.spec." : "spec.", file.toString());
+    }
+
+    /** The documents of the {@code --instancetypes} files, each checked to be an instancetype or a preference. */
+    private static List<LoadedManifest> extraInstancetypes(List<Path> sources) throws ManifestException {
+        List<LoadedManifest> out = new ArrayList<>();
+        for (Path source : sources) {
+            List<Path> files = new ArrayList<>();
+            if (Files.isDirectory(source)) {
+                try (Stream<Path> list = Files.list(source)) {
+                    list.filter(f -> f.getFileName().toString().matches(".*\\.(ya?ml|json)") && Files.isRegularFile(f))
+                            .sorted().forEach(files::add);
+                } catch (IOException e) {
+                    throw new ManifestException(source.toString(), 0, 0, "--instancetypes: cannot list the directory: "
+                            + e.getMessage(), e);
+                }
+                if (files.isEmpty()) {
+                    throw new ManifestException(source.toString(), 0, 0, "--instancetypes: the directory holds no "
+                            + "*.yaml, *.yml or *.json file");
+                }
+            } else {
+                files.add(source);
+            }
+            for (Path f : files) {
+                List<LoadedManifest> docs = ManifestLoader.load(f);
+                for (LoadedManifest d : docs) {
+                    if (d.instancetypeResource().isEmpty()) {
+                        throw new ManifestException(f.toString(), d.line(), 0, "document " + (d.documentIndex() + 1)
+                                + ": --instancetypes takes only VirtualMachineInstancetype, "
+                                + "VirtualMachineClusterInstancetype, VirtualMachinePreference and "
+                                + "VirtualMachineClusterPreference documents, not a " + d.kind());
+                    }
+                }
+                out.addAll(docs);
+            }
+        }
+        return out;
     }
 
     /**

@@ -20,15 +20,21 @@ final class ValidateCommand extends BaseCommand {
     @Mixin
     NetworkOptions network;
 
+    @Mixin
+    InstancetypeOptions instancetypes;
+
+    @Mixin
+    ClaimOptions claims;
+
     @Override
     int doCall() throws Exception {
-        Specs.Spec s = Specs.load(file, network.settings());
+        Specs.Spec s = Specs.load(file, network.settings(), instancetypes.sources());
         var meta = s.vmi().getMetadata();
         // The accelerator does not change what is valid; TCG avoids probing /dev/kvm for a check.
         new VmPlanner(Path.of("/usr/bin/qemu-system-x86_64")).plan(s.vmi(), new PlanOptions(
                 RuntimeDir.paths(root(), meta.getNamespace(), meta.getName()),
                 new Accelerator(Accelerator.TCG, "validation"), true, true, s.fieldPrefix(), "127.0.0.1", p -> p, PlanOptions.SPAWN_FIRST_FD,
-                ResolvedVolumes.placeholders(s.vmi())));
+                ResolvedVolumes.placeholders(s.vmi()).withClaims(claims.find(s.vmi(), s.fieldPrefix()))));
         out().println("valid: " + meta.getNamespace() + "/" + meta.getName() + " (" + file + ")");
         return ExitCodes.OK;
     }

@@ -52,12 +52,13 @@ public final class VmRunner {
      * @param interactive in is a terminal: raw mode, Ctrl-] detaches and shuts down
      * @param images      fetches the VMI's images (containerDisks, kernelBoot) once the spec is known to be
      *                    valid: (vmi, fieldPrefix) -> what the planner is handed
+     * @param claims      persistentVolumeClaim / ephemeral disks by volume name ({@code --pvc-dir}); empty without
      * @param overcommitPercent how far guest memory may go beyond MemAvailable ({@link HostFitCheck})
      */
     public record RunOptions(Path root, AccelMode accel, boolean console, boolean keep, Duration grace,
                              InputStream in, OutputStream out, boolean interactive,
                              BiFunction<VirtualMachineInstance, String, ResolvedVolumes> images,
-                             int overcommitPercent) {
+                             Map<String, ResolvedVolumes.ClaimDisk> claims, int overcommitPercent) {
     }
 
     /** How the VM ended. */
@@ -102,10 +103,10 @@ public final class VmRunner {
         HostPorts ports = new HostPorts(InetAddress.getLoopbackAddress());
         // Planned once with stand-in image paths first, so an invalid spec is refused before anything is pulled.
         VmPlan draft = planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix, "127.0.0.1", p -> p,
-                PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(vmi)));
+                PlanOptions.SPAWN_FIRST_FD, ResolvedVolumes.placeholders(vmi).withClaims(o.claims())));
         // A guest the host cannot hold is refused before anything is pulled, made or spawned.
         new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), o.overcommitPercent()).check(vmi, draft, fieldPrefix);
-        ResolvedVolumes volumes = o.images().apply(vmi, fieldPrefix);
+        ResolvedVolumes volumes = o.images().apply(vmi, fieldPrefix).withClaims(o.claims());
         VmPlan plan = planner.plan(vmi, new PlanOptions(paths, accel, true, true, fieldPrefix,
                 "127.0.0.1", ports, PlanOptions.SPAWN_FIRST_FD, volumes));
         Duration grace = o.grace() != null ? o.grace() : Duration.ofSeconds(

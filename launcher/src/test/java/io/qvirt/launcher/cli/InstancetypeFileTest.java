@@ -125,7 +125,71 @@ class InstancetypeFileTest {
         assertEquals(ExitCodes.INVALID, v.code(), v.out() + v.err());
         assertTrue(v.err().contains("spec.instancetype.name: virtualmachineinstancetypes.instancetype.kubevirt.io "
                 + "\"clarge\" not found: put the VirtualMachineInstancetype in the same file as the VirtualMachine "
-                + "(another document, after ---, in namespace default)"), v.err());
+                + "(another document, after ---, in namespace default) or in a file given with --instancetypes"), v.err());
+    }
+
+    Outcome launcherWith(String command, String vm, String... args) throws Exception {
+        Path file = tmp.resolve("vm.yaml");
+        Files.writeString(file, vm, StandardCharsets.UTF_8);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<String> argv = new java.util.ArrayList<>(List.of(command, file.toString(), "--runtime-root",
+                tmp.resolve("run").toString()));
+        argv.addAll(List.of(args));
+        int code = LauncherCommand.create(new PrintWriter(out, true), new PrintWriter(err, true))
+                .execute(argv.toArray(String[]::new));
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void instancetypesFromAFileOrADirectoryOfThemAsIfInTheVmsFile() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("its"));
+        Files.writeString(dir.resolve("clarge.yaml"), CLARGE);
+        Files.writeString(dir.resolve("virtio.yml"), VIRTIO);
+        Files.writeString(dir.resolve("notes.txt"), "not read: not yaml or json");
+        Outcome fromDir = launcherWith("render", vm(false), "--instancetypes", dir.toString());
+        assertEquals(0, fromDir.code(), fromDir.err());
+        List<String> argv = fromDir.out().lines().toList();
+        assertEquals("2048M", argv.get(argv.indexOf("-m") + 1));
+        Outcome fromFiles = launcherWith("render", vm(false), "--instancetypes", dir.resolve("clarge.yaml").toString(),
+                "--instancetypes", dir.resolve("virtio.yml").toString());
+        assertEquals(fromDir, fromFiles);
+        // A preference alone: the instancetype it lacks is named.
+        Outcome missing = launcherWith("validate", vm(false), "--instancetypes", dir.resolve("virtio.yml").toString());
+        assertEquals(ExitCodes.INVALID, missing.code());
+        assertTrue(missing.err().contains("spec.instancetype.name: ") && missing.err().contains("\"clarge\" not found"),
+                missing.err());
+    }
+
+    @Test
+    void qvirtsCommonInstancetypesExpandU1Medium() throws Exception {
+        Path common = io.qvirt.testdata.TestGuest.projectRoot().resolve("manifests/instancetypes");
+        String vm = vm(false).replace("kind: VirtualMachineInstancetype\n    name: clarge",
+                "kind: VirtualMachineClusterInstancetype\n    name: u1.medium")
+                .replace("kind: VirtualMachinePreference\n    name: virtio", "name: fedora");
+        assertTrue(vm.contains("u1.medium") && vm.contains("name: fedora"), vm);
+        Outcome r = launcherWith("render", vm, "--instancetypes", common.toString(), "--accel", "tcg");
+        assertEquals(0, r.code(), r.err());
+        List<String> argv = r.out().lines().toList();
+        assertEquals("4096M", argv.get(argv.indexOf("-m") + 1), "u1.medium: 4Gi");
+        assertTrue(argv.get(argv.indexOf("-smp") + 1).startsWith("1,"), r.out());
+        assertTrue(r.out().contains("OVMF"), "the fedora preference's EFI: " + r.out());
+    }
+
+    @Test
+    void anInstancetypesFileHoldingAVmOrADirectoryHoldingNoneIsRefusedByName() throws Exception {
+        Path vmFile = tmp.resolve("other-vm.yaml");
+        Files.writeString(vmFile, vm(false));
+        Outcome v = launcherWith("validate", vm(false), "--instancetypes", vmFile.toString());
+        assertEquals(ExitCodes.INVALID, v.code());
+        assertTrue(v.err().contains("--instancetypes takes only") && v.err().contains("not a VirtualMachine"), v.err());
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Outcome e = launcherWith("validate", vm(false), "--instancetypes", empty.toString());
+        assertEquals(ExitCodes.INVALID, e.code());
+        assertTrue(e.err().contains("--instancetypes: the directory holds no"), e.err());
+        Outcome n = launcherWith("validate", vm(false), "--instancetypes", tmp.resolve("nope.yaml").toString());
+        assertEquals(ExitCodes.INVALID, n.code());
+        assertTrue(n.err().contains("nope.yaml") && n.err().contains("no such file"), n.err());
     }
 
     @Test

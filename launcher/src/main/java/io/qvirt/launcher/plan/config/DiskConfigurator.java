@@ -158,9 +158,11 @@ public final class DiskConfigurator implements QemuConfigurator {
         } else if (kind.equals("cloudInitConfigDrive")) {
             ctx.refuse(vf + "." + kind, "not supported by qvirt: use cloudInitNoCloud");
         } else {
-            ctx.refuse(vf + "." + kind, "not supported by qvirt on one machine: use hostDisk or emptyDisk"
-                    + (kind.equals("persistentVolumeClaim") || kind.equals("ephemeral")
-                    ? " (on a cluster the launcher pod mounts the claim)" : ""));
+            ctx.refuse(vf + "." + kind, kind.equals("persistentVolumeClaim") || kind.equals("ephemeral")
+                    ? "not supported by qvirt on one machine without --pvc-dir DIR (the claim's disk.img at "
+                    + "DIR/" + v.getName() + "/disk.img); or use hostDisk or emptyDisk (on a cluster the launcher pod "
+                    + "mounts the claim)"
+                    : "not supported by qvirt on one machine: use hostDisk or emptyDisk");
         }
         return null;
     }
