@@ -21,8 +21,9 @@ import java.util.Map;
 /**
  * persistentVolumeClaim and ephemeral volumes on a cluster, KubeVirt's way. The launcher pod mounts each claim
  * at {@code DIR/<volume>}: in filesystem mode the disk is {@code DIR/<volume>/disk.img}, made sparse when it is
- * missing at the claim's capacity less the file system's overhead; in block mode {@code DIR/<volume>} is the
- * device itself (the pod's {@code volumeDevices}). Capacity, mode and overhead come from the VMI's
+ * missing at the claim's size (KubeVirt's: its request, or its capacity when that is smaller) less the file
+ * system's overhead; in block mode {@code DIR/<volume>}, or else {@code /dev/<volume>} (the pod's
+ * {@code volumeDevices}, KubeVirt's device path), is the device itself. Capacity, mode and overhead come from the VMI's
  * {@code status.volumeStatus[].persistentVolumeClaimInfo}, which the controller writes before it makes the pod,
  * as KubeVirt's does. An ephemeral volume's {@code disk.img} is never written: the VM writes an overlay of its
  * own, so the image must exist.
@@ -35,6 +36,8 @@ public final class ClaimDisks {
     /** KubeVirt's {@code lessPVCSpaceToleration} default: a disk may be this much smaller than asked when space is short. */
     static final int TOLERATION_PERCENT = 10;
     private static final long MIB = 1024 * 1024;
+    /** Where a block-mode claim's device is when it is not at {@code DIR/<volume>} (KubeVirt's devicePath). */
+    static final Path DEV = Path.of("/dev");
 
     private ClaimDisks() {
     }
@@ -60,8 +63,13 @@ public final class ClaimDisks {
             String f = fieldPrefix + "volumes[" + i + "]." + (ephemeral ? "ephemeral.persistentVolumeClaim"
                     : "persistentVolumeClaim");
             try {
-                out.put(v.getName(), disk(dir.resolve(v.getName()), claimInfo(vmi, v.getName()), ephemeral,
-                        pvc.getClaimName()));
+                ClaimInfo info = claimInfo(vmi, v.getName());
+                Path mount = dir.resolve(v.getName());
+                if (info.block() && !Files.exists(mount, LinkOption.NOFOLLOW_LINKS)) {
+                    // the controller passes a block-mode claim as KubeVirt does: volumeDevices at /dev/<volume>
+                    mount = DEV.resolve(v.getName());
+                }
+                out.put(v.getName(), disk(mount, info, ephemeral, pvc.getClaimName()));
             } catch (IllegalStateException e) {
                 errors.add(new FieldError(f + ".claimName", e.getMessage()));
             }
@@ -113,7 +121,7 @@ public final class ClaimDisks {
         }
         if (info.capacity() <= 0) {
             throw new IllegalStateException("claim '" + claim + "' holds no " + DISK_IMG + " and its capacity is not "
-                    + "known (status.volumeStatus[].persistentVolumeClaimInfo.capacity.storage), so none can be made");
+                    + "known (status.volumeStatus[].persistentVolumeClaimInfo.capacity or requests), so none can be made");
         }
         long usable;
         try {
@@ -167,6 +175,18 @@ public final class ClaimDisks {
         }
     }
 
+    private static long storage(Map<?, ?> info, String field, String volume) {
+        if (info.get(field) instanceof Map<?, ?> m && m.get("storage") != null) {
+            String q = String.valueOf(m.get("storage"));
+            if (!Quantities.isValid(q)) {
+                throw new IllegalStateException("status.volumeStatus: " + field + ".storage '" + q
+                        + "' of volume '" + volume + "' is not a quantity");
+            }
+            return Quantities.value(q);
+        }
+        return -1;
+    }
+
     /** The claim's info from the VMI's status.volumeStatus (KubeVirt's field names), or unknown. */
     @SuppressWarnings("unchecked")
     static ClaimInfo claimInfo(VirtualMachineInstance vmi, String volume) {
@@ -179,14 +199,12 @@ public final class ClaimDisks {
                     || !(s.get("persistentVolumeClaimInfo") instanceof Map<?, ?> info)) {
                 continue;
             }
-            long capacity = -1;
-            if (info.get("capacity") instanceof Map<?, ?> cap && cap.get("storage") != null) {
-                String q = String.valueOf(cap.get("storage"));
-                if (!Quantities.isValid(q)) {
-                    throw new IllegalStateException("status.volumeStatus: capacity.storage '" + q
-                            + "' of volume '" + volume + "' is not a quantity");
-                }
-                capacity = Quantities.value(q);
+            // KubeVirt's size: the request when it is below the capacity (or the claim is not bound yet), else the
+            // capacity
+            long capacity = storage(info, "capacity", volume);
+            long requests = storage(info, "requests", volume);
+            if (requests > 0 && (capacity <= 0 || requests < capacity)) {
+                capacity = requests;
             }
             BigDecimal overhead = DEFAULT_OVERHEAD;
             if (info.get("filesystemOverhead") != null) {

@@ -100,6 +100,18 @@ class ClaimDisksTest {
         assertEquals(new ClaimDisk(block, true, 0), ClaimDisks.disk(block, ClaimDisks.ClaimInfo.UNKNOWN, false, "c"));
     }
 
+    @Test
+    void theSizeIsTheRequestBelowTheCapacityOrBeforeBindingAsKubeVirts() throws Exception {
+        String both = statusFor("data", "100Mi", "0").replace("capacity: {storage: 100Mi}",
+                "capacity: {storage: 100Mi}\n      requests: {storage: 64Mi}");
+        assertEquals(64 * MIB, ClaimDisks.claimInfo(vmi(both), "data").capacity(), "request below the capacity");
+        String unbound = statusFor("data", "100Mi", "0").replace("capacity: {storage: 100Mi}", "requests: {storage: 32Mi}");
+        assertEquals(32 * MIB, ClaimDisks.claimInfo(vmi(unbound), "data").capacity(), "no capacity yet: the request");
+        String bigger = statusFor("data", "100Mi", "0").replace("capacity: {storage: 100Mi}",
+                "capacity: {storage: 100Mi}\n      requests: {storage: 1Gi}");
+        assertEquals(100 * MIB, ClaimDisks.claimInfo(vmi(bigger), "data").capacity(), "capacity below the request");
+    }
+
     private static Path anyBlockDevice() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/dev"))) {
             return s.filter(p -> {
