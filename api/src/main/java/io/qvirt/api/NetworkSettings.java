@@ -34,4 +34,36 @@ public record NetworkSettings(String defaultNetworkInterface, boolean permitBrid
                     + String.join(", ", BINDINGS));
         }
     }
+    /**
+     * The network settings of a KubeVirt CR's {@code spec} (as parsed JSON: maps, lists, strings, booleans; null for
+     * no CR): {@code configuration.network.defaultNetworkInterface} and {@code permitBridgeInterfaceOnPodNetwork},
+     * qvirt's ({@link #QVIRT_DEFAULTS}) for what it leaves out. The one parser of them: virt-api's and
+     * virt-controller's readers of the CR both call it.
+     *
+     * @throws IllegalArgumentException naming the field and what is allowed
+     */
+    public static NetworkSettings fromKubeVirtSpec(Object spec) {
+        Object net = dig(dig(spec, "configuration"), "network");
+        Object iface = dig(net, "defaultNetworkInterface");
+        if ("".equals(iface)) {
+            iface = null; // KubeVirt reads "" as unset
+        }
+        Object permit = dig(net, "permitBridgeInterfaceOnPodNetwork");
+        String prefix = "spec.configuration.network.";
+        if (iface != null && !(iface instanceof String s && BINDINGS.contains(s))) {
+            throw new IllegalArgumentException(prefix + "defaultNetworkInterface: '" + iface + "' is not allowed: "
+                    + String.join(", ", BINDINGS));
+        }
+        if (permit != null && !(permit instanceof Boolean)) {
+            throw new IllegalArgumentException(prefix + "permitBridgeInterfaceOnPodNetwork: '" + permit
+                    + "' is not allowed: true, false");
+        }
+        NetworkSettings d = QVIRT_DEFAULTS;
+        return new NetworkSettings(iface == null ? d.defaultNetworkInterface() : (String) iface,
+                permit == null ? d.permitBridgeInterfaceOnPodNetwork() : (Boolean) permit);
+    }
+
+    private static Object dig(Object o, String key) {
+        return o instanceof java.util.Map<?, ?> m ? m.get(key) : null;
+    }
 }

@@ -105,24 +105,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
      * @throws IllegalArgumentException naming the field and what is allowed
      */
     static NetworkSettings networkSettings(Object spec) {
-        Object net = dig(dig(spec, "configuration"), "network");
-        Object iface = dig(net, "defaultNetworkInterface");
-        if ("".equals(iface)) {
-            iface = null; // KubeVirt reads "" as unset
-        }
-        Object permit = dig(net, "permitBridgeInterfaceOnPodNetwork");
-        String prefix = "spec.configuration.network.";
-        if (iface != null && !(iface instanceof String s && NetworkSettings.BINDINGS.contains(s))) {
-            throw new IllegalArgumentException(prefix + "defaultNetworkInterface: '" + iface + "' is not allowed: "
-                    + String.join(", ", NetworkSettings.BINDINGS));
-        }
-        if (permit != null && !(permit instanceof Boolean)) {
-            throw new IllegalArgumentException(prefix + "permitBridgeInterfaceOnPodNetwork: '" + permit
-                    + "' is not allowed: true, false");
-        }
-        NetworkSettings d = NetworkSettings.QVIRT_DEFAULTS;
-        return new NetworkSettings(iface == null ? d.defaultNetworkInterface() : (String) iface,
-                permit == null ? d.permitBridgeInterfaceOnPodNetwork() : (Boolean) permit);
+        return NetworkSettings.fromKubeVirtSpec(spec);
     }
 
     private static Object dig(Object o, String key) {
