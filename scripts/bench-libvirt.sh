@@ -5,6 +5,14 @@
 #                                     virtlogd, virtlockd, libvirtd with pid files and logs under $QVIRT_BENCH_LIBVIRT_RUN
 #   scripts/bench-libvirt.sh stop     stop only the daemons whose pids are in our own pid files
 #   scripts/bench-libvirt.sh status   one line per daemon
+#   scripts/bench-libvirt.sh start-peer   (after start) a second libvirtd + virtlogd to migrate to, as a second
+#                                     host would be: its own mount namespace over /etc/libvirt, /var/lib/libvirt,
+#                                     /var/cache/libvirt, /var/log/libvirt and /run/libvirt (copies and empty dirs
+#                                     under $QVIRT_BENCH_LIBVIRT_PEER, default /run/qvirt-bench-libvirt-peer), its own
+#                                     host_uuid (libvirt refuses a migration whose two ends have the same one), its
+#                                     sockets in $QVIRT_BENCH_LIBVIRT_PEER/sock, no cgroups (the same domain id on both
+#                                     daemons would name the same cgroup); prints "ok" or "unavailable: <why>"
+#   scripts/bench-libvirt.sh stop-peer    stop it and remove its directory
 # start prints nothing on stdout but "ok" or "unavailable: <why>" on its last line, and exits 0 either way
 # once it has said why, so the bench can go on with its other contenders.
 set -uo pipefail
@@ -88,9 +96,54 @@ status() {
   done
 }
 
+peer=${QVIRT_BENCH_LIBVIRT_PEER:-/run/qvirt-bench-libvirt-peer}
+
+start_peer() {
+  for d in libvirtd virtlogd; do alive "$d" || unavailable "the first libvirt is not running (start first)"; done
+  command -v unshare >/dev/null || unavailable "no unshare(1) for the second daemon's mount namespace"
+  stop_peer 2>/dev/null
+  mkdir -p "$peer"/{sock,etc,lib/qemu,cache/qemu,log/qemu,run} /run/libvirt /var/lib/libvirt /var/cache/libvirt \
+    /var/log/libvirt
+  cp -a /etc/libvirt/. "$peer/etc/"
+  printf '\n# qvirt bench peer\nhost_uuid = "%s"\nunix_sock_dir = "%s"\n' "$(cat /proc/sys/kernel/random/uuid)" \
+    "$peer/sock" >> "$peer/etc/libvirtd.conf"
+  printf '\n# qvirt bench peer\ncgroup_controllers = [ ]\n' >> "$peer/etc/qemu.conf"
+  # The daemons keep the namespace alive; their pid files and sockets are outside the mounts, so visible here.
+  unshare -m --propagation private sh -c "
+    mount --bind '$peer/etc' /etc/libvirt && mount --bind '$peer/lib' /var/lib/libvirt &&
+    mount --bind '$peer/cache' /var/cache/libvirt && mount --bind '$peer/log' /var/log/libvirt &&
+    mount --bind '$peer/run' /run/libvirt &&
+    virtlogd -d -p '$peer/virtlogd.pid' && libvirtd -d -p '$peer/libvirtd.pid'" >>"$peer/daemons.log" 2>&1 \
+    || unavailable "second libvirt daemon did not start: $(tail -n 2 "$peer/daemons.log" | tr '\n' ' ')"
+  local i=0
+  while [ ! -S "$peer/sock/libvirt-sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -S "$peer/sock/libvirt-sock" ] || unavailable "second libvirtd socket $peer/sock/libvirt-sock did not appear within 30 s"
+  timeout 120 virsh -q -c "qemu:///system?socket=$peer/sock/libvirt-sock" version >/dev/null 2>&1 \
+    || unavailable "virsh cannot talk to the second libvirtd within 120 s"
+  echo ok
+}
+
+stop_peer() {
+  for d in libvirtd virtlogd; do
+    [ -f "$peer/$d.pid" ] || continue
+    local pid; pid=$(cat "$peer/$d.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      local i=0
+      while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+      log "stopped peer $d ($pid)"
+    fi
+    rm -f "$peer/$d.pid"
+  done
+  rm -rf "$peer"
+}
+
 case "${1:-status}" in
   start) start ;;
+  start-peer) start_peer ;;
+  stop-peer) stop_peer ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|start-peer|stop-peer" >&2; exit 2 ;;
 esac

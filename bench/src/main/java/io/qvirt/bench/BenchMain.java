@@ -34,6 +34,8 @@ public final class BenchMain {
     /** Scenario groups to run (all by default; fewer while developing). */
     private final List<String> only;
     private final int n;
+    /** Migrations per contender and workload in scenario 8 (each boots a guest: slower than the other rounds). */
+    private final int migrationRuns;
     private final int densityReps;
     /** The staggered density variant starts one guest this often, for every contender. */
     private static final Duration STAGGER = Duration.ofMillis(1500);
@@ -48,10 +50,11 @@ public final class BenchMain {
     private Ctx ctx;
     private double clkTck = 100;
 
-    private BenchMain(boolean quick, Integer runs, List<String> only) throws Exception {
+    private BenchMain(boolean quick, Integer runs, List<String> only, Integer migrationRuns) throws Exception {
         this.only = only;
         this.quick = quick;
         this.n = runs != null ? runs : quick ? 3 : 10;
+        this.migrationRuns = migrationRuns != null ? migrationRuns : 5;
         this.densityReps = quick ? 1 : 3;
         this.densityVms = quick ? 3 : 10;
         this.settle = Duration.ofSeconds(1);
@@ -65,7 +68,10 @@ public final class BenchMain {
         boolean keepLibvirt = false;
         boolean noLibvirt = false;
         String kindsArg = null;
-        List<String> only = List.of("lifecycle", "qmp", "density", "cli");
+        Integer migrationRuns = null;
+        // Scenario 8 (migration) belongs to a full run only: --quick (CI) leaves it out unless --only names it.
+        List<String> only = null;
+        boolean onlyGiven = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -73,19 +79,28 @@ public final class BenchMain {
                 case "--keep-libvirt" -> keepLibvirt = true;
                 case "--no-libvirt" -> noLibvirt = true;
                 case "--kinds" -> kindsArg = i + 1 < args.length ? args[++i] : "";
-                case "--only" -> only = i + 1 < args.length ? List.of(args[++i].split(",")) : null;
+                case "--only" -> {
+                    onlyGiven = true;
+                    only = i + 1 < args.length ? List.of(args[++i].split(",")) : null;
+                }
+                case "--migration-runs" -> migrationRuns = i + 1 < args.length ? Integer.parseInt(args[++i]) : -1;
                 default -> {
                     System.err.println("usage: qvirt-bench [--quick] [--runs N] [--keep-libvirt] [--no-libvirt] "
-                            + "[--only lifecycle,qmp,density,cli] [--kinds raw,run,exec,libvirt]");
+                            + "[--only lifecycle,qmp,density,cli,migration] [--kinds raw,run,exec,libvirt] "
+                            + "[--migration-runs N]");
                     System.exit(2);
                 }
             }
         }
-        if (runs != null && runs < 1 || only == null) {
-            System.err.println("--runs must be >= 1; --only needs a list");
+        if (!onlyGiven) {
+            only = quick ? List.of("lifecycle", "qmp", "density", "cli")
+                    : List.of("lifecycle", "qmp", "density", "cli", "migration");
+        }
+        if (runs != null && runs < 1 || only == null || migrationRuns != null && migrationRuns < 1) {
+            System.err.println("--runs and --migration-runs must be >= 1; --only needs a list");
             System.exit(2);
         }
-        BenchMain b = new BenchMain(quick, runs, only);
+        BenchMain b = new BenchMain(quick, runs, only, migrationRuns);
         if (kindsArg != null) {
             List<String> want = List.of(kindsArg.toUpperCase(Locale.ROOT).split(","));
             b.kinds.removeIf(k -> !want.contains(k.name()));
@@ -193,6 +208,13 @@ public final class BenchMain {
                 failed("scenario 7 (launcher CLI)", e);
             }
         }
+        if (only.contains("migration")) {
+            try {
+                migration(lv, libvirtWhy);
+            } catch (Exception e) {
+                failed("scenario 8 (migration)", e);
+            }
+        }
 
         emit("\n## Results\n");
         if (lv == null) {
@@ -200,7 +222,18 @@ public final class BenchMain {
         }
         emit(report.table());
         emit(cliTable());
-        emit(targets());
+        if (migration != null) {
+            emit(migration.table(migrationLibvirtWhy));
+        }
+        // The other scenarios' targets, unless --only left them all out.
+        if (only.stream().anyMatch(List.of("lifecycle", "qmp", "density", "cli")::contains)) {
+            emit(targets());
+        } else {
+            emit("\n## Targets (reported, not asserted)\n\n");
+        }
+        if (migration != null) {
+            emit(migration.targets());
+        }
         if (!notes.isEmpty()) {
             emit("\n## Notes\n\n");
             notes.forEach(s -> emit("- " + s + "\n"));
@@ -511,6 +544,65 @@ public final class BenchMain {
             }
         }
         return v;
+    }
+
+    // ---------------------------------------------------------------- 8: live migration on one machine
+
+    private MigrationBench migration;
+    private String migrationLibvirtWhy;
+
+    private void migration(Libvirt lv, String libvirtWhy) throws Exception {
+        String[] why = {lv == null ? "libvirt unavailable (" + libvirtWhy + ")" : ""};
+        LibvirtPeer peer = null;
+        if (lv != null && kinds.contains(Vm.Kind.LIBVIRT)) {
+            System.err.println("bench: migration: starting a second libvirt daemon to migrate to");
+            peer = LibvirtPeer.start(root, lv, why);
+            if (peer != null) {
+                try {
+                    peer.probeCapabilities(ctx.wrapper());
+                } catch (Exception e) {
+                    why[0] = "capability probe of " + ctx.wrapper() + " by the second libvirt daemon failed: "
+                            + e.getMessage();
+                    peer.stop();
+                    peer = null;
+                }
+            }
+        }
+        migrationLibvirtWhy = why[0];
+        try {
+            migration = new MigrationBench(ctx, migrationRuns, peer);
+            migration.run();
+        } finally {
+            if (peer != null) {
+                peer.stop();
+            }
+        }
+        migration.failures.forEach(f -> notes.add("8: " + f));
+        json.put("migrationRuns", migrationRuns);
+        json.put("migrationSamples", migration.json());
+        json.put("migrationLibvirt", peer != null ? "two daemons" : why[0]);
+        notes.add("8: every migration moves a freshly booted guest (the test guest's disk as a qcow2 overlay, shared by "
+                + "source and target, not copied; 128 MiB; TCG) to a second QEMU on this machine over a Unix socket, "
+                + "no bandwidth cap (QEMU's default downtime limit, 300 ms). Floor = the raw supervisor's QEMU and a "
+                + "target with the same argv plus -incoming unix:..., without -S, driven by bench/scripts/raw-migrate "
+                + "(python3: migrate, query-migrate every 10 ms, quit); qvirt = `launcher exec --autostart`, then "
+                + "`launcher migrate NAME --to-runtime-root DIR --json` (whole command: its JVM, planning the target, "
+                + "starting it, the migration, quitting the source). Workloads are typed into the serial console: "
+                + "a ticker (`read u r </proc/uptime; echo \"QT $i $u\"; usleep 10000` in a loop) and, for the "
+                + "dirtying one, `dd` rewriting a " + MigrationBench.DIRTY_MIB + " MiB tmpfs file from another "
+                + "(random data, so no zero pages) in a loop. The guest-side gap is the largest interval between two "
+                + "consecutive ticks as the host reads them from the console log(s) (source and target, polled every "
+                + "2 ms), from the command's start to 1.5 s after it returned: what a user watching the console sees "
+                + "of the pause. The guest's own clock sees only part of it (its uptime across that gap is reported): "
+                + "its clock stands still while its CPUs are stopped. libvirt: " + (peer != null ? "a second libvirtd "
+                + "(and virtlogd) on this machine as a second host would run it (scripts/bench-libvirt.sh start-peer: "
+                + "its own mount namespace over libvirt's config, state, cache and log directories, its own "
+                + "host_uuid, since libvirt refuses a target with its own host UUID; no cgroups on it), `virsh migrate "
+                + "--live --unsafe --xml DEST.xml --migrateuri unix://... NAME PEER-URI` (--unsafe: libvirt cannot "
+                + "tell that the disk's filesystem is shared; --xml: the target's console socket and log in its own "
+                + "directory, made before the timed command); its figures are `virsh domjobinfo --completed` on the "
+                + "target: total time and RAM processed from QEMU, the downtime libvirt's own (source paused -> "
+                + "target resumed)." : "not run (" + why[0] + ")."));
     }
 
     // ---------------------------------------------------------------- output

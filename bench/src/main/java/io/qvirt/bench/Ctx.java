@@ -112,6 +112,15 @@ record Ctx(Path root, Path work, Path realQemu, Path wrapper, Path stampDir, Pat
      * the managers' monitor on DIR/qmp.sock, the serial console on stdio; everything else as qvirt renders it.
      */
     List<String> rawArgv(String name, Path disk, Path dir) {
+        return rawArgv(name, disk, dir, false);
+    }
+
+    /**
+     * As {@link #rawArgv(String, Path, Path)}; with {@code socketConsole} the serial console is qvirt's own
+     * (DIR/console.sock, a server nobody needs to attach to, logged to DIR/console.log) instead of stdio: what the
+     * migration scenario's QEMUs run.
+     */
+    List<String> rawArgv(String name, Path disk, Path dir, boolean socketConsole) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < rawArgv.size(); i++) {
             String a = rawArgv.get(i);
@@ -121,7 +130,10 @@ record Ctx(Path root, Path work, Path realQemu, Path wrapper, Path stampDir, Pat
                 a = switch (id) {
                     case "qmp-owner" -> "pipe,id=qmp-owner,path=" + dir.resolve("qmp");
                     case "qmp" -> "socket,id=qmp,path=" + dir.resolve("qmp.sock") + ",server=on,wait=off";
-                    case "serial0" -> "stdio,id=serial0,signal=off";
+                    case "serial0" -> socketConsole
+                            ? "socket,id=serial0,path=" + dir.resolve("console.sock") + ",server=on,wait=off,logfile="
+                                    + dir.resolve("console.log") + ",logappend=on"
+                            : "stdio,id=serial0,signal=off";
                     default -> throw new IllegalStateException("qvirt's argv has an fd chardev the bench does not "
                             + "know how to replace: " + a);
                 };
