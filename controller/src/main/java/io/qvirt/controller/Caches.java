@@ -1,6 +1,7 @@
 package io.qvirt.controller;
 
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
@@ -17,6 +18,8 @@ import java.util.List;
 final class Caches {
     static final String BY_CREATOR = "createdBy";
     static final String BY_OWNER = "ownerUid";
+    /** VMs and VMIs by the claims their volumes name, as {@code <namespace>/<claim>}. */
+    static final String BY_CLAIM = "claim";
 
     private final Indexer<VirtualMachine> vms;
     private final Indexer<VirtualMachineInstance> vmis;
@@ -24,6 +27,7 @@ final class Caches {
     private final Indexer<ControllerRevision> revisions;
     private final Indexer<ResourceQuota> quotas;
     private final Indexer<Namespace> namespaces;
+    private final Indexer<PersistentVolumeClaim> claims;
 
     Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
            Indexer<ControllerRevision> revisions) {
@@ -36,6 +40,14 @@ final class Caches {
      */
     Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
            Indexer<ControllerRevision> revisions, Indexer<ResourceQuota> quotas, Indexer<Namespace> namespaces) {
+        this(vms, vmis, pods, revisions, quotas, namespaces, null);
+    }
+
+    /** @param claims PersistentVolumeClaims; null: none are known (every claim is missing) */
+    Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
+           Indexer<ControllerRevision> revisions, Indexer<ResourceQuota> quotas, Indexer<Namespace> namespaces,
+           Indexer<PersistentVolumeClaim> claims) {
+        this.claims = claims;
         this.vms = vms;
         this.vmis = vmis;
         this.pods = pods;
@@ -55,6 +67,23 @@ final class Caches {
     java.util.Map<String, String> namespaceLabels(String namespace) {
         Namespace n = namespaces == null ? null : new Lister<>(namespaces).get(namespace);
         return n == null || n.getMetadata().getLabels() == null ? java.util.Map.of() : n.getMetadata().getLabels();
+    }
+
+    /** The claim {@code namespace/name}, or null if the cache does not hold it. */
+    PersistentVolumeClaim pvc(String namespace, String name) {
+        return claims == null ? null : new Lister<>(claims).namespace(namespace).get(name);
+    }
+
+    /** Keys of the VMs whose template names the claim {@code namespace/name}. */
+    List<String> vmsNaming(String namespace, String claim) {
+        return vms.getIndexers().containsKey(BY_CLAIM)
+                ? vms.byIndex(BY_CLAIM, namespace + "/" + claim).stream().map(Objects2::key).toList() : List.of();
+    }
+
+    /** Keys of the VMIs whose volumes name the claim {@code namespace/name}. */
+    List<String> vmisNaming(String namespace, String claim) {
+        return vmis.getIndexers().containsKey(BY_CLAIM)
+                ? vmis.byIndex(BY_CLAIM, namespace + "/" + claim).stream().map(Objects2::key).toList() : List.of();
     }
 
     /** ControllerRevisions whose controller owner is the VM with this uid. */

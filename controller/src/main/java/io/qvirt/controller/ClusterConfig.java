@@ -1,7 +1,11 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.NetworkSettings;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.logging.Logger;
 
 /**
  * Cluster-wide settings, as the {@code KubeVirt} CR gives them ({@link KubeVirt}), with the controller's
@@ -12,18 +16,30 @@ import java.util.Objects;
  * @param imageRegistry where qvirt's component images live ({@code spec.imageRegistry})
  * @param imageTag      their tag ({@code spec.imageTag})
  * @param featureGates  {@code developerConfiguration.featureGates}, given to validation
+ * @param network       {@code configuration.network}: the binding of the default interface and whether bridge may
+ *                      bind to the pod network, given to defaults and validation
  */
-public record ClusterConfig(boolean useEmulation, String imageRegistry, String imageTag, List<String> featureGates) {
+public record ClusterConfig(boolean useEmulation, String imageRegistry, String imageTag, List<String> featureGates,
+                            NetworkSettings network) {
     public static final String DEFAULT_REGISTRY = "quay.io/qvirt";
     public static final String DEFAULT_TAG = "v0.1.0";
+    private static final Logger LOG = Logger.getLogger(ClusterConfig.class.getName());
+    /** The last refusal logged: the CR is overlaid on every reconcile, so each bad value is logged once. */
+    private static volatile String lastRefusal;
 
     public ClusterConfig {
         Objects.requireNonNull(imageRegistry, "imageRegistry");
         Objects.requireNonNull(imageTag, "imageTag");
+        Objects.requireNonNull(network, "network");
         featureGates = List.copyOf(featureGates);
     }
 
-    /** No KubeVirt CR: KVM required, default images, default gates. */
+    /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}). */
+    public ClusterConfig(boolean useEmulation, String imageRegistry, String imageTag, List<String> featureGates) {
+        this(useEmulation, imageRegistry, imageTag, featureGates, NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** No KubeVirt CR: KVM required, default images, default gates, qvirt's network settings. */
     public static ClusterConfig defaults() {
         return new ClusterConfig(false, DEFAULT_REGISTRY, DEFAULT_TAG, List.of());
     }
@@ -39,7 +55,9 @@ public record ClusterConfig(boolean useEmulation, String imageRegistry, String i
     }
 
     /**
-     * This configuration overlaid with what a KubeVirt CR sets (null fields keep ours).
+     * This configuration overlaid with what a KubeVirt CR sets (null fields keep ours). A network setting the CR
+     * gets wrong (say {@code defaultNetworkInterface: slirp}) is logged and ours stays, as virt-api keeps its last
+     * valid settings.
      *
      * @param cr the CR, or null for none
      */
@@ -50,6 +68,7 @@ public record ClusterConfig(boolean useEmulation, String imageRegistry, String i
         KubeVirt.Spec s = cr.getSpec();
         boolean emu = useEmulation;
         List<String> gates = featureGates;
+        NetworkSettings net = network;
         if (s.getConfiguration() != null && s.getConfiguration().getDeveloperConfiguration() != null) {
             KubeVirt.DeveloperConfiguration d = s.getConfiguration().getDeveloperConfiguration();
             if (d.getUseEmulation() != null) {
@@ -59,8 +78,20 @@ public record ClusterConfig(boolean useEmulation, String imageRegistry, String i
                 gates = d.getFeatureGates();
             }
         }
+        if (s.getConfiguration() != null && s.getConfiguration().getNetwork() != null) {
+            Map<String, Object> spec = new LinkedHashMap<>();
+            spec.put("configuration", Map.of("network", s.getConfiguration().getNetwork()));
+            try {
+                net = NetworkSettings.fromKubeVirtSpec(spec);
+            } catch (IllegalArgumentException e) {
+                if (!e.getMessage().equals(lastRefusal)) {
+                    lastRefusal = e.getMessage();
+                    LOG.warning("KubeVirt CR: " + e.getMessage() + "; keeping " + network);
+                }
+            }
+        }
         return new ClusterConfig(emu, blank(s.getImageRegistry()) ? imageRegistry : s.getImageRegistry(),
-                blank(s.getImageTag()) ? imageTag : s.getImageTag(), gates);
+                blank(s.getImageTag()) ? imageTag : s.getImageTag(), gates, net);
     }
 
     private static boolean blank(String s) {

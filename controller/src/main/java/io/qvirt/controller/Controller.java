@@ -4,6 +4,7 @@ import io.qvirt.api.client.PatchConflictException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.ResourceQuota;
 import io.fabric8.kubernetes.api.model.apps.ControllerRevision;
@@ -109,6 +110,19 @@ public final class Controller implements AutoCloseable {
                 vmQueue.add(Objects2.key(vmi.getMetadata().getNamespace(), owner.getName()));
             }
         }));
+        // KubeVirt's "pvc" index: a claim's events bring back the VMs and VMIs naming it (ErrorPvcNotFound, then the
+        // pod once it exists; WaitingForVolumeBinding until it is Bound).
+        vms.addIndexers(Map.of(Caches.BY_CLAIM, vm -> vm.getSpec() == null || vm.getSpec().getTemplate() == null ? List.of()
+                : claimKeys(vm.getMetadata().getNamespace(), vm.getSpec().getTemplate().getSpec())));
+        vmis.addIndexers(Map.of(Caches.BY_CLAIM, vmi -> claimKeys(vmi.getMetadata().getNamespace(), vmi.getSpec())));
+        var claimOps = options.namespace() == null ? client.persistentVolumeClaims().inAnyNamespace()
+                : client.persistentVolumeClaims().inNamespace(options.namespace());
+        SharedIndexInformer<PersistentVolumeClaim> claims = claimOps.runnableInformer(0);
+        claims.addEventHandler(handler(pvc -> {
+            String ns = pvc.getMetadata().getNamespace();
+            caches.vmisNaming(ns, pvc.getMetadata().getName()).forEach(vmiQueue::add);
+            caches.vmsNaming(ns, pvc.getMetadata().getName()).forEach(vmQueue::add);
+        }));
         var podOps = options.namespace() == null ? client.pods().inAnyNamespace()
                 : client.pods().inNamespace(options.namespace());
         SharedIndexInformer<Pod> pods = podOps.withLabel(LauncherPods.APP_LABEL, LauncherPods.APP_LAUNCHER)
@@ -143,7 +157,8 @@ public final class Controller implements AutoCloseable {
                 ? client.namespaces().runnableInformer(0)
                 : client.namespaces().withField("metadata.name", options.namespace()).runnableInformer(0);
         caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer(), revisions.getIndexer(),
-                quotas.getIndexer(), namespaces.getIndexer());
+                quotas.getIndexer(), namespaces.getIndexer(), claims.getIndexer());
+        informers.add(claims);
         informers.add(quotas);
         informers.add(namespaces);
         informers.add(vms);
@@ -156,6 +171,12 @@ public final class Controller implements AutoCloseable {
         }
         // The KubeVirt CR is optional (no CRD, no CR: the flags' defaults), so it never holds up the start.
         kubevirtInformer = client.resources(KubeVirt.class).inNamespace(options.kubevirtNamespace()).runnableInformer(0);
+        // Its feature gates and network settings decide which VMs are valid: each VM is looked at again on a change.
+        kubevirtInformer.addEventHandler(handler(cr -> {
+            if (caches != null) {
+                caches.allVmKeys().forEach(vmQueue::add);
+            }
+        }));
         kubevirtInformer.start().whenComplete((v, e) -> {
             if (e != null) {
                 LOG.info("no KubeVirt CR readable in " + options.kubevirtNamespace() + " (" + e.getMessage()
@@ -308,6 +329,11 @@ public final class Controller implements AutoCloseable {
             queue.done(key);
             metrics.reconciled(kind, outcome, System.nanoTime() - t0);
         }
+    }
+
+    private static List<String> claimKeys(String namespace, io.qvirt.api.model.VirtualMachineInstanceSpec spec) {
+        return VolumeClaims.claimVolumes(spec).stream().map(v -> namespace + "/" + VolumeClaims.claimName(v))
+                .distinct().toList();
     }
 
     private <T extends HasMetadata, L extends KubernetesResourceList<T>> io.fabric8.kubernetes.client.dsl.Informable<T>

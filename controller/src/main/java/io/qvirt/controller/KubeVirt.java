@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The part of KubeVirt's {@code kubevirt.io/v1 KubeVirt} CR (the install's configuration, one per cluster,
  * usually {@code kubevirt/kubevirt}) that qvirt's controller reads: image registry and tag, and
- * {@code configuration.developerConfiguration} ({@code useEmulation}, {@code featureGates}). Everything else
+ * {@code configuration.developerConfiguration} ({@code useEmulation}, {@code featureGates}) and
+ * {@code configuration.network} ({@code defaultNetworkInterface}, {@code permitBridgeInterfaceOnPodNetwork}). Everything else
  * is ignored on read; the controller never writes this object.
  */
 @Group("kubevirt.io")
@@ -62,6 +63,16 @@ public class KubeVirt extends CustomResource<KubeVirt.Spec, Map<String, Object>>
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Configuration {
         private DeveloperConfiguration developerConfiguration;
+        /** {@code network}, kept as parsed: {@link io.qvirt.api.NetworkSettings#fromKubeVirtSpec} reads it. */
+        private Map<String, Object> network;
+
+        public Map<String, Object> getNetwork() {
+            return network;
+        }
+
+        public void setNetwork(Map<String, Object> network) {
+            this.network = network;
+        }
 
         public DeveloperConfiguration getDeveloperConfiguration() {
             return developerConfiguration;

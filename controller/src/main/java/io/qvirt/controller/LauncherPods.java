@@ -82,6 +82,17 @@ public final class LauncherPods {
     public static final String RUNTIME_DIR = "/run/qvirt";
     public static final String BIN_DIR = "/qvirt-bin";
     public static final String DISKS_DIR = "/var/run/qvirt/container-disks";
+    /**
+     * KubeVirt's {@code hostdisk.GetMountedHostDiskDir} root: each claim (filesystem mode) and each hostDisk's directory
+     * is mounted at {@code <this>/<volume>}; the launcher's {@code --pvc-dir}.
+     */
+    public static final String VMI_DISKS_DIR = "/var/run/kubevirt-private/vmi-disks";
+    /** KubeVirt's tun device plugin resource: the launcher plumbs a bridge on the pod network with a tap. */
+    public static final String TUN_RESOURCE = "devices.kubevirt.io/tun";
+    /** Why a DataVolume is refused, and the way out. */
+    public static final String NO_CDI = "DataVolumes need CDI (the Containerized Data Importer), a separate project "
+            + "that qvirt does not include: create the PersistentVolumeClaim yourself (filled with a raw disk.img, or "
+            + "empty: the launcher makes disk.img at the claim's size) and name it in a persistentVolumeClaim volume";
     /** KubeVirt's qemu user and group. */
     public static final long QEMU_UID = 107;
     /**
@@ -296,6 +307,13 @@ public final class LauncherPods {
             requests.put(KVM_RESOURCE, new Quantity("1"));
             limits.put(KVM_RESOURCE, new Quantity("1"));
         }
+        if (bridgeOnPodNetwork(spec, config.network())) {
+            // KubeVirt's RequiresTunDevice (from the handler's tun device plugin): the launcher makes the bridge's tap.
+            // KubeVirt asks for it whenever the VMI has an interface; qvirt's masquerade is user-mode networking
+            // without a tap, so only a bridge on the pod network asks for it.
+            requests.put(TUN_RESOURCE, new Quantity("1"));
+            limits.put(TUN_RESOURCE, new Quantity("1"));
+        }
 
         String vmiJson = KubevirtJson.toJson(forLauncher(vmi));
         List<Volume> volumes = new ArrayList<>();
@@ -321,6 +339,36 @@ public final class LauncherPods {
                 }
             }
         }
+        // KubeVirt's rendervolumes: a claim (persistentVolumeClaim, or an ephemeral volume's claim) is a pod volume of
+        // the volume's name, mounted at VMI_DISKS_DIR/<volume> in filesystem mode or passed as the device /dev/<volume>
+        // in block mode (the mode recorded in the VMI's status.volumeStatus); a hostDisk's directory is a hostPath
+        // (DirectoryOrCreate for DiskOrCreate) at VMI_DISKS_DIR/<volume>.
+        List<io.fabric8.kubernetes.api.model.VolumeDevice> devices = new ArrayList<>();
+        boolean claims = false;
+        if (spec.getVolumes() != null) {
+            for (io.qvirt.api.model.Volume v : spec.getVolumes()) {
+                io.qvirt.api.model.PersistentVolumeClaimSource claim = v.getPersistentVolumeClaim() != null
+                        ? v.getPersistentVolumeClaim()
+                        : v.getEphemeral() != null ? v.getEphemeral().getPersistentVolumeClaim() : null;
+                if (claim != null) {
+                    claims = true;
+                    volumes.add(new VolumeBuilder().withName(v.getName()).withNewPersistentVolumeClaim()
+                            .withClaimName(claim.getClaimName()).withReadOnly(claim.getReadOnly())
+                            .endPersistentVolumeClaim().build());
+                    if (blockClaim(vmi, v.getName())) {
+                        devices.add(new io.fabric8.kubernetes.api.model.VolumeDeviceBuilder().withName(v.getName())
+                                .withDevicePath("/dev/" + v.getName()).build());
+                    } else {
+                        computeMounts.add(mount(v.getName(), VMI_DISKS_DIR + "/" + v.getName(), false));
+                    }
+                } else if (v.getHostDisk() != null && v.getHostDisk().getPath() != null) {
+                    String type = "DiskOrCreate".equals(v.getHostDisk().getType()) ? "DirectoryOrCreate" : "Directory";
+                    volumes.add(new VolumeBuilder().withName(v.getName()).withNewHostPath()
+                            .withPath(parentDir(v.getHostDisk().getPath())).withType(type).endHostPath().build());
+                    computeMounts.add(mount(v.getName(), VMI_DISKS_DIR + "/" + v.getName(), false));
+                }
+            }
+        }
         List<Container> initContainers = new ArrayList<>();
         if (!diskContainers.isEmpty()) {
             volumes.add(new VolumeBuilder().withName("qvirt-bin").withNewEmptyDir().endEmptyDir().build());
@@ -341,6 +389,10 @@ public final class LauncherPods {
             // The launcher boots from the disks the disk containers publish here, and pulls nothing itself.
             command.addAll(List.of("--container-disk-dir", DISKS_DIR));
         }
+        if (claims) {
+            // The launcher finds each claim at VMI_DISKS_DIR/<volume> (or its device at /dev/<volume>).
+            command.addAll(List.of("--pvc-dir", VMI_DISKS_DIR));
+        }
         Container compute = new ContainerBuilder().withName(COMPUTE).withImage(config.launcherImage())
                 .withImagePullPolicy("IfNotPresent")
                 .withCommand(command)
@@ -349,6 +401,7 @@ public final class LauncherPods {
                         new EnvVarBuilder().withName("QVIRT_RUNTIME_ROOT").withValue(RUNTIME_DIR).build())
                 .withNewResources().withRequests(requests).withLimits(limits).endResources()
                 .withVolumeMounts(computeMounts)
+                .withVolumeDevices(devices.isEmpty() ? null : devices)
                 .withSecurityContext(securityContext())
                 .build();
         List<Container> containers = new ArrayList<>();
@@ -419,7 +472,72 @@ public final class LauncherPods {
                 .withUid(vmi.getMetadata().getUid()).withLabels(vmi.getMetadata().getLabels())
                 .withAnnotations(vmi.getMetadata().getAnnotations()).build());
         copy.setSpec(vmi.getSpec());
+        boolean hostDisks = vmi.getSpec() != null && vmi.getSpec().getVolumes() != null
+                && vmi.getSpec().getVolumes().stream().anyMatch(v -> v.getHostDisk() != null);
+        if (hostDisks) {
+            // As KubeVirt's launcher reads it: the disk in the directory the pod mounts at VMI_DISKS_DIR/<volume>.
+            VirtualMachineInstanceSpec spec = KubevirtJson.deepCopy(vmi.getSpec(), VirtualMachineInstanceSpec.class);
+            for (io.qvirt.api.model.Volume v : spec.getVolumes()) {
+                if (v.getHostDisk() != null && v.getHostDisk().getPath() != null) {
+                    v.getHostDisk().setPath(mountedHostDiskPath(v.getName(), v.getHostDisk().getPath()));
+                }
+            }
+            copy.setSpec(spec);
+        }
+        Object volumeStatus = vmi.getStatus() == null ? null
+                : vmi.getStatus().getAdditionalProperties().get("volumeStatus");
+        if (volumeStatus != null) {
+            // The claims' capacity, mode and overhead, which the launcher reads to make a missing disk.img.
+            io.qvirt.api.model.VirtualMachineInstanceStatus st = new io.qvirt.api.model.VirtualMachineInstanceStatus();
+            st.getAdditionalProperties().put("volumeStatus", volumeStatus);
+            copy.setStatus(st);
+        }
         return copy;
+    }
+
+    /** KubeVirt's GetMountedHostDiskPath: the hostDisk's file in the directory mounted for its volume. */
+    static String mountedHostDiskPath(String volume, String path) {
+        return VMI_DISKS_DIR + "/" + volume + "/" + java.nio.file.Path.of(path).getFileName();
+    }
+
+    private static String parentDir(String path) {
+        java.nio.file.Path parent = java.nio.file.Path.of(path).getParent();
+        return parent == null ? "/" : parent.toString();
+    }
+
+    /** Whether the VMI's status.volumeStatus records the volume's claim in volumeMode Block. */
+    static boolean blockClaim(VirtualMachineInstance vmi, String volume) {
+        if (vmi.getStatus() == null || !(vmi.getStatus().getAdditionalProperties().get("volumeStatus")
+                instanceof List<?> statuses)) {
+            return false;
+        }
+        for (Object o : statuses) {
+            com.fasterxml.jackson.databind.JsonNode n = KubevirtJson.toTree(o);
+            if (volume.equals(n.path("name").asText(null))) {
+                return "Block".equals(n.path("persistentVolumeClaimInfo").path("volumeMode").asText(null));
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether an interface binds {@code bridge} to the pod network, after KubeVirt's defaults (with the cluster's
+     * default binding, so a VMI that declares no interface gets the one it will run with).
+     */
+    static boolean bridgeOnPodNetwork(VirtualMachineInstanceSpec spec, io.qvirt.api.NetworkSettings network) {
+        VirtualMachineInstanceSpec s = KubevirtJson.deepCopy(spec, VirtualMachineInstanceSpec.class);
+        VmiDefaults.applySpec(s, network);
+        if (s.getDomain() == null || s.getDomain().getDevices() == null
+                || s.getDomain().getDevices().getInterfaces() == null || s.getNetworks() == null) {
+            return false;
+        }
+        for (io.qvirt.api.model.Interface i : s.getDomain().getDevices().getInterfaces()) {
+            if (i.getBridge() != null && s.getNetworks().stream()
+                    .anyMatch(n -> n.getPod() != null && n.getName() != null && n.getName().equals(i.getName()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -523,8 +641,10 @@ public final class LauncherPods {
     /**
      * The VMI's volumes its launcher pod cannot provide, by field path under {@code prefix} (e.g.
      * {@code spec.volumes}): the pod brings containerDisks (its disk containers), cloudInitNoCloud with inline
-     * data and emptyDisks (made by the launcher); PVCs, DataVolumes, ConfigMaps, Secrets, hostDisks and the rest
-     * would need mounts the pod does not have, so the launcher would fail and the VM crash-loop.
+     * data, emptyDisks (made by the launcher), persistentVolumeClaim and ephemeral claims (mounted, or passed as a
+     * device) and hostDisks (their directory as a hostPath; the HostDisk feature gate is validation's); DataVolumes
+     * need CDI, and ConfigMaps, Secrets and the rest would need mounts the pod does not have, so the launcher would
+     * fail and the VM crash-loop.
      */
     public static List<FieldError> unprovidableVolumes(VirtualMachineInstanceSpec spec, String prefix) {
         List<FieldError> out = new ArrayList<>();
@@ -534,7 +654,12 @@ public final class LauncherPods {
         for (int i = 0; i < spec.getVolumes().size(); i++) {
             io.qvirt.api.model.Volume v = spec.getVolumes().get(i);
             String f = prefix + "[" + i + "]";
-            if (v.getContainerDisk() != null || v.getEmptyDisk() != null) {
+            if (v.getContainerDisk() != null || v.getEmptyDisk() != null || v.getPersistentVolumeClaim() != null
+                    || v.getEphemeral() != null || v.getHostDisk() != null) {
+                continue;
+            }
+            if (v.getDataVolume() != null) {
+                out.add(new FieldError(f + ".dataVolume", NO_CDI));
                 continue;
             }
             if (v.getCloudInitNoCloud() != null) {
@@ -548,14 +673,10 @@ public final class LauncherPods {
                 }
                 continue;
             }
-            String kind = v.getPersistentVolumeClaim() != null ? "persistentVolumeClaim"
-                    : v.getDataVolume() != null ? "dataVolume"
-                    : v.getHostDisk() != null ? "hostDisk"
-                    : v.getConfigMap() != null ? "configMap"
+            String kind = v.getConfigMap() != null ? "configMap"
                     : v.getSecret() != null ? "secret"
                     : v.getServiceAccount() != null ? "serviceAccount"
                     : v.getDownwardAPI() != null ? "downwardAPI"
-                    : v.getEphemeral() != null ? "ephemeral"
                     : v.getCloudInitConfigDrive() != null ? "cloudInitConfigDrive"
                     : v.getAdditionalProperties().keySet().stream().filter(k -> !"name".equals(k)).findFirst()
                             .orElse("(no source)");

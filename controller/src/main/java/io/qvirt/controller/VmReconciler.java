@@ -131,8 +131,13 @@ final class VmReconciler implements Reconciler {
         }
         // With what the VM names applied (conflicts, requirements), as KubeVirt's admission; not found: raw template.
         List<FieldError> errors = new ArrayList<>(VmInstancetypes.references(vm)
-                ? VmValidator.validate(vm, cluster.gates(), NetworkSettings.QVIRT_DEFAULTS, instancetypes.lookup())
-                : VmValidator.validate(vm, cluster.gates()));
+                ? VmValidator.validate(vm, cluster.gates(), cluster.network(), instancetypes.lookup())
+                : VmValidator.validate(vm, cluster.gates(), cluster.network()));
+        if (vm.getSpec().getDataVolumeTemplates() != null) {
+            for (int i = 0; i < vm.getSpec().getDataVolumeTemplates().size(); i++) {
+                errors.add(new FieldError("spec.dataVolumeTemplates[" + i + "]", LauncherPods.NO_CDI));
+            }
+        }
         if (vm.getSpec().getTemplate() != null) {
             // refused up front, as a Failure condition, rather than as a launcher that fails and crash-loops
             errors.addAll(LauncherPods.unprovidableVolumes(vm.getSpec().getTemplate().getSpec(),
@@ -628,9 +633,10 @@ final class VmReconciler implements Reconciler {
     private VirtualMachineInstance createVmi(VirtualMachine vm, StateChangeRequest request,
                                              InstancetypeExpander.Specs specs) {
         VirtualMachineInstance vmi;
+        NetworkSettings network = config.get().network();
         if (VmInstancetypes.references(vm)) {
             try {
-                vmi = instancetypes.vmi(vm, specs, NetworkSettings.QVIRT_DEFAULTS);
+                vmi = instancetypes.vmi(vm, specs, network);
             } catch (IllegalStateException e) {
                 events.record(vm, Events.WARNING, "FailedCreate", "Error creating virtual machine instance: " + e.getMessage());
                 throw e;
@@ -652,7 +658,7 @@ final class VmReconciler implements Reconciler {
             vmi.getSpec().setStartStrategy("Paused");
         }
         String revision = ensureRevision(vm);
-        VmiDefaults.apply(vmi);
+        VmiDefaults.apply(vmi, network);
         if (vmi.getStatus() == null) {
             vmi.setStatus(new io.qvirt.api.model.VirtualMachineInstanceStatus());
         }
@@ -718,7 +724,8 @@ final class VmReconciler implements Reconciler {
             boolean vmiExists = action == Action.CREATED || vmi != null;
             StartFailure failure = extra != null && extra.failureChanged() ? extra.failure() : cur.getStartFailure();
             Instant now = extra == null ? clock.instant() : extra.now();
-            s.put("printableStatus", printable(fresh, vmi, action, failure));
+            s.put("printableStatus", printable(fresh, vmi, action, failure,
+                    setToStart(fresh, vmi) && unboundClaim(fresh)));
             s.put("created", vmiExists);
             s.put("ready", vmi != null && Objects2.isTrue(conditions(vmi), ConditionType.READY));
             List<Condition> conds = conditions(cur, vmi, vmiExists, errors, problem, now);
@@ -780,13 +787,22 @@ final class VmReconciler implements Reconciler {
         return false;
     }
 
+    /** As {@link #printable(VirtualMachine, VirtualMachineInstance, Action, StartFailure, boolean)}, every claim bound. */
+    static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action, StartFailure failure) {
+        return printable(vm, vmi, action, failure, false);
+    }
+
     /**
      * KubeVirt's setPrintableStatus: the first that holds of Terminating, Stopping, Paused, Running,
-     * ErrorUnschedulable, ErrImagePull, ImagePullBackOff, Starting, CrashLoopBackOff, Stopped; else Unknown.
-     * "Start expected" and "stop expected" are this pass's own create and delete.
+     * ErrorPvcNotFound, ErrorUnschedulable, WaitingForVolumeBinding, ErrImagePull, ImagePullBackOff, Starting,
+     * CrashLoopBackOff, Stopped; else Unknown. "Start expected" and "stop expected" are this pass's own create and
+     * delete.
+     *
+     * @param unboundClaim the VM is set to start and a claim its template names exists but is not Bound (KubeVirt's
+     *                     isSetToStart and HasUnboundPVC)
      */
-    static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action,
-                                    StartFailure failure) {
+    static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action, StartFailure failure,
+                            boolean unboundClaim) {
         boolean startExpected = action == Action.CREATED;
         String phase = vmi == null ? "" : phase(vmi);
         List<Condition> c = conditions(vmi);
@@ -799,11 +815,18 @@ final class VmReconciler implements Reconciler {
         if (Phase.RUNNING.equals(phase)) {
             return Objects2.isTrue(c, ConditionType.PAUSED) ? PrintableStatus.PAUSED : PrintableStatus.RUNNING;
         }
+        Condition sync = Objects2.condition(c, VmiReconciler.SYNCHRONIZED);
+        if (sync != null && "False".equals(sync.getStatus())
+                && VmiReconciler.FAILED_PVC_NOT_FOUND.equals(sync.getReason())) {
+            return PrintableStatus.ERROR_PVC_NOT_FOUND;
+        }
         Condition scheduled = Objects2.condition(c, ConditionType.POD_SCHEDULED);
         if (scheduled != null && "False".equals(scheduled.getStatus()) && "Unschedulable".equals(scheduled.getReason())) {
             return PrintableStatus.UNSCHEDULABLE;
         }
-        Condition sync = Objects2.condition(c, VmiReconciler.SYNCHRONIZED);
+        if (unboundClaim) {
+            return PrintableStatus.WAITING_FOR_VOLUME_BINDING;
+        }
         if (sync != null && "False".equals(sync.getStatus())) {
             if (PrintableStatus.ERR_IMAGE_PULL.equals(sync.getReason())) {
                 return PrintableStatus.ERR_IMAGE_PULL;
@@ -827,6 +850,42 @@ final class VmReconciler implements Reconciler {
             return PrintableStatus.STOPPED;
         }
         return PrintableStatus.UNKNOWN;
+    }
+
+    /**
+     * KubeVirt's isSetToStart: Always; Manual with a VMI not asked to stop, or without one a start request;
+     * RerunOnFailure with a VMI that has not Succeeded, or without one a start request; Once without a VMI.
+     */
+    static boolean setToStart(VirtualMachine vm, VirtualMachineInstance vmi) {
+        List<StateChangeRequest> requests = vm.getStatus() == null || vm.getStatus().getStateChangeRequests() == null
+                ? List.of() : vm.getStatus().getStateChangeRequests();
+        StateChangeRequest first = requests.isEmpty() ? null : requests.get(0);
+        boolean startRequest = first != null && START.equals(first.getAction());
+        return switch (strategy(vm)) {
+            case RunStrategy.ALWAYS -> true;
+            case RunStrategy.MANUAL -> vmi != null ? !(first != null && STOP.equals(first.getAction())
+                    && vmi.getMetadata().getUid() != null && vmi.getMetadata().getUid().equals(first.getUid()))
+                    : startRequest;
+            case RunStrategy.RERUN_ON_FAILURE -> vmi != null ? !Phase.SUCCEEDED.equals(phase(vmi)) : startRequest;
+            case RunStrategy.ONCE -> vmi == null;
+            default -> false;
+        };
+    }
+
+    /** KubeVirt's HasUnboundPVC: a claim the VM's template names is in the cache and not Bound. */
+    private boolean unboundClaim(VirtualMachine vm) {
+        if (vm.getSpec() == null || vm.getSpec().getTemplate() == null || vm.getSpec().getTemplate().getSpec() == null
+                || vm.getSpec().getTemplate().getSpec().getVolumes() == null) {
+            return false;
+        }
+        for (io.qvirt.api.model.Volume v : vm.getSpec().getTemplate().getSpec().getVolumes()) {
+            String claim = VolumeClaims.claimName(v);
+            var pvc = claim == null ? null : caches.pvc(vm.getMetadata().getNamespace(), claim);
+            if (pvc != null && !VolumeClaims.bound(pvc)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Condition> conditions(VirtualMachineInstance vmi) {

@@ -68,6 +68,8 @@ final class VmiReconciler implements Reconciler {
     static final String NODE_NAME_LABEL = "kubevirt.io/nodeName";
     /** KubeVirt's reason for a pod (or VMI) that could not be created. */
     static final String FAILED_CREATE = "FailedCreate";
+    /** KubeVirt's reason (Event and Synchronized condition) for a VMI whose claim does not exist. */
+    static final String FAILED_PVC_NOT_FOUND = "FailedPvcNotFound";
     static final Duration EXPECTATION_TIMEOUT = Duration.ofSeconds(30);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -157,6 +159,20 @@ final class VmiReconciler implements Reconciler {
                     String message = "cannot create the launcher pod: " + unprovidable.stream()
                             .map(Object::toString).collect(java.util.stream.Collectors.joining("; "));
                     writeStatus(vmi, null, null, false, condition(SYNCHRONIZED, "False", FAILED_CREATE, message));
+                    return null;
+                }
+                String missing = missingClaim(vmi);
+                if (missing != null) {
+                    // KubeVirt's areDataVolumesReady: no pod until the claim appears (its add event brings the VMI
+                    // back); Synchronized=False FailedPvcNotFound (the VM's ErrorPvcNotFound), PodScheduled=False.
+                    String message = "PVC " + vmi.getMetadata().getNamespace() + "/" + missing
+                            + " does not exist, waiting for it to appear";
+                    Condition sync = Objects2.condition(conditions(vmi), SYNCHRONIZED);
+                    if (sync == null || !FAILED_PVC_NOT_FOUND.equals(sync.getReason())
+                            || !message.equals(sync.getMessage())) {
+                        events.record(vmi, Events.NORMAL, FAILED_PVC_NOT_FOUND, message);
+                    }
+                    writeStatus(vmi, null, null, false, condition(SYNCHRONIZED, "False", FAILED_PVC_NOT_FOUND, message));
                     return null;
                 }
                 Pod created;
@@ -369,7 +385,18 @@ final class VmiReconciler implements Reconciler {
 
     private Pod createPod(VirtualMachineInstance vmi) {
         String ns = vmi.getMetadata().getNamespace();
-        Pod pod = LauncherPods.build(vmi, config.get(), LauncherPods.AutoLimits.of(vmi,
+        VirtualMachineInstance rendered = vmi;
+        if (!VolumeClaims.claimVolumes(vmi.getSpec()).isEmpty()) {
+            // The claims' info (mode, capacity) as the status write after the create records it: the pod's mounts
+            // and the launcher's disk.img sizes come from it.
+            rendered = KubevirtJson.deepCopy(vmi, VirtualMachineInstance.class);
+            if (rendered.getStatus() == null) {
+                rendered.setStatus(new VirtualMachineInstanceStatus());
+            }
+            rendered.getStatus().getAdditionalProperties().put("volumeStatus",
+                    KubevirtJson.json().convertValue(volumeStatus(vmi), List.class));
+        }
+        Pod pod = LauncherPods.build(rendered, config.get(), LauncherPods.AutoLimits.of(vmi,
                 resource -> caches.quotaLimits(ns, resource), caches.namespaceLabels(ns)));
         expectations.put(vmi.getMetadata().getUid(), clock.instant());
         try {
@@ -440,6 +467,11 @@ final class VmiReconciler implements Reconciler {
                 }
                 if (failure != null) {
                     conds = Conditions.with(conds, failure);
+                    if (FAILED_PVC_NOT_FOUND.equals(failure.getReason())) {
+                        // KubeVirt marks such a VMI unschedulable too, with the same message
+                        conds = Conditions.with(conds, condition(ConditionType.POD_SCHEDULED, "False", "Unschedulable",
+                                failure.getMessage()));
+                    }
                 }
                 if (controllers) {
                     conds = Conditions.with(conds, condition(ConditionType.READY, "False", "PodNotExists",
@@ -502,24 +534,13 @@ final class VmiReconciler implements Reconciler {
                     changed = true;
                 }
             }
-            if (pod != null && (Phase.SCHEDULED.equals(next) || Phase.RUNNING.equals(next))) {
-                // KubeVirt's updateVolumeStatus from the hand-over on: one entry per volume of the spec, an
-                // existing entry (the handler's target, phase, ...) kept as it is, entries of removed volumes gone
+            if (pod != null && (created || Phase.SCHEDULED.equals(next) || Phase.RUNNING.equals(next))) {
+                // KubeVirt's updateVolumeStatus from the hand-over on (and, for the claims the launcher sizes its
+                // disk.img by, when the pod is made): one entry per volume of the spec, an existing entry (the
+                // handler's target, phase, ...) kept, each claim's persistentVolumeClaimInfo from the claim as it is
+                // now, entries of removed volumes gone
                 JsonNode old = KubevirtJson.toTree(cur).get("volumeStatus");
-                ArrayNode volumes = NODES.arrayNode();
-                if (fresh.getSpec() != null && fresh.getSpec().getVolumes() != null) {
-                    for (io.qvirt.api.model.Volume v : fresh.getSpec().getVolumes()) {
-                        JsonNode existing = null;
-                        if (old != null && old.isArray()) {
-                            for (JsonNode e : old) {
-                                if (v.getName().equals(e.path("name").asText(null))) {
-                                    existing = e;
-                                }
-                            }
-                        }
-                        volumes.add(existing != null ? existing : NODES.objectNode().put("name", v.getName()));
-                    }
-                }
+                ArrayNode volumes = volumeStatus(fresh);
                 if (!volumes.equals(old)) {
                     s.set("volumeStatus", volumes);
                     changed = true;
@@ -556,9 +577,55 @@ final class VmiReconciler implements Reconciler {
         }, false));
     }
 
+    /** Without a Synchronized=False of a pod that could not be made (FailedCreate, FailedPvcNotFound). */
     private static List<Condition> dropFailedCreate(List<Condition> conds) {
         Condition sync = Objects2.condition(conds, SYNCHRONIZED);
-        return sync != null && FAILED_CREATE.equals(sync.getReason()) ? Conditions.without(conds, SYNCHRONIZED) : conds;
+        return sync != null && (FAILED_CREATE.equals(sync.getReason()) || FAILED_PVC_NOT_FOUND.equals(sync.getReason()))
+                ? Conditions.without(conds, SYNCHRONIZED) : conds;
+    }
+
+    /** The first claim the VMI's volumes name that the cache does not hold, or null if all exist. */
+    private String missingClaim(VirtualMachineInstance vmi) {
+        for (io.qvirt.api.model.Volume v : VolumeClaims.claimVolumes(vmi.getSpec())) {
+            String claim = VolumeClaims.claimName(v);
+            if (caches.pvc(vmi.getMetadata().getNamespace(), claim) == null) {
+                return claim;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The VMI's {@code status.volumeStatus} as KubeVirt's updateVolumeStatus makes it: an entry per volume of the
+     * spec, in spec order, an existing entry kept, and for each claim the claim's persistentVolumeClaimInfo (when the
+     * cache holds it).
+     */
+    private ArrayNode volumeStatus(VirtualMachineInstance vmi) {
+        JsonNode old = vmi.getStatus() == null ? null : KubevirtJson.toTree(vmi.getStatus()).get("volumeStatus");
+        ArrayNode volumes = NODES.arrayNode();
+        if (vmi.getSpec() == null || vmi.getSpec().getVolumes() == null) {
+            return volumes;
+        }
+        for (io.qvirt.api.model.Volume v : vmi.getSpec().getVolumes()) {
+            ObjectNode entry = null;
+            if (old != null && old.isArray()) {
+                for (JsonNode e : old) {
+                    if (v.getName().equals(e.path("name").asText(null)) && e.isObject()) {
+                        entry = ((ObjectNode) e).deepCopy();
+                    }
+                }
+            }
+            if (entry == null) {
+                entry = NODES.objectNode().put("name", v.getName());
+            }
+            String claim = VolumeClaims.claimName(v);
+            var pvc = claim == null ? null : caches.pvc(vmi.getMetadata().getNamespace(), claim);
+            if (pvc != null) {
+                entry.set("persistentVolumeClaimInfo", VolumeClaims.claimInfo(pvc));
+            }
+            volumes.add(entry);
+        }
+        return volumes;
     }
 
     private static String podState(Pod pod) {

@@ -67,12 +67,10 @@ class ValidationAndConfigTest extends WithController {
      */
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
-        "persistentVolumeClaim | {claimName: data}",
-        "dataVolume            | {name: dv}",
-        "configMap             | {name: cm}",
-        "hostDisk              | {path: /var/disk.img, type: Disk}",
+        "dataVolume            | {name: dv}   | DataVolumes need CDI",
+        "configMap             | {name: cm}   | not supported by qvirt's launcher pod",
     })
-    void volumesThePodCannotProvideAreRefusedByField(String kind, String source) throws Exception {
+    void volumesThePodCannotProvideAreRefusedByField(String kind, String source, String why) throws Exception {
         VirtualMachine vm = MockApi.seedVm();
         vm.getSpec().setRunning(true);
         var spec = vm.getSpec().getTemplate().getSpec();
@@ -91,7 +89,7 @@ class ValidationAndConfigTest extends WithController {
         Condition failure = MockApi.awaitValue(ControllerHarness.WAIT, "Failure condition",
                 () -> h.vm("testvm").getStatus() == null ? null
                         : Objects2.condition(h.vm("testvm").getStatus().getConditions(), "Failure"));
-        assertTrue(failure.getMessage().contains(field + ": not supported by qvirt's launcher pod"), failure.getMessage());
+        assertTrue(failure.getMessage().contains(field + ": " + why), failure.getMessage());
         Thread.sleep(500);
         assertNull(h.vmi("testvm"), "no VMI that could only crash-loop");
         assertEquals("Stopped", h.printable("testvm"));

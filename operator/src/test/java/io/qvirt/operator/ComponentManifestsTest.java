@@ -68,6 +68,7 @@ class ComponentManifestsTest {
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
                 "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
                 "/resourcequotas:list", "/resourcequotas:watch", "/namespaces:list", "/namespaces:watch",
+                "/persistentvolumeclaims:list", "/persistentvolumeclaims:watch",
                 "/events:create", "apps/controllerrevisions:list", "apps/controllerrevisions:watch",
                 "apps/controllerrevisions:create", "apps/controllerrevisions:delete", "apps/controllerrevisions:get",
                 "instancetype.kubevirt.io/virtualmachineinstancetypes:get",
