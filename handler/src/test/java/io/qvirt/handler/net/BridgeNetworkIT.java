@@ -8,7 +8,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.qvirt.handler.vmi.HandlerMetrics;
+import io.qvirt.handler.vmi.VmiDriver;
+import io.qvirt.testdata.OffLoopWatchCloseDispatcher;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.launcher.plan.RuntimePaths;
@@ -232,6 +248,137 @@ class BridgeNetworkIT {
         // The VMI goes: its DHCP server stops with it.
         bridges.stop("default/bridgevm");
         assertFalse(bridges.serves("default/bridgevm"));
+    }
+
+    /** True while something listens on UDP port 67 in the pod's namespace (the DHCP server's sockets). */
+    private boolean dhcpListens() throws Exception {
+        return sh(true, "ip", "netns", "exec", podNs, "ss", "-H", "-uln", "sport", "= :67").contains(":67");
+    }
+
+    /**
+     * The hook in VmiDriver: a Scheduled bridge VMI (the test plays controller and kubelet on fabric8's CRUD mock API
+     * server, NOT a kube-apiserver) is plumbed by the driver's sync, started with cont and written Running; the
+     * guest gets the pod's address; a handler stop closes the DHCP sockets, the next handler serves again from
+     * network-lease.json; the VMI deleted ends Succeeded and its DHCP server stops.
+     */
+    @Test
+    void theHandlerPlumbsABridgeVmiInItsSyncAndStopsDhcpWithIt() throws Exception {
+        podNetwork();
+        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new OffLoopWatchCloseDispatcher(), false);
+        server.init();
+        List<KubernetesClient> clients = new ArrayList<>();
+        Supplier<KubernetesClient> newClient = () -> {
+            KubernetesClient c = server.createClient(b -> b.withHttpClientFactory(new JdkHttpClientFactory())
+                    .editOrNewConfig().withNamespace("default").withRequestRetryBackoffLimit(0).endConfig());
+            clients.add(c);
+            return c;
+        };
+        List<VmiDriver> drivers = new ArrayList<>();
+        Supplier<VmiDriver> newDriver = () -> {
+            VmiDriver d = new VmiDriver(newClient.get(), new VmiDriver.Settings("node-a", tmp.resolve("run"),
+                    Duration.ofSeconds(2), Duration.ofSeconds(3), 2), new HandlerMetrics(), Clock.systemUTC());
+            drivers.add(d);
+            d.start(Duration.ofSeconds(20));
+            return d;
+        };
+        try {
+            KubernetesClient client = newClient.get();
+            for (String crd : new String[] {"virtualmachineinstances.kubevirt.io-v1.yml", "virtualmachines.kubevirt.io-v1.yml"}) {
+                try (InputStream in = VmiDriver.class.getResourceAsStream("/META-INF/fabric8/" + crd)) {
+                    client.apiextensions().v1().customResourceDefinitions()
+                            .resource(Serialization.unmarshal(in, CustomResourceDefinition.class)).create();
+                }
+            }
+            VirtualMachineInstance spec = vmi("drivenvm");
+            spec.getMetadata().setUid(null);
+            spec.getMetadata().setFinalizers(List.of("test.qvirt.io/keep"));
+            VirtualMachineInstance v = client.resources(VirtualMachineInstance.class).resource(spec).create();
+            v.getMetadata().setLabels(Map.of(VmiDriver.NODE_NAME_LABEL, "node-a"));
+            v = client.resources(VirtualMachineInstance.class).resource(v).update();
+            v.setStatus(new io.qvirt.api.model.VirtualMachineInstanceStatus());
+            v.getStatus().setPhase("Scheduled");
+            v.getStatus().setNodeName("node-a");
+            v = client.resources(VirtualMachineInstance.class).resource(v).update();
+            String uid = v.getMetadata().getUid();
+            client.pods().resource(new PodBuilder().withNewMetadata().withName("virt-launcher-drivenvm-abcde")
+                    .withNamespace("default").addToLabels("kubevirt.io", "virt-launcher")
+                    .addToLabels("kubevirt.io/created-by", uid).addToAnnotations("kubevirt.io/domain", "drivenvm").endMetadata()
+                    .withNewSpec().withNodeName("node-a").addNewContainer().withName("compute").withImage("virt-launcher:test")
+                    .endContainer().endSpec()
+                    .withNewStatus().withPhase("Running").withPodIP(subnet + "2")
+                    .withContainerStatuses(new ContainerStatusBuilder().withName("compute").withNewState().withNewRunning()
+                            .withStartedAt("2026-12-01T00:00:00Z").endRunning().endState().build()).endStatus().build()).create();
+            newDriver.get();
+            VirtualMachineInstance forLauncher = vmi("drivenvm");
+            forLauncher.getMetadata().setUid(uid);
+            forLauncher.setSpec(v.getSpec());
+            Process launcher = launcherExecPaused(forLauncher);
+            RuntimePaths paths = RuntimeDir.paths(tmp.resolve("run"), "default", "drivenvm");
+
+            await(BOOT, "drivenvm Running", () -> {
+                assertTrue(launcher.isAlive(), "launcher/QEMU exited: " + log(forLauncher));
+                VirtualMachineInstance x = client.resources(VirtualMachineInstance.class).inNamespace("default")
+                        .withName("drivenvm").get();
+                assertNotEquals("Failed", x.getStatus().getPhase(), () -> "Failed: " + x.getStatus());
+                return "Running".equals(x.getStatus().getPhase()) ? x : null;
+            });
+            Matcher net = await(BOOT, "QVIRT-NET", () -> {
+                Matcher m = GuestMarkers.NET.matcher(read(paths.consoleLog()));
+                return m.find() ? m : null;
+            });
+            assertEquals(subnet + "2", net.group(1), read(paths.consoleLog()));
+            assertTrue(dhcpListens());
+
+            // A handler stop closes the DHCP sockets; the next handler serves again (from network-lease.json).
+            drivers.get(0).close();
+            assertFalse(dhcpListens(), "no DHCP socket while no handler runs");
+            VmiDriver second = newDriver.get();
+            await(Duration.ofSeconds(30), "DHCP served again by the next handler", () -> {
+                try {
+                    return dhcpListens() && second.attached() == 1 ? true : null;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertTrue(launcher.isAlive(), "the same QEMU runs on");
+
+            // Deleted: ACPI power-off, Succeeded, and the DHCP server goes with it.
+            client.resources(VirtualMachineInstance.class).inNamespace("default").withName("drivenvm").delete();
+            await(Duration.ofSeconds(60), "drivenvm Succeeded", () -> {
+                VirtualMachineInstance x = client.resources(VirtualMachineInstance.class).inNamespace("default")
+                        .withName("drivenvm").get();
+                return x != null && "Succeeded".equals(x.getStatus().getPhase()) ? x : null;
+            });
+            assertTrue(launcher.waitFor(30, TimeUnit.SECONDS), "QEMU quit after the status");
+            await(Duration.ofSeconds(10), "DHCP stopped with the VMI", () -> {
+                try {
+                    return dhcpListens() ? null : true;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+        } finally {
+            drivers.forEach(VmiDriver::close);
+            clients.forEach(KubernetesClient::close);
+            try {
+                server.destroy();
+            } catch (IllegalStateException e) {
+                System.err.println("mock API server: " + e.getMessage());
+            }
+        }
+    }
+
+    /** launcher exec in the pod's namespace, the guest paused until the handler's cont (as in a launcher pod). */
+    private Process launcherExecPaused(VirtualMachineInstance v) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", podNs, TestGuest.projectRoot().resolve("bin/launcher")
+                .toString(), "exec", "--vmi-json", KubevirtJson.toJson(v), "--accel", "tcg", "--network-wait", "60")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve(v.getMetadata().getName() + ".launcher.log").toFile());
+        pb.environment().put("QVIRT_RUNTIME_ROOT", tmp.resolve("run").toString());
+        Process p = pb.start();
+        launchers.add(p);
+        return p;
     }
 
     @Test
