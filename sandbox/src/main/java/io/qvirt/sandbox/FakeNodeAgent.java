@@ -355,7 +355,31 @@ public final class FakeNodeAgent implements AutoCloseable {
         log.info("pod " + run.name() + " (uid " + run.uid + "): starting on " + opt.nodeName() + " with pod IP " + run.ip
                 + ", directory " + run.podDir);
         PodCommands.Placement at = run.placement();
-        Map<String, Path> volumes = PodCommands.volumePaths(pod, at);
+        // A claim's volume is its FAKE PV's directory; the kubelet waits (ContainerCreating) until it is bound.
+        Map<String, Path> claimDirs = new HashMap<>();
+        for (io.fabric8.kubernetes.api.model.Volume v : orEmpty(pod.getSpec().getVolumes())) {
+            if (v.getPersistentVolumeClaim() == null) {
+                continue;
+            }
+            String claim = v.getPersistentVolumeClaim().getClaimName();
+            Path dir = null;
+            boolean told = false;
+            while (!run.terminating && !closed.get() && (dir = claimDir(pod, claim)) == null) {
+                if (!told) {
+                    told = true;
+                    for (ContainerRun cr : run.containers) {
+                        waiting(run, cr, "ContainerCreating", "FAKE node agent: waiting for claim " + claim
+                                + " to be bound to a PV");
+                    }
+                }
+                sleep(500);
+            }
+            if (dir == null) {
+                return;
+            }
+            claimDirs.put(claim, dir);
+        }
+        Map<String, Path> volumes = PodCommands.volumePaths(pod, at, claimDirs::get);
         try {
             Files.createDirectories(run.podDir);
             for (Path p : volumes.values()) {
@@ -383,11 +407,61 @@ public final class FakeNodeAgent implements AutoCloseable {
                 waiting(run, cr, e.reason, e.getMessage());
                 continue;
             }
+            if (cr.spec.getVolumeDevices() != null && !cr.spec.getVolumeDevices().isEmpty()) {
+                waiting(run, cr, "CreateContainerConfigError", "FAKE node agent: volumeDevices (block-mode claims) need "
+                        + "a block device, which the sandbox does not make: use a Filesystem claim");
+                continue;
+            }
+            try {
+                linkMountParents(run, cr, mounts);
+            } catch (IOException e) {
+                waiting(run, cr, "CreateContainerError", "FAKE node agent: " + e);
+                continue;
+            }
             if (isDiskContainer(cr.spec)) {
                 work.submit(() -> runDiskContainer(run, cr, mounts));
             } else {
                 runProcess(run, cr, mounts, at);
             }
+        }
+    }
+
+    /**
+     * A directory the container's command names (say the launcher's {@code --pvc-dir}) that holds mounts without being
+     * one: in a container it is in the image's root; here a directory of links under the pod's {@code rootfs/}, one
+     * per mount under it, added to {@code mounts} so the command's path maps to it.
+     */
+    private static void linkMountParents(PodRun run, ContainerRun cr, Map<String, Path> mounts) throws IOException {
+        List<String> named = new ArrayList<>(orEmpty(cr.spec.getCommand()));
+        named.addAll(orEmpty(cr.spec.getArgs()));
+        for (Map.Entry<String, Map<String, Path>> p : PodCommands.mountParents(mounts).entrySet()) {
+            if (!named.contains(p.getKey())) {
+                continue;
+            }
+            Path host = run.podDir.resolve("rootfs").resolve(cr.spec.getName()).resolve(p.getKey().substring(1));
+            Files.createDirectories(host);
+            for (Map.Entry<String, Path> link : p.getValue().entrySet()) {
+                Path l = host.resolve(link.getKey());
+                Files.deleteIfExists(l);
+                Files.createSymbolicLink(l, link.getValue());
+            }
+            mounts.put(p.getKey(), host);
+        }
+    }
+
+    /** The host directory of the claim's FAKE PV ({@code hostPath}), or null while it is not bound. */
+    private Path claimDir(Pod pod, String claim) {
+        try {
+            var pvc = client.persistentVolumeClaims().inNamespace(pod.getMetadata().getNamespace()).withName(claim).get();
+            if (pvc == null || pvc.getStatus() == null || !"Bound".equals(pvc.getStatus().getPhase())
+                    || pvc.getSpec().getVolumeName() == null) {
+                return null;
+            }
+            var pv = client.persistentVolumes().withName(pvc.getSpec().getVolumeName()).get();
+            return pv == null || pv.getSpec().getHostPath() == null ? null : Path.of(pv.getSpec().getHostPath().getPath());
+        } catch (KubernetesClientException e) {
+            log.warn("pod " + key(pod) + ": claim " + claim + " not readable: " + e.getMessage());
+            return null;
         }
     }
 

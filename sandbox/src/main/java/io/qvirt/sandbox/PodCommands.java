@@ -48,10 +48,23 @@ public final class PodCommands {
      * any other hostPath -> under the node's fake root, emptyDir (and anything else) -> the pod's directory.
      */
     public static Map<String, Path> volumePaths(Pod pod, Placement at) {
+        return volumePaths(pod, at, claim -> null);
+    }
+
+    /**
+     * As {@link #volumePaths(Pod, Placement)}, a persistentVolumeClaim volume at the directory of the claim's FAKE PV.
+     *
+     * @param claims claim name (in the pod's namespace) -> the directory of its PV; null: none (the pod's directory)
+     */
+    public static Map<String, Path> volumePaths(Pod pod, Placement at, java.util.function.Function<String, Path> claims) {
         Map<String, Path> out = new LinkedHashMap<>();
         List<Volume> vols = pod.getSpec().getVolumes() == null ? List.of() : pod.getSpec().getVolumes();
         for (Volume v : vols) {
-            if (v.getHostPath() != null) {
+            Path claim = v.getPersistentVolumeClaim() == null ? null
+                    : claims.apply(v.getPersistentVolumeClaim().getClaimName());
+            if (claim != null) {
+                out.put(v.getName(), claim);
+            } else if (v.getHostPath() != null) {
                 String p = v.getHostPath().getPath();
                 if (p.equals("/run/qvirt") || p.equals("/var/run/qvirt")) {
                     out.put(v.getName(), at.runtimeRoot());
@@ -79,6 +92,29 @@ public final class PodCommands {
                 host = host.resolve(m.getSubPath());
             }
             out.put(m.getMountPath(), host);
+        }
+        return out;
+    }
+
+    /**
+     * The directories the container's mount points sit in that no mount covers, each with the mounts right under it
+     * by name (e.g. {@code /var/run/kubevirt-private/vmi-disks} -> {@code data} -> the claim's directory). In a
+     * container they exist in its root file system; on the host the node agent makes each a directory of links, so a
+     * program given the parent (the launcher's {@code --pvc-dir}) finds every mount under it.
+     */
+    public static Map<String, Map<String, Path>> mountParents(Map<String, Path> mounts) {
+        Map<String, Map<String, Path>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> m : mounts.entrySet()) {
+            Path mp = Path.of(m.getKey());
+            Path parent = mp.getParent();
+            if (parent == null || parent.getParent() == null || mp.getFileName() == null) {
+                continue; // "/x": its parent is the root
+            }
+            String p = parent.toString();
+            if (!mapPath(p, mounts).equals(p)) {
+                continue; // under a mount already: the link would go into that volume
+            }
+            out.computeIfAbsent(p, k -> new LinkedHashMap<>()).put(mp.getFileName().toString(), m.getValue());
         }
         return out;
     }

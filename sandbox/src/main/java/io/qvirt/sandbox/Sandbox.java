@@ -81,6 +81,11 @@ public final class Sandbox implements AutoCloseable {
             return dir.resolve("images");
         }
 
+        /** The FAKE provisioner's claim directories, one per bound claim ({@link FakeProvisioner}). */
+        public Path claims() {
+            return dir.resolve("claims");
+        }
+
         /** The front-proxy CA and the aggregator's client certificate (the front door presents it to virt-api). */
         public Path frontProxyPki() {
             return pki().resolve("front-proxy");
@@ -103,6 +108,7 @@ public final class Sandbox implements AutoCloseable {
     private final ComponentLog log;
     private final List<KubernetesClient> clients = new ArrayList<>();
     private FakeScheduler scheduler;
+    private FakeProvisioner provisioner;
     private final List<Supervised> processes = new ArrayList<>();
     private final List<FakeNodeAgent> agents = new ArrayList<>();
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -181,6 +187,8 @@ public final class Sandbox implements AutoCloseable {
         log.info("PKI in " + layout.pki() + ": CA, a server certificate per handler and for virt-api, client (CN virt-api);"
                 + " front-proxy CA and its client certificate (CN front-proxy-client) in " + layout.frontProxyPki());
 
+        provisioner = new FakeProvisioner(newClient("fake-provisioner"), layout.claims(),
+                new ComponentLog(layout.logs().resolve("fake-provisioner.log"), "FAKE provisioner"));
         scheduler = new FakeScheduler(newClient("fake-scheduler"),
                 new ComponentLog(layout.logs().resolve("fake-scheduler.log"), "FAKE scheduler"));
         Map<String, String> env = childEnv();
@@ -482,6 +490,7 @@ public final class Sandbox implements AutoCloseable {
         join(stoppers, 20);
         List<AutoCloseable> rest = new ArrayList<>();
         rest.add(scheduler);
+        rest.add(provisioner);
         rest.addAll(clients);
         rest.add(client);
         rest.add(frontDoor);
