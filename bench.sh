@@ -6,6 +6,8 @@
 #   ./bench.sh [--quick] [--runs N] [--all]   (default: n=10, density n=3 at once and staggered, then the
 #   controller's 1000-VM benchmark against fabric8's CRUD mock API: ~25 min; --quick: n=3, density n=1 with 3
 #   guests, no controller benchmark; --all: the controller benchmark after --quick or --only too)
+#   A full run includes scenario 8, live migration on one machine (floor, qvirt, libvirt; --migration-runs N,
+#   default 5; ~10 min); --quick leaves it out; ./bench.sh --only migration runs it alone.
 #   ./bench.sh --cluster [N]   only the cluster path on the rig (bin/qvirt-sandbox: fabric8's CRUD mock API, FAKE
 #   node agents, the real controller, handlers and QEMU): VM -> VMI Running -> booted, QMP event -> VMI status,
 #   10 VMs at once, the handlers' RSS and CPU (~5 min)

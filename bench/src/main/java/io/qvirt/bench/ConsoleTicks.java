@@ -108,32 +108,38 @@ final class ConsoleTicks implements AutoCloseable {
      *
      * @param gapMs          the largest interval between two consecutive ticks' arrivals
      * @param guestMs        the guest's own uptime advance across that same pair
+     * @param lostMs         the largest (arrival interval - guest uptime interval) over the pairs: time that passed
+     *                       for the host but not for the guest, whose clock stands still while its CPUs are stopped
+     *                       (the guest prints uptime with 10 ms resolution); a guest that is running but slow to
+     *                       print (its own scheduling) adds nothing here, unlike to gapMs
      * @param medianMs       the median interval (the ticker's own period under this load)
      * @param ticks          ticks in the window
      * @param missing        sequence numbers never seen between the first and last in the window
      */
-    record Gap(double gapMs, double guestMs, double medianMs, int ticks, long missing) {
+    record Gap(double gapMs, double guestMs, double lostMs, double medianMs, int ticks, long missing) {
     }
 
     synchronized Gap gap(long fromNanos, long toNanos) {
         List<Map.Entry<Long, double[]>> in = ticks.entrySet().stream()
                 .filter(e -> e.getValue()[0] >= fromNanos && e.getValue()[0] <= toNanos).toList();
         if (in.size() < 2) {
-            return new Gap(Double.NaN, Double.NaN, Double.NaN, in.size(), 0);
+            return new Gap(Double.NaN, Double.NaN, Double.NaN, Double.NaN, in.size(), 0);
         }
         double max = -1;
         double guest = Double.NaN;
+        double lost = Double.NEGATIVE_INFINITY;
         List<Double> intervals = new ArrayList<>();
         for (int i = 1; i < in.size(); i++) {
             double d = (in.get(i).getValue()[0] - in.get(i - 1).getValue()[0]) / 1e6;
             intervals.add(d);
+            lost = Math.max(lost, d - (in.get(i).getValue()[1] - in.get(i - 1).getValue()[1]));
             if (d > max) {
                 max = d;
                 guest = in.get(i).getValue()[1] - in.get(i - 1).getValue()[1];
             }
         }
         long missing = in.get(in.size() - 1).getKey() - in.get(0).getKey() + 1 - in.size();
-        return new Gap(max, guest, Mmm.of(intervals).median(), in.size(), missing);
+        return new Gap(max, guest, lost, Mmm.of(intervals).median(), in.size(), missing);
     }
 
     @Override

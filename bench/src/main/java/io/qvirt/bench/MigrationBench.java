@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.time.Instant;
 
 /**
  * Scenario 8, live migration on one machine (issue 19): one running guest of 128 MiB moved to a second QEMU,
@@ -68,6 +71,7 @@ final class MigrationBench {
     /** After the command returns, ticks are collected this long so the target's first lines are in. */
     private static final Duration AFTER = Duration.ofMillis(1500);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern LOG = Pattern.compile("\"timestamp\":\"([^\"]+)\".*?\"msg\":\"([^\"]*)");
     /** The ticker: a line every ~10 ms with a sequence number and the guest's uptime (shell builtins but usleep). */
     private static final String TICKER = "(i=0; while :; do read u r </proc/uptime; echo \"QT $i $u\"; i=$((i+1)); "
             + "usleep 10000; done) &\n";
@@ -80,10 +84,14 @@ final class MigrationBench {
         {"total", "QEMU total-time (ms)", "%.0f"},
         {"downtime", "QEMU downtime (ms)", "%.0f"},
         {"gap", "guest-side gap: largest interval between console ticks (ms)", "%.0f"},
-        {"tick", "ticker period meanwhile, median (ms)", "%.1f"},
         {"guestClock", "the guest's own clock across that gap (ms)", "%.0f"},
+        {"lost", "guest pause from the console: max(tick interval - guest clock interval) (ms)", "%.0f"},
+        {"tick", "ticker period meanwhile, median (ms)", "%.1f"},
         {"mib", "RAM sent (MiB)", "%.1f"},
         {"passes", "passes over RAM", "%.0f"},
+        {"toReady", "qvirt: command start -> its first log line (JVM start, options read) (ms)", "%.0f"},
+        {"toMigrate", "qvirt: command start -> `migrate` sent (+ target planned, started, QMP set up) (ms)", "%.0f"},
+        {"afterDone", "qvirt: QEMU completed -> command returned (target cont, source quit) (ms)", "%.0f"},
     };
 
     private final Ctx ctx;
@@ -187,9 +195,11 @@ final class MigrationBench {
                 // Steady state: the ticker and (dirty) the loop have run a while.
                 Thread.sleep(w == Workload.DIRTY ? 3000 : 1000);
                 ticks.follow(g.targetLog(), name + "-dst");
-                long t0 = System.nanoTime();
+                Clock start = Clock.now();
+                long t0 = start.nanos();
                 Map<String, Double> v = new LinkedHashMap<>(g.migrate());
                 long t1 = System.nanoTime();
+                g.phases(start, t1, v);
                 v.put("cmd", (t1 - t0) / 1e6);
                 Thread.sleep(AFTER.toMillis());
                 ConsoleTicks.Gap gap = ticks.gap(t0, t1 + AFTER.toNanos());
@@ -200,6 +210,7 @@ final class MigrationBench {
                 v.put("gap", gap.gapMs());
                 v.put("tick", gap.medianMs());
                 v.put("guestClock", gap.guestMs());
+                v.put("lost", gap.lostMs());
                 v.put("missingTicks", (double) gap.missing());
                 return v;
             }
@@ -227,6 +238,10 @@ final class MigrationBench {
 
         /** Migrates; returns QEMU's figures: total, downtime, mib, passes. */
         abstract Map<String, Double> migrate() throws Exception;
+
+        /** Adds where the command's time went, if the contender says (qvirt's log). */
+        void phases(Clock start, long endNanos, Map<String, Double> v) {
+        }
     }
 
     static Map<String, Double> figures(double totalMs, double downtimeMs, double bytes, double passes) {
@@ -388,7 +403,7 @@ final class MigrationBench {
 
         @Override
         Map<String, Double> migrate() throws Exception {
-            String out = runMigrate(List.of(ctx.launcher().toString(), "migrate", name, "--runtime-root",
+            String out = runMigrate(List.of(ctx.launcher().toString(), "--log-format=json", "migrate", name, "--runtime-root",
                     srcRoot().toString(), "--to-runtime-root", dstRoot().toString(), "--json"),
                     Map.of("QVIRT_QEMU", ctx.wrapper().toString()), dir.resolve("migrate.err"));
             JsonNode j = JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElse("{}"));
@@ -397,6 +412,48 @@ final class MigrationBench {
                     j.path("ramTransferredBytes").asDouble(), j.path("passes").asDouble());
             v.put("startMs", j.path("startMs").asDouble());
             return v;
+        }
+
+        /**
+         * From migrate's JSON log: when it sent {@code migrate} (its first progress line, pass 1, comes just after)
+         * and when QEMU reported completed.
+         */
+        @Override
+        void phases(Clock start, long endNanos, Map<String, Double> v) {
+            Double ready = null;
+            Double first = null;
+            Double done = null;
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(dir.resolve("migrate.err"));
+            } catch (IOException e) {
+                return;
+            }
+            for (String l : lines) {
+                Matcher m = LOG.matcher(l);
+                if (!m.find()) {
+                    continue;
+                }
+                double at = start.msAtEpochMicros(Clock.epochMicros(Instant.parse(m.group(1))));
+                if (ready == null) {
+                    ready = at;
+                }
+                if (first == null && m.group(2).startsWith("migrate: active")) {
+                    first = at;
+                }
+                if (m.group(2).startsWith("migrate: completed")) {
+                    done = at;
+                }
+            }
+            if (ready != null) {
+                v.put("toReady", ready);
+            }
+            if (first != null) {
+                v.put("toMigrate", first);
+            }
+            if (done != null) {
+                v.put("afterDone", start.msAtNanos(endNanos) - done);
+            }
         }
 
         @Override
