@@ -248,10 +248,40 @@ public final class PodCommands {
         }
         List<String> argv = new ArrayList<>();
         for (String a : raw) {
-            argv.add(mapPath(expand(a, env), mounts));
+            argv.add(mapHostDisks(mapPath(expand(a, env), mounts), mounts));
         }
         argv.set(0, program(argv.get(0), binDir, hostPath, c.getName()));
         return argv;
+    }
+
+    /**
+     * A VMI given as JSON (the launcher's {@code --vmi-json}) with each {@code spec.volumes[].hostDisk.path} mapped as
+     * a path argument is: the controller names a hostDisk where the pod mounts its directory
+     * ({@code /var/run/kubevirt-private/vmi-disks/<volume>/<file>}), which in a container resolves through the mount
+     * and here must be the host directory standing for it. Any other argument is returned as it is.
+     */
+    static String mapHostDisks(String arg, Map<String, Path> mounts) {
+        if (!arg.startsWith("{") || !arg.contains("\"hostDisk\"")) {
+            return arg;
+        }
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.JsonNode vmi = json.readTree(arg);
+            boolean changed = false;
+            for (com.fasterxml.jackson.databind.JsonNode v : vmi.path("spec").path("volumes")) {
+                com.fasterxml.jackson.databind.JsonNode hd = v.path("hostDisk");
+                if (hd.isObject() && hd.path("path").isTextual()) {
+                    String mapped = mapPath(hd.path("path").asText(), mounts);
+                    if (!mapped.equals(hd.path("path").asText())) {
+                        ((com.fasterxml.jackson.databind.node.ObjectNode) hd).put("path", mapped);
+                        changed = true;
+                    }
+                }
+            }
+            return changed ? json.writeValueAsString(vmi) : arg;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return arg; // not JSON after all
+        }
     }
 
     static String program(String name, Path binDir, String hostPath, String container) throws Unrunnable {

@@ -35,6 +35,20 @@ class ClaimMountsTest {
     }
 
     @Test
+    void aHostDiskInTheLaunchersVmiJsonIsMappedAsAPathArgumentIs() {
+        Map<String, Path> mounts = Map.of("/var/run/kubevirt-private/vmi-disks/data", Path.of("/sb/host/var/lib/d"));
+        String json = "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"volumes\":[{\"name\":\"root\",\"containerDisk\":{}},"
+                + "{\"name\":\"data\",\"hostDisk\":{\"path\":\"/var/run/kubevirt-private/vmi-disks/data/d.img\","
+                + "\"type\":\"DiskOrCreate\"}}]}}";
+        String mapped = PodCommands.mapHostDisks(json, mounts);
+        assertTrue(mapped.contains("\"path\":\"/sb/host/var/lib/d/d.img\""), mapped);
+        assertTrue(mapped.contains("\"type\":\"DiskOrCreate\""), mapped);
+        assertEquals("--accel", PodCommands.mapHostDisks("--accel", mounts));
+        String noHostDisk = "{\"spec\":{\"volumes\":[]}}";
+        assertEquals(noHostDisk, PodCommands.mapHostDisks(noHostDisk, mounts));
+    }
+
+    @Test
     void theDirectoryClaimsAreMountedInListsThemAndMountsUnderAMountAreLeftOut() {
         Map<String, Path> mounts = new LinkedHashMap<>();
         mounts.put("/run/qvirt", Path.of("/sb/run"));
