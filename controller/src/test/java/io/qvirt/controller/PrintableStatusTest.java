@@ -15,8 +15,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The VM's printableStatus, row by row as KubeVirt's setPrintableStatus (first match of Terminating, Stopping,
- * Paused, Running, ErrorUnschedulable, ErrImagePull, ImagePullBackOff, Starting, CrashLoopBackOff, Stopped;
- * else Unknown); no API server.
+ * Paused, Running, ErrorPvcNotFound, ErrorUnschedulable, WaitingForVolumeBinding, ErrImagePull, ImagePullBackOff,
+ * Starting, CrashLoopBackOff, Stopped; else Unknown); no API server. WaitingForVolumeBinding (a claim in the
+ * controller's cache) is VolumeClaimsTest's.
  */
 class PrintableStatusTest {
     /**
@@ -31,6 +32,7 @@ class PrintableStatusTest {
         "Always,         false, Running,    false, NONE,    Paused:True:PausedByUser,         0, Paused",
         "Always,         false, Running,    false, NONE,    Paused:False:,                    0, Running",
         "Always,         false, Running,    false, NONE,    ,                                 2, Running",
+        "Always,         false, Pending,    false, NONE,    Synchronized:False:FailedPvcNotFound, 0, ErrorPvcNotFound",
         "Always,         false, Scheduling, false, NONE,    PodScheduled:False:Unschedulable, 0, ErrorUnschedulable",
         "Always,         false, Scheduling, false, NONE,    Synchronized:False:ErrImagePull,  0, ErrImagePull",
         "Always,         false, Scheduling, false, NONE,    Synchronized:False:ImagePullBackOff, 0, ImagePullBackOff",
