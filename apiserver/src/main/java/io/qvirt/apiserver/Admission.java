@@ -18,9 +18,11 @@ import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VmValidator;
 import io.qvirt.api.VmiDefaults;
 import io.qvirt.api.VmiValidator;
+import io.qvirt.api.instancetype.InstancetypeExpander;
 import io.qvirt.api.instancetype.InstancetypeLookup;
 import io.qvirt.api.instancetype.InstancetypeLookupException;
 import io.qvirt.api.instancetype.InstancetypeResource;
+import io.qvirt.launcher.plan.AdmissionPlanning;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -268,7 +270,11 @@ public final class Admission {
                 }
             }
         };
-        List<FieldError> errors = VmValidator.validate(vm, gates.get(), network.get(), noting);
+        NetworkSettings net = network.get();
+        List<FieldError> errors = VmValidator.validate(vm, gates.get(), net, noting);
+        if (errors.isEmpty() && warnings.isEmpty()) {
+            errors = runnable(vm, net);
+        }
         log(r, errors);
         if (!errors.isEmpty()) {
             return denied(errors);
@@ -289,9 +295,52 @@ public final class Admission {
         if (vmi == null) {
             return error("could not decode the VirtualMachineInstance");
         }
-        List<FieldError> errors = VmiValidator.validate(vmi, gates.get(), network.get());
+        NetworkSettings net = network.get();
+        List<FieldError> errors = VmiValidator.validate(vmi, gates.get(), net);
+        if (errors.isEmpty() && vmi.getMetadata() != null) {
+            if (vmi.getMetadata().getNamespace() == null || vmi.getMetadata().getNamespace().isEmpty()) {
+                vmi.getMetadata().setNamespace(r.namespace());
+            }
+            errors = vmi.getMetadata().getName() == null ? List.of()
+                    : AdmissionPlanning.refusals(VmiDefaults.apply(vmi, net), "spec.");
+        }
         log(r, errors);
         return errors.isEmpty() ? allowed() : denied(errors);
+    }
+
+    /**
+     * What qvirt's launcher would refuse in the VMI this VM makes (its template with its instancetype and preference
+     * applied, defaulted as virt-api's mutator does): refused now, by field path, rather than failing later in its
+     * launcher pod. A VM whose instancetype or preference cannot be read is not planned (it is admitted with a
+     * warning; the controller plans nothing until they exist). Precondition: the VM passed {@link VmValidator}.
+     */
+    private List<FieldError> runnable(VirtualMachine vm, NetworkSettings net) {
+        VirtualMachineInstance vmi;
+        if (InstancetypeExpander.references(vm)) {
+            InstancetypeExpander.Found found;
+            try {
+                found = InstancetypeExpander.find(vm, instancetypes);
+            } catch (InstancetypeLookupException e) {
+                return List.of();
+            }
+            if (!found.errors().isEmpty()) {
+                return List.of();
+            }
+            InstancetypeExpander.Made made = InstancetypeExpander.toVmi(vm, found.specs(), net);
+            if (made.vmi() == null) {
+                return made.conflicts();
+            }
+            vmi = made.vmi();
+        } else {
+            vmi = io.qvirt.api.LoadedManifest.fromVm(vm);
+        }
+        if (vmi == null || vmi.getMetadata() == null || vmi.getMetadata().getName() == null) {
+            return List.of(); // generateName: the name is the API server's to give; the controller plans it then
+        }
+        if (vmi.getMetadata().getNamespace() == null) {
+            vmi.getMetadata().setNamespace(vm.getMetadata().getNamespace());
+        }
+        return AdmissionPlanning.refusals(VmiDefaults.apply(vmi, net), "spec.template.spec.");
     }
 
     private ObjectNode validateVmiUpdate(Review r) {

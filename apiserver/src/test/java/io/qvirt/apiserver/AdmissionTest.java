@@ -93,12 +93,22 @@ class AdmissionTest {
     }
 
     @Test
-    void everyFixtureGetsTheApiModulesErrors() throws Exception {
+    void everyFixtureGetsTheApiModulesErrorsThenTheLaunchers() throws Exception {
         int denied = 0;
         int allowed = 0;
         for (Path f : documents()) {
             LoadedManifest doc = ManifestLoader.loadOne(f);
             List<FieldError> expected = doc.validate(FeatureGates.kubevirtDefaults());
+            if (expected.isEmpty() && doc.vmi() != null) {
+                // Then what qvirt's launcher would refuse, as `launcher validate` refuses it.
+                io.qvirt.api.VirtualMachineInstance vmi = io.qvirt.api.VmiDefaults.apply(doc.vmi(),
+                        io.qvirt.api.NetworkSettings.QVIRT_DEFAULTS);
+                if (vmi.getMetadata().getNamespace() == null) {
+                    vmi.getMetadata().setNamespace("default");
+                }
+                expected = io.qvirt.launcher.plan.AdmissionPlanning.refusals(vmi,
+                        doc.isVirtualMachine() ? "spec.template.spec." : "spec.");
+            }
             String kind = doc.isVirtualMachine() ? "VirtualMachine" : "VirtualMachineInstance";
             String path = doc.isVirtualMachine() ? "/virtualmachines-validate" : "/virtualmachineinstances-validate-create";
             JsonNode resp = response(path, review(kind, "CREATE", KubevirtJson.toTree(doc.resource()), null, "alice"));

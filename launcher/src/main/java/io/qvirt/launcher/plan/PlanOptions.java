@@ -17,10 +17,12 @@ import java.util.function.IntUnaryOperator;
  * @param volumes      images fetched before planning (containerDisk bases, kernelBoot files)
  * @param podNetwork   the pod network plumbed by the node agent ({@code launcher exec} on a cluster), which
  *                     {@code bridge} needs; null on one machine, where {@code bridge} is refused by name
+ * @param admission    planned for virt-api's admission, away from any node: what only a node can tell (firmware
+ *                     files, a hostDisk's image) is not checked there, the launcher checks it when it runs
  */
 public record PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
                           String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd,
-                          ResolvedVolumes volumes, PlumbedPodNetwork podNetwork) {
+                          ResolvedVolumes volumes, PlumbedPodNetwork podNetwork, boolean admission) {
     /** Spawned QEMUs see their inherited fds from 3 up. */
     public static final int SPAWN_FIRST_FD = 3;
 
@@ -31,9 +33,17 @@ public record PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean o
         this(paths, accelerator, ownerMonitor, startPaused, fieldPrefix, forwardAddr, hostPorts, firstFd, volumes, null);
     }
 
+    /** Planned on a node (not for admission). */
+    public PlanOptions(RuntimePaths paths, Accelerator accelerator, boolean ownerMonitor, boolean startPaused,
+                       String fieldPrefix, String forwardAddr, IntUnaryOperator hostPorts, int firstFd,
+                       ResolvedVolumes volumes, PlumbedPodNetwork podNetwork) {
+        this(paths, accelerator, ownerMonitor, startPaused, fieldPrefix, forwardAddr, hostPorts, firstFd, volumes,
+                podNetwork, false);
+    }
+
     /** The same options with the node agent's pod network. */
     public PlanOptions withPodNetwork(PlumbedPodNetwork network) {
         return new PlanOptions(paths, accelerator, ownerMonitor, startPaused, fieldPrefix, forwardAddr, hostPorts,
-                firstFd, volumes, network);
+                firstFd, volumes, network, admission);
     }
 }

@@ -56,13 +56,13 @@ class CorpusVerdictTest {
     /** KubeVirt's examples that qvirt must refuse, and at which paths (any one of them). */
     static final Map<String, List<String>> EXAMPLE_REFUSALS = Map.ofEntries(
             Map.entry("vm-alpine-datavolume.yaml", List.of("spec.template.spec.volumes[0].dataVolume")),
-            Map.entry("vm-cirros-clarge-virtio.yaml", List.of("spec.instancetype")),
-            Map.entry("vm-cirros-clarge-windows.yaml", List.of("spec.instancetype")),
-            Map.entry("vm-cirros-clarge.yaml", List.of("spec.instancetype")),
-            Map.entry("vm-cirros-cluster-csmall.yaml", List.of("spec.instancetype")),
-            Map.entry("vm-cirros-csmall.yaml", List.of("spec.instancetype")),
+            Map.entry("vm-cirros-clarge-virtio.yaml", List.of("spec.instancetype", "spec.template.spec.domain.memory.guest")),
+            Map.entry("vm-cirros-clarge-windows.yaml", List.of("spec.instancetype", "spec.template.spec.domain.memory.guest")),
+            Map.entry("vm-cirros-clarge.yaml", List.of("spec.instancetype", "spec.template.spec.domain.memory.guest")),
+            Map.entry("vm-cirros-cluster-csmall.yaml", List.of("spec.instancetype", "spec.template.spec.domain.memory.guest")),
+            Map.entry("vm-cirros-csmall.yaml", List.of("spec.instancetype", "spec.template.spec.domain.memory.guest")),
             Map.entry("vm-windows-clarge-windows.yaml", List.of("spec.template.spec.volumes[0].persistentVolumeClaim",
-                    "spec.instancetype")),
+                    "spec.instancetype", "spec.template.spec.domain.memory.guest")),
             Map.entry("vmi-dra-pgpu.yaml", List.of("spec.domain.devices.gpus")),
             Map.entry("vmi-fedora-isolated.yaml", List.of("spec.domain.cpu.dedicatedCpuPlacement")),
             Map.entry("vmi-gpu.yaml", List.of("spec.domain.devices.gpus")),
@@ -93,7 +93,7 @@ class CorpusVerdictTest {
     /**
      * What the INDEX's {@code why} says a file needs that the file does not hold, made by the test as KubeVirt's user
      * would create it first: the namespaced instancetypes and preferences (as the guide and the blog post define
-     * them), given with {@code --instancetypes} beside qvirt's common ones (u1.medium, the cluster preference fedora).
+     * them, and KubeVirt's example clarge, csmall, cluster-csmall, virtio and windows), given with {@code --instancetypes} beside qvirt's common ones (u1.medium, the cluster preference fedora).
      */
     static final String MADE_INSTANCETYPES = """
             apiVersion: instancetype.kubevirt.io/v1beta1
@@ -129,6 +129,42 @@ class CorpusVerdictTest {
               firmware:
                 preferredUseEfi: true
                 preferredUseSecureBoot: true
+            ---
+            apiVersion: instancetype.kubevirt.io/v1beta1
+            kind: VirtualMachineInstancetype
+            metadata: {name: clarge}
+            spec: {cpu: {guest: 4}, memory: {guest: 2Gi}}
+            ---
+            apiVersion: instancetype.kubevirt.io/v1beta1
+            kind: VirtualMachineClusterInstancetype
+            metadata: {name: cluster-csmall}
+            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
+            ---
+            apiVersion: instancetype.kubevirt.io/v1beta1
+            kind: VirtualMachineInstancetype
+            metadata: {name: csmall}
+            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
+            ---
+            apiVersion: instancetype.kubevirt.io/v1beta1
+            kind: VirtualMachinePreference
+            metadata: {name: virtio}
+            spec: {devices: {preferredDiskBus: virtio, preferredInterfaceModel: virtio}}
+            ---
+            apiVersion: instancetype.kubevirt.io/v1beta1
+            kind: VirtualMachinePreference
+            metadata: {name: windows}
+            spec:
+              clock:
+                preferredClockOffset: {utc: {}}
+                preferredTimer: {hpet: {present: false}, hyperv: {}, pit: {tickPolicy: delay}, rtc: {tickPolicy: catchup}}
+              cpu: {preferredCPUTopology: sockets}
+              devices: {preferredDiskBus: sata, preferredInterfaceModel: e1000, preferredTPM: {}}
+              features:
+                preferredAcpi: {}
+                preferredApic: {}
+                preferredHyperv: {relaxed: {}, spinlocks: {spinlocks: 8191}, vapic: {}}
+                preferredSmm: {}
+              firmware: {preferredEfi: {secureBoot: true}}
             """;
 
     /** {@code refuse}/{@code invalid} files qvirt accepts, or refuses without naming the path: what is missing. */

@@ -263,6 +263,10 @@ public final class DiskConfigurator implements QemuConfigurator {
         }
         Path p = Path.of(h.getPath());
         String type = h.getType() == null ? "Disk" : h.getType();
+        if (ctx.options().admission() && (type.equals("Disk") || type.equals("DiskOrCreate"))) {
+            // The image is on a node: its launcher checks it (and its format) when it runs.
+            return new Source(p, ImageFormat.RAW, false);
+        }
         switch (type) {
             case "Disk":
                 if (!Files.isRegularFile(p)) {

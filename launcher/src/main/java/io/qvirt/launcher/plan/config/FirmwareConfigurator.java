@@ -92,7 +92,7 @@ public final class FirmwareConfigurator implements QemuConfigurator {
             ok = false;
         }
         List<String> missing = new ArrayList<>();
-        for (Path p : List.of(fw.code(), fw.varsTemplate())) {
+        for (Path p : ctx.options().admission() ? List.<Path>of() : List.of(fw.code(), fw.varsTemplate())) {
             if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
                 missing.add(p.toString());
             }
