@@ -168,21 +168,22 @@ public final class BridgeNetworks implements AutoCloseable {
 
     /**
      * The launcher's pid as this host sees it. The request has its pid in the pod's pid namespace, which the
-     * handler (hostPID) does not share: the process is the one whose innermost pid ({@code NSpid}) is that and
-     * whose root sees this very request file at the directory it names. The pid itself is tried first (the same
-     * namespace in tests). -1 if none.
+     * handler (hostPID) does not share: the process is the one in the request's pid namespace (the namespace link's
+     * inode, the same seen from anywhere) whose innermost pid ({@code NSpid}) is the requested one, and whose root
+     * sees this very request file at the directory it names. The pid itself is tried first (one pid namespace, as
+     * in tests). -1 if none.
      */
     static long hostPid(NetworkHandshake.Request req, Path requestFile) {
-        if (req.dir() == null || !req.dir().startsWith("/") || req.dir().contains("..")) {
+        if (req.dir() == null || !req.dir().startsWith("/") || req.dir().contains("..") || req.pidNamespace() == null) {
             return -1;
         }
-        if (sees(req.pid(), req, requestFile)) {
+        if (isLauncher(req.pid(), req, requestFile)) {
             return req.pid();
         }
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), x -> x.getFileName().toString().matches("[0-9]+"))) {
             for (Path proc : procs) {
                 long pid = Long.parseLong(proc.getFileName().toString());
-                if (innermostPid(pid) == req.pid() && sees(pid, req, requestFile)) {
+                if (isLauncher(pid, req, requestFile)) {
                     return pid;
                 }
             }
@@ -190,6 +191,15 @@ public final class BridgeNetworks implements AutoCloseable {
             return -1;
         }
         return -1;
+    }
+
+    private static boolean isLauncher(long pid, NetworkHandshake.Request req, Path requestFile) {
+        try {
+            return req.pidNamespace().equals(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "pid")).toString())
+                    && innermostPid(pid) == req.pid() && sees(pid, req, requestFile);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static boolean sees(long pid, NetworkHandshake.Request req, Path requestFile) {

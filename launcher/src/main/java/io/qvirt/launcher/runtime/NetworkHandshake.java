@@ -53,12 +53,16 @@ public final class NetworkHandshake {
      *
      * @param pid        the launcher's pid in its own pid namespace, QEMU's after execv: the handler enters that
      *                   process's network namespace
-     * @param dir        the VM's directory as the launcher sees it: with {@code pid}, how the handler (hostPID, so
-     *                   other pids) tells the launcher's process from others of the same pid in other pods
+     * @param pidNamespace the launcher's pid namespace ({@code pid:[INODE]}, the link /proc/self/ns/pid): with
+     *                   {@code pid}, how the handler (hostPID, so other pids) finds the launcher's process; a pid is
+     *                   unique only within its namespace (the launcher is often pid 1 in its pod, as the host's init
+     *                   is on the host)
+     * @param dir        the VM's directory as the launcher sees it: the handler checks that the process it found
+     *                   sees this very request there
      * @param uid        the VMI's uid, so a request of an older VMI of the same name is never answered
      * @param interfaces the bridge interfaces on the pod network
      */
-    public record Request(long pid, String dir, String uid, List<RequestedInterface> interfaces) {}
+    public record Request(long pid, String pidNamespace, String dir, String uid, List<RequestedInterface> interfaces) {}
 
     /**
      * @param name         {@code spec.domain.devices.interfaces[].name}
@@ -98,8 +102,17 @@ public final class NetworkHandshake {
                 out.add(new RequestedInterface(i.getName(), POD_INTERFACE, i.getMacAddress()));
             }
         }
-        return out.isEmpty() ? null : new Request(pid, p.dir().toAbsolutePath().toString(), vmi.getMetadata().getUid(),
-                List.copyOf(out));
+        if (out.isEmpty()) {
+            return null;
+        }
+        String pidNs;
+        try {
+            pidNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        } catch (IOException e) {
+            throw new LauncherException("cannot read /proc/self/ns/pid (the node agent finds the launcher by it): "
+                    + e.getMessage(), e);
+        }
+        return new Request(pid, pidNs, p.dir().toAbsolutePath().toString(), vmi.getMetadata().getUid(), List.copyOf(out));
     }
 
     /** Writes {@code value} as JSON to {@code file} atomically (a temporary file in the same directory, renamed). */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher's wait for the node agent's network-ready.json: the answer, its errors, no answer. */
 class NetworkHandshakeTest {
-    private static final NetworkHandshake.Request REQ = new NetworkHandshake.Request(1234, "/run/qvirt/default/vm", "uid-1",
+    private static final NetworkHandshake.Request REQ = new NetworkHandshake.Request(1234, "pid:[4026531836]", "/run/qvirt/default/vm", "uid-1",
             List.of(new NetworkHandshake.RequestedInterface("default", "eth0", null)));
 
     @Test
