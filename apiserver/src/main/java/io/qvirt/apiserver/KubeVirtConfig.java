@@ -45,7 +45,11 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
      * the instancetypes and preferences VMs name and the VMIs and migrations migrations name read from it.
      */
     static Admission admission(KubernetesClient client) {
-        KubeVirtConfig config = new KubeVirtConfig(client);
+        return admission(client, new KubeVirtConfig(client));
+    }
+
+    /** As {@link #admission(KubernetesClient)}, sharing {@code config} with the subresources that read it too. */
+    static Admission admission(KubernetesClient client, KubeVirtConfig config) {
         return new Admission(config, config::network, new io.qvirt.api.client.ApiServerInstancetypes(client),
                 new ApiServerMigrations(client));
     }

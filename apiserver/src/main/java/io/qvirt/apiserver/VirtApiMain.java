@@ -80,9 +80,10 @@ public final class VirtApiMain implements Callable<Integer> {
         FrontProxyAuth auth = new FrontProxyAuth(requestHeaderCa != null ? FrontProxyAuth.fromFile(requestHeaderCa, allowedNames)
                 : FrontProxyAuth.fromConfigMap(client), 30_000);
         HandlerClient handlers = new HandlerClient(handlerCert, handlerKey, handlerCa, handlerPort);
+        KubeVirtConfig kubevirt = new KubeVirtConfig(client);
         ApiServer server = new ApiServer(new ApiServer.Config(addr, new ApiServerTls(tlsCert, tlsKey), auth,
-                AccessReviewer.of(client), new VmSubresources(client), new VmiSubresources(client, handlers),
-                KubeVirtConfig.admission(client), maxBody, () -> {
+                AccessReviewer.of(client), new VmSubresources(client, kubevirt::network), new VmiSubresources(client, handlers),
+                KubeVirtConfig.admission(client, kubevirt), maxBody, () -> {
                     try {
                         client.namespaces().withName("default").get();
                         return true;

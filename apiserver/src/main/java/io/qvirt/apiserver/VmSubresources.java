@@ -66,12 +66,19 @@ public final class VmSubresources {
 
     private final KubernetesClient client;
     private final InstancetypeLookup instancetypes;
+    private final java.util.function.Supplier<NetworkSettings> network;
     /** Test seam: runs between a state change's read of the VM and its guarded status patch (the race's window). */
     volatile java.util.function.Consumer<VirtualMachine> beforeStatusPatch = vm -> { };
 
     public VmSubresources(KubernetesClient client) {
+        this(client, () -> NetworkSettings.QVIRT_DEFAULTS);
+    }
+
+    /** @param network the KubeVirt CR's network settings, read live: the interface a VM that declares none gets */
+    public VmSubresources(KubernetesClient client, java.util.function.Supplier<NetworkSettings> network) {
         this.client = client;
         this.instancetypes = new io.qvirt.api.client.ApiServerInstancetypes(client);
+        this.network = network;
     }
 
     /** PUT .../virtualmachines/{name}/start. */
@@ -282,11 +289,12 @@ public final class VmSubresources {
 
     /**
      * KubeVirt's {@code expand.Expand} ({@link InstancetypeExpander#expand}): the VM's instancetype and preference
-     * (read from the API server) applied to its template, the template's spec defaults set, the matchers removed.
+     * (read from the API server) applied to its template, the template's spec defaults set (with the KubeVirt CR's
+     * network settings: a template with no interface gets its defaultNetworkInterface), the matchers removed.
      * The argument is not changed.
      */
     JsonNode expand(VirtualMachine vm, java.util.function.Function<String, ApiError> failure) {
-        InstancetypeExpander.Expanded e = InstancetypeExpander.expand(vm, instancetypes, NetworkSettings.QVIRT_DEFAULTS);
+        InstancetypeExpander.Expanded e = InstancetypeExpander.expand(vm, instancetypes, network.get());
         if (!e.errors().isEmpty()) {
             throw failure.apply(expandFailure(e.errors()));
         }
