@@ -74,7 +74,7 @@ public final class BridgeNetworks implements AutoCloseable {
         if (req == null || !uid.equals(req.uid()) || (ready != null && ready.error() != null)) {
             return null; // another VMI's, or answered with an error already
         }
-        long pid = hostPid(req, reqFile);
+        long pid = hostPid(req, reqFile, key);
         if (pid < 0) {
             return null; // the launcher is gone (or not visible yet): its pod tells the rest
         }
@@ -170,20 +170,25 @@ public final class BridgeNetworks implements AutoCloseable {
      * The launcher's pid as this host sees it. The request has its pid in the pod's pid namespace, which the
      * handler (hostPID) does not share: the process is the one in the request's pid namespace (the namespace link's
      * inode, the same seen from anywhere) whose innermost pid ({@code NSpid}) is the requested one, and whose root
-     * sees this very request file at the directory it names. The pid itself is tried first (one pid namespace, as
-     * in tests). -1 if none.
+     * sees this very request file at the directory it names, and which is this VMI's (its command line names the
+     * VMI's uid, as {@code launcher exec --vmi-json} does, or it is already the QEMU named
+     * {@code guest=<namespace>_<name>}: every launcher pod mounts the whole runtime root, so seeing the file alone
+     * does not make a process this VM's). The pid itself is tried first (one pid namespace, as in tests). -1 if none.
+     *
+     * @param key {@code namespace/name}
      */
-    static long hostPid(NetworkHandshake.Request req, Path requestFile) {
+    static long hostPid(NetworkHandshake.Request req, Path requestFile, String key) {
         if (req.dir() == null || !req.dir().startsWith("/") || req.dir().contains("..") || req.pidNamespace() == null) {
             return -1;
         }
-        if (isLauncher(req.pid(), req, requestFile)) {
+        String qemuMarker = "guest=" + key.replace('/', '_') + ",";
+        if (isLauncher(req.pid(), req, requestFile, qemuMarker)) {
             return req.pid();
         }
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), x -> x.getFileName().toString().matches("[0-9]+"))) {
             for (Path proc : procs) {
                 long pid = Long.parseLong(proc.getFileName().toString());
-                if (isLauncher(pid, req, requestFile)) {
+                if (isLauncher(pid, req, requestFile, qemuMarker)) {
                     return pid;
                 }
             }
@@ -193,13 +198,27 @@ public final class BridgeNetworks implements AutoCloseable {
         return -1;
     }
 
-    private static boolean isLauncher(long pid, NetworkHandshake.Request req, Path requestFile) {
+    private static boolean isLauncher(long pid, NetworkHandshake.Request req, Path requestFile, String qemuMarker) {
         try {
             return req.pidNamespace().equals(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "pid")).toString())
-                    && innermostPid(pid) == req.pid() && sees(pid, req, requestFile);
+                    && innermostPid(pid) == req.pid() && sees(pid, req, requestFile) && isThisVmis(pid, req.uid(), qemuMarker);
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    private static boolean isThisVmis(long pid, String uid, String qemuMarker) throws IOException {
+        String[] args = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8)
+                .split("\0");
+        for (int i = 0; i < args.length; i++) {
+            if (uid != null && !uid.isEmpty() && args[i].contains("\"" + uid + "\"")) {
+                return true; // launcher exec --vmi-json '{... "uid":"<uid>" ...}'
+            }
+            if (args[i].equals("-name") && i + 1 < args.length && (args[i + 1] + ",").startsWith(qemuMarker)) {
+                return true; // QEMU after execv (a restarted handler)
+            }
+        }
+        return false;
     }
 
     private static boolean sees(long pid, NetworkHandshake.Request req, Path requestFile) {
