@@ -58,6 +58,12 @@ import java.util.Map;
  * that link (no copy; read-only base, the launcher's overlay on top). That is the launcher's side of the
  * contract: wait for the link, then use {@code path} or the single file under it.
  *
+ * <p><b>Claims and hostDisks, KubeVirt's way</b> (its rendervolumes): a persistentVolumeClaim or ephemeral volume is a
+ * pod volume of the VMI volume's name, mounted in {@code compute} at {@value #VMI_DISKS_DIR}{@code /<volume>}, or in
+ * block mode (as the VMI's {@code status.volumeStatus} records it) passed as the device {@code /dev/<volume>}; the
+ * launcher gets {@code --pvc-dir} {@value #VMI_DISKS_DIR} and the claims' info in its {@code --vmi-json}. A hostDisk's
+ * directory is a hostPath at {@value #VMI_DISKS_DIR}{@code /<volume>}, and the launcher is given the disk's path there.
+ *
  * <p><b>/dev/kvm</b> comes from the {@code devices.kubevirt.io/kvm: 1} extended resource (KubeVirt's device
  * plugin, served by the handler), not a hostPath: the scheduler then only places VMs on nodes with KVM, and
  * the pod needs no privilege to see the device. With KubeVirt's {@code useEmulation} the request is left
