@@ -159,7 +159,8 @@ public final class NetworkHandshake {
             Ready answer;
             while ((answer = read(ready, Ready.class)) == null) {
                 if (System.nanoTime() - deadline >= 0) {
-                    throw new LauncherException("no answer from the node agent within " + timeout.toSeconds() + " s: "
+                    throw new LauncherException("no answer from the node agent within " + (timeout.toMillis() % 1000 == 0
+                            ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms") + ": "
                             + "virt-handler on this node plumbs the pod network for a bridge interface ("
                             + names(request) + ") when it finds " + req + " and answers in " + ready + "; is virt-handler "
                             + "running on this node, with the same runtime root? (launcher exec --network-wait SECONDS)");

@@ -26,7 +26,7 @@ class NetworkHandshakeTest {
         RuntimePaths p = new RuntimePaths(dir);
         LauncherException e = assertThrows(LauncherException.class,
                 () -> NetworkHandshake.await(p, REQ, Duration.ofMillis(300), Duration.ofMillis(20)));
-        assertTrue(e.getMessage().startsWith("no answer from the node agent within 0 s: virt-handler on this node "
+        assertTrue(e.getMessage().startsWith("no answer from the node agent within 300 ms: virt-handler on this node "
                 + "plumbs the pod network for a bridge interface (default) when it finds " + dir.resolve("network-request.json")
                 + " and answers in " + dir.resolve("network-ready.json")), e.getMessage());
         assertTrue(e.getMessage().contains("--network-wait"), e.getMessage());
