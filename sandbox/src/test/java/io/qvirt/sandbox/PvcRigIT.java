@@ -36,7 +36,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * PVs under the rig's {@code claims/}; FAKE node agents): the real virt-controller mounts a claim into the launcher
  * pod, the real {@code launcher exec} makes its {@code disk.img} sparse at KubeVirt's size and real QEMU (TCG) writes
  * it; the guest's write is in the claim after the VM restarts. A VM whose claim is missing is ErrorPvcNotFound until
- * the claim is created, then runs; one whose claim stays Pending is WaitingForVolumeBinding.
+ * the claim is created, then runs; one whose claim stays Pending is WaitingForVolumeBinding. A hostDisk behind the
+ * HostDisk gate is made in the node's hostPath directory; an ephemeral claim's image is read under the VM's overlay and
+ * never written.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @org.junit.jupiter.api.extension.ExtendWith(ClusterE2EIT.FailureFlag.class)
@@ -196,6 +198,49 @@ class PvcRigIT {
         }
         assertEquals(MARK, read(img, MIB, MARK.length()), "the guest's write is in the hostDisk");
         ClusterE2EIT.deleteVm("hostdiskvm");
+    }
+
+    @Test
+    @Order(5)
+    void anEphemeralClaimIsReadUnderTheVmsOverlayAndNeverWritten() throws Exception {
+        PersistentVolumeClaim pvc = client().persistentVolumeClaims().inNamespace("default")
+                .resource(claim("golden-claim", null)).create();
+        SandboxIT.await(SHORT, "claim bound by the FAKE provisioner", () -> "Bound".equals(client()
+                .persistentVolumeClaims().inNamespace("default").withName("golden-claim").get().getStatus().getPhase()));
+        // the claim's image, as a user would have filled it: 16 MiB with a marker 1 MiB in
+        Path img = ClusterE2EIT.dir.resolve("claims").resolve("pvc-" + pvc.getMetadata().getUid()).resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(16 * MIB);
+            f.seek(MIB);
+            f.write("GOLDEN-IMAGE".getBytes(StandardCharsets.US_ASCII));
+        }
+        VirtualMachine vm = ManifestLoader.loadOne(io.qvirt.testdata.TestGuest.testVmYaml()).vm();
+        vm.getMetadata().setName("ephvm");
+        vm.getMetadata().setNamespace("default");
+        vm.getSpec().setRunning(true);
+        var spec = vm.getSpec().getTemplate().getSpec();
+        List<Volume> vols = new ArrayList<>(spec.getVolumes());
+        vols.add(KubevirtJson.json().convertValue(Map.of("name", "data", "ephemeral", Map.of("persistentVolumeClaim",
+                Map.of("claimName", "golden-claim"))), Volume.class));
+        spec.setVolumes(vols);
+        spec.getDomain().getDevices().getDisks().add(KubevirtJson.json().convertValue(Map.of("name", "data", "disk",
+                Map.of("bus", "virtio")), Disk.class));
+        client().resources(VirtualMachine.class).resource(vm).create();
+        VirtualMachineInstance v = ClusterE2EIT.awaitVmi("ephvm", BOOT, "Running and Ready", ClusterE2EIT::ready);
+        awaitPrompt(v);
+        try (ClusterE2EIT.Tap tap = ClusterE2EIT.Tap.open(v)) {
+            String read = "echo read-$(dd if=/dev/vdc bs=512 skip=2048 count=1 2>/dev/null | head -c 12)-end\n";
+            tap.console().type(read);
+            tap.out().await(Pattern.compile("read-GOLDEN-IMAGE-end"), SHORT);
+            tap.console().type("printf OVERLAY-MARK | dd of=/dev/vdc bs=512 seek=2048 conv=fsync 2>/dev/null; "
+                    + "echo wrote-$((6*7))\n");
+            tap.out().await(Pattern.compile("wrote-42\\r?\\n"), SHORT);
+            tap.console().type(read);
+            tap.out().await(Pattern.compile("read-OVERLAY-MARK-end"), SHORT);
+        }
+        assertEquals("GOLDEN-IMAGE", read(img, MIB, 12), "the claim's image is never written");
+        assertEquals(16 * MIB, Files.size(img));
+        ClusterE2EIT.deleteVm("ephvm");
     }
 
     /** testdata/testvm.yaml named {@code name}, running, with a third disk {@code data} on the claim. */
