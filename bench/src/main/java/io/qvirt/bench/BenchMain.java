@@ -585,7 +585,7 @@ public final class BenchMain {
                 + "source and target, not copied; 128 MiB; TCG) to a second QEMU on this machine over a Unix socket, "
                 + "no bandwidth cap (QEMU's default downtime limit, 300 ms). Floor = the raw supervisor's QEMU and a "
                 + "target with the same argv plus -incoming unix:..., without -S, driven by bench/scripts/raw-migrate "
-                + "(python3: migrate, query-migrate every 10 ms, quit); qvirt = `launcher exec --autostart`, then "
+                + "(python3: migrate, query-migrate every 10 ms, quit, wait until the source closes its monitor); qvirt = `launcher exec --autostart`, then "
                 + "`launcher migrate NAME --to-runtime-root DIR --json` (whole command: its JVM, planning the target, "
                 + "starting it, the migration, quitting the source). Workloads are typed into the serial console: "
                 + "a ticker (`read u r </proc/uptime; echo \"QT $i $u\"; usleep 10000` in a loop) and, for the "

@@ -71,6 +71,7 @@ final class MigrationBench {
     /** After the command returns, ticks are collected this long so the target's first lines are in. */
     private static final Duration AFTER = Duration.ofMillis(1500);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern HOOK = Pattern.compile("^migrate: switchover: .*continued after (\\d+) ms");
     private static final Pattern LOG = Pattern.compile("\"timestamp\":\"([^\"]+)\".*?\"msg\":\"([^\"]*)");
     /** The ticker: a line every ~10 ms with a sequence number and the guest's uptime (shell builtins but usleep). */
     private static final String TICKER = "(i=0; while :; do read u r </proc/uptime; echo \"QT $i $u\"; i=$((i+1)); "
@@ -91,7 +92,9 @@ final class MigrationBench {
         {"passes", "passes over RAM", "%.0f"},
         {"toReady", "qvirt: command start -> its first log line (JVM start, options read) (ms)", "%.0f"},
         {"toMigrate", "qvirt: command start -> `migrate` sent (+ target planned, started, QMP set up) (ms)", "%.0f"},
-        {"afterDone", "qvirt: QEMU completed -> command returned (target cont, source quit) (ms)", "%.0f"},
+        {"hook", "qvirt: its pre-switchover step (source stopped, console log carried over -> migrate-continue) (ms)",
+            "%.0f"},
+        {"afterDone", "qvirt: QEMU completed -> command returned (target cont, source quit and gone) (ms)", "%.0f"},
     };
 
     private final Ctx ctx;
@@ -443,6 +446,10 @@ final class MigrationBench {
                 }
                 if (m.group(2).startsWith("migrate: completed")) {
                     done = at;
+                }
+                Matcher h = HOOK.matcher(m.group(2));
+                if (h.find()) {
+                    v.put("hook", Double.parseDouble(h.group(1)));
                 }
             }
             if (ready != null) {
