@@ -107,6 +107,26 @@ class CrdTest {
     }
 
     @Test
+    void virtualMachineInstanceMigrationCrd() throws Exception {
+        JsonNode crd = crd("virtualmachineinstancemigrations.kubevirt.io-v1.yml");
+        assertEquals("virtualmachineinstancemigrations.kubevirt.io", crd.at("/metadata/name").asText());
+        assertEquals("", crd.at("/metadata/labels/kubevirt.io").asText());
+        assertEquals("Namespaced", crd.at("/spec/scope").asText());
+        assertEquals("VirtualMachineInstanceMigration", crd.at("/spec/names/kind").asText());
+        assertEquals(List.of("vmim", "vmims"), strings(crd.at("/spec/names/shortNames")));
+        assertEquals(List.of("all"), strings(crd.at("/spec/names/categories")));
+        assertEquals(List.of("Phase|string|.status.phase|0", "VMI|string|.spec.vmiName|0"), columns(crd));
+        assertTrue(crd.at("/spec/versions/0/subresources/status").isObject(), "KubeVirt's VMIM CRD has a status subresource");
+        JsonNode schema = crd.at("/spec/versions/0/schema/openAPIV3Schema/properties");
+        assertEquals("string", schema.at("/spec/properties/vmiName/type").asText());
+        assertEquals("string", schema.at("/status/properties/phase/type").asText());
+        assertEquals("string", schema.at("/status/properties/migrationState/properties/targetNode/type").asText());
+        // The VMI carries the same migrationState.
+        assertEquals("boolean", crd(VMI_CRD).at("/spec/versions/0/schema/openAPIV3Schema/properties/status/properties/"
+                + "migrationState/properties/completed/type").asText());
+    }
+
+    @Test
     void schemaKeepsUnknownFieldsWhereKubevirtDoes() throws Exception {
         JsonNode vm = crd(VM_CRD).at("/spec/versions/0/schema/openAPIV3Schema/properties");
         // KubeVirt's schema preserves unknown fields at these three places; qvirt's does too ...
@@ -202,7 +222,8 @@ class CrdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {VM_CRD, VMI_CRD, "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
+    @ValueSource(strings = {VM_CRD, VMI_CRD, "virtualmachineinstancemigrations.kubevirt.io-v1.yml",
+            "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachineclusterinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachinepreferences.instancetype.kubevirt.io-v1.yml",
             "virtualmachineclusterpreferences.instancetype.kubevirt.io-v1.yml"})

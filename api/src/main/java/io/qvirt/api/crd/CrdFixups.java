@@ -56,6 +56,7 @@ public final class CrdFixups {
         String kind = crd.path("spec").path("names").path("kind").asText();
         Class<?> type = VirtualMachine.KIND.equals(kind) ? VirtualMachine.class
                 : VirtualMachineInstance.KIND.equals(kind) ? VirtualMachineInstance.class
+                : io.qvirt.api.VirtualMachineInstanceMigration.KIND.equals(kind) ? io.qvirt.api.VirtualMachineInstanceMigration.class
                 : InstancetypeResource.forKind(kind).<Class<?>>map(InstancetypeResource::type).orElse(null);
         if (type == null) {
             return crdYaml;

@@ -27,6 +27,9 @@ public class VirtualMachineInstanceStatus extends Extensible {
 
     private String migrationMethod;
 
+    /** The VMI's live migration, KubeVirt's {@code status.migrationState}; null before its first migration. */
+    private MigrationState migrationState;
+
     /** qvirt only: the accelerator QEMU runs with, and why. */
     private AcceleratorStatus qvirtAccelerator;
 
@@ -116,5 +119,13 @@ public class VirtualMachineInstanceStatus extends Extensible {
 
     public void setQvirtAccelerator(AcceleratorStatus qvirtAccelerator) {
         this.qvirtAccelerator = qvirtAccelerator;
+    }
+
+    public MigrationState getMigrationState() {
+        return migrationState;
+    }
+
+    public void setMigrationState(MigrationState migrationState) {
+        this.migrationState = migrationState;
     }
 }
