@@ -184,7 +184,11 @@ for image in "${images[@]}"; do
   case "$image" in
     virt-launcher) add_java_app "$r" launcher launcher; add_qemu "$r"; entry=/usr/bin/launcher ;;
     virt-controller) add_java_app "$r" controller virt-controller; entry=/usr/bin/virt-controller ;;
-    virt-handler) add_java_app "$r" handler virt-handler; entry=/usr/bin/virt-handler ;;
+    virt-handler) add_java_app "$r" handler virt-handler
+      # Bridge plumbing runs `nsenter -t PID -n ip -j ...`: busybox's nsenter will do, its ip has no -j nor tuntap.
+      # base_rootfs made usr/sbin/ip a link to busybox: removed first, or cp would write through it.
+      rm -f "$r/usr/sbin/ip"; copy_with_libs "$r" /usr/sbin/ip
+      entry=/usr/bin/virt-handler ;;
     virt-api) add_java_app "$r" apiserver virt-api; entry=/usr/bin/virt-api ;;
     virt-operator) add_java_app "$r" operator virt-operator; entry=/usr/bin/virt-operator ;;
   esac

@@ -21,8 +21,9 @@ public record NetworkSettings(String defaultNetworkInterface, boolean permitBrid
 
     /**
      * What qvirt ships: masquerade, because bridge on the pod network needs the node agent to plumb the launcher
-     * pod's network namespace (not built yet), while masquerade runs everywhere qvirt runs. Bridge stays
-     * permitted, as in KubeVirt, so a manifest asking for it is refused by what cannot run it, by name.
+     * pod's network namespace, which only a real cluster node has (not {@code launcher run}, not the one-machine
+     * rig), while masquerade runs everywhere qvirt runs. Bridge stays permitted, as in KubeVirt: it runs on a
+     * cluster, and what cannot run it refuses it by name.
      */
     public static final NetworkSettings QVIRT_DEFAULTS = new NetworkSettings("masquerade", true);
 

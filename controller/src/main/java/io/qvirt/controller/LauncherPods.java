@@ -314,7 +314,8 @@ public final class LauncherPods {
             limits.put(KVM_RESOURCE, new Quantity("1"));
         }
         if (bridgeOnPodNetwork(spec, config.network())) {
-            // KubeVirt's RequiresTunDevice (from the handler's tun device plugin): the launcher makes the bridge's tap.
+            // KubeVirt's RequiresTunDevice (from the handler's tun device plugin): virt-handler makes the bridge's tap
+            // (tap0 in the pod's netns, owned by the pod's uid); QEMU needs /dev/net/tun to open it.
             // KubeVirt asks for it whenever the VMI has an interface; qvirt's masquerade is user-mode networking
             // without a tap, so only a bridge on the pod network asks for it.
             requests.put(TUN_RESOURCE, new Quantity("1"));

@@ -41,8 +41,18 @@ final class VmiStatuses {
      * @param qosClass       the pod's QoS class, or null if the kubelet has not set it
      * @param accelerator    what the launcher chose, and why
      */
+    /**
+     * What the handler saw of a running VMI.
+     *
+     * @param guestMacs the MAC virt-handler gave each bridge interface without a {@code macAddress} (the pod
+     *                  interface's own, from {@code network-ready.json}), by interface name
+     */
     record Observed(boolean paused, String podIp, String launcherImage, String qosClass,
-                    AcceleratorStatus accelerator) {}
+                    AcceleratorStatus accelerator, java.util.Map<String, String> guestMacs) {
+        Observed(boolean paused, String podIp, String launcherImage, String qosClass, AcceleratorStatus accelerator) {
+            this(paused, podIp, launcherImage, qosClass, accelerator, java.util.Map.of());
+        }
+    }
 
     /** Phase Running with conditions, interfaces, accelerator; null if {@code vmi} already says all of it. */
     static ObjectNode running(VirtualMachineInstance vmi, Observed o, Instant now) {
@@ -63,7 +73,7 @@ final class VmiStatuses {
         if (!KubevirtJson.toTree(conds).equals(KubevirtJson.toTree(conditions(cur)))) {
             s.set("conditions", KubevirtJson.toTree(conds));
         }
-        List<VmiInterfaceStatus> itfs = interfaces(vmi, o.podIp());
+        List<VmiInterfaceStatus> itfs = interfaces(vmi, o.podIp(), o.guestMacs());
         if (!KubevirtJson.toTree(itfs).equals(KubevirtJson.toTree(cur.getInterfaces() == null ? List.of() : cur.getInterfaces()))) {
             s.set("interfaces", KubevirtJson.toTree(itfs));
         }
@@ -102,6 +112,15 @@ final class VmiStatuses {
 
     /** One entry per interface on the pod network, with the pod's IP (masquerade), as KubeVirt reports it without an agent. */
     static List<VmiInterfaceStatus> interfaces(VirtualMachineInstance vmi, String podIp) {
+        return interfaces(vmi, podIp, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #interfaces(VirtualMachineInstance, String)}; an interface without a {@code macAddress} reports the
+     * MAC the guest was given ({@code guestMacs}: a bridge's, the pod interface's own), as KubeVirt reports the
+     * domain's.
+     */
+    static List<VmiInterfaceStatus> interfaces(VirtualMachineInstance vmi, String podIp, java.util.Map<String, String> guestMacs) {
         List<VmiInterfaceStatus> out = new ArrayList<>();
         if (vmi.getSpec() == null || vmi.getSpec().getDomain() == null || vmi.getSpec().getDomain().getDevices() == null
                 || vmi.getSpec().getDomain().getDevices().getInterfaces() == null) {
@@ -112,7 +131,7 @@ final class VmiStatuses {
             boolean pod = nets.stream().anyMatch(n -> Objects.equals(n.getName(), i.getName()) && n.getPod() != null);
             VmiInterfaceStatus st = new VmiInterfaceStatus();
             st.setName(i.getName());
-            st.setMac(i.getMacAddress());
+            st.setMac(i.getMacAddress() != null ? i.getMacAddress() : guestMacs.get(i.getName()));
             st.setInfoSource("domain");
             if (pod) {
                 st.setPodInterfaceName("eth0");

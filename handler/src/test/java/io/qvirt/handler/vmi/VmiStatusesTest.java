@@ -72,6 +72,23 @@ class VmiStatusesTest {
     }
 
     @Test
+    void aBridgeInterfaceWithoutMacAddressReportsTheMacTheHandlerGaveTheGuest() throws Exception {
+        VirtualMachineInstance v = vmi("Scheduled");
+        var itf = v.getSpec().getDomain().getDevices().getInterfaces().get(0);
+        itf.setMacAddress(null);
+        AcceleratorStatus a = new AcceleratorStatus();
+        a.setName("tcg");
+        VmiStatuses.Observed o = new VmiStatuses.Observed(false, "10.0.0.7", "img", "Burstable", a,
+                java.util.Map.of(itf.getName(), "0a:58:0a:00:00:07"));
+        JsonNode st = VmiStatuses.running(v, o, T0).path("interfaces").get(0);
+        assertEquals("0a:58:0a:00:00:07", st.path("mac").asText());
+        assertEquals("10.0.0.7", st.path("ipAddress").asText());
+        // A spec's macAddress wins, as the launcher gives the guest that one.
+        itf.setMacAddress("02:00:00:00:00:09");
+        assertEquals("02:00:00:00:00:09", VmiStatuses.running(v, o, T0).path("interfaces").get(0).path("mac").asText());
+    }
+
+    @Test
     void pausedFlipsReadyAndAddsPausedThenBackWithoutTouchingUnchangedConditions() throws Exception {
         VirtualMachineInstance running = apply(vmi("Scheduled"), VmiStatuses.running(vmi("Scheduled"), observed(false), T0));
         ObjectNode p = VmiStatuses.running(running, observed(true), T1);
