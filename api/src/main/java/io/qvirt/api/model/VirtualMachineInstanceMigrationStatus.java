@@ -10,7 +10,7 @@ public class VirtualMachineInstanceMigrationStatus extends Extensible {
 
     private java.util.List<Condition> conditions;
 
-    private java.util.List<MigrationPhaseTransition> phaseTransitionTimestamps;
+    private java.util.List<PhaseTransition> phaseTransitionTimestamps;
 
     /** The migration as the VMI's {@code status.migrationState} tells it. */
     private MigrationState migrationState;
@@ -33,11 +33,11 @@ public class VirtualMachineInstanceMigrationStatus extends Extensible {
         this.conditions = conditions;
     }
 
-    public java.util.List<MigrationPhaseTransition> getPhaseTransitionTimestamps() {
+    public java.util.List<PhaseTransition> getPhaseTransitionTimestamps() {
         return phaseTransitionTimestamps;
     }
 
-    public void setPhaseTransitionTimestamps(java.util.List<MigrationPhaseTransition> phaseTransitionTimestamps) {
+    public void setPhaseTransitionTimestamps(java.util.List<PhaseTransition> phaseTransitionTimestamps) {
         this.phaseTransitionTimestamps = phaseTransitionTimestamps;
     }
 
