@@ -162,7 +162,9 @@ public final class BenchMain {
         json.put("libvirt", lv != null ? lv.version() : "unavailable: " + libvirtWhy);
         json.put("rawArgvTemplate", ctx.rawArgv());
         json.put("libvirtDomainTemplate", lv != null ? lv.template() : null);
-        emit("# qvirt bench: qvirt vs raw QEMU vs libvirt (" + (quick ? "quick" : "default") + ", n=" + n + ")\n\n");
+        emit("# qvirt bench: qvirt vs raw QEMU vs libvirt (" + (quick ? "quick" : "default") + ", n=" + n
+                + (only.contains("migration") ? ", migrations n=" + migrationRuns : "") + "; " + String.join(", ", only)
+                + ")\n\n");
         emit("- started " + startedAt.format(DateTimeFormatter.ISO_INSTANT) + ", " + cpus + " CPUs\n");
         emit("- accelerator: **TCG for every contender** (`-accel tcg`); kvm-probe here: " + probe + "\n");
         emit("- QEMU: `" + ctx.realQemu() + "` (" + qemuVersion + "), run by every contender through the spawn "
