@@ -115,6 +115,15 @@ final class SpecValidator {
         return v.errors;
     }
 
+    /** Annotations KubeVirt gives meaning to that qvirt cannot honour, and why (refused, not ignored). */
+    static final Map<String, String> UNHONOURED_ANNOTATIONS = Map.of(
+            "kubevirt.io/ignitiondata", "not supported by qvirt (Ignition through QEMU's fw_cfg, KubeVirt's "
+                    + "ExperimentalIgnitionSupport): pass the configuration with cloudInitNoCloud",
+            "kubevirt.io/libvirt-log-filters", "not supported by qvirt: there is no libvirt; QEMU's stderr is in the "
+                    + "VM's directory (qemu.stderr)",
+            "kubevirt.io/keep-launcher-alive-after-failure", "not supported by qvirt: its launcher becomes QEMU, so "
+                    + "no launcher process is left to keep");
+
     /** The annotation naming hook sidecar containers, which edit libvirt's domain XML before it is defined. */
     static final String HOOK_SIDECARS = "hooks.kubevirt.io/hookSidecars";
 
@@ -133,6 +142,13 @@ final class SpecValidator {
                             + "they edit libvirt's domain XML, and qvirt runs QEMU without libvirt"
                     : "sidecar feature gate is not enabled in kubevirt-config, invalid entry " + prefix
                             + ".annotations." + HOOK_SIDECARS));
+        }
+        if (meta.getAnnotations() != null) {
+            for (Map.Entry<String, String> a : UNHONOURED_ANNOTATIONS.entrySet()) {
+                if (meta.getAnnotations().containsKey(a.getKey())) {
+                    errors.add(new FieldError(prefix + ".annotations." + a.getKey(), a.getValue()));
+                }
+            }
         }
         if (meta.getLabels() == null) {
             return;

@@ -33,6 +33,7 @@ public final class VmiValidator {
             errors.add(new FieldError("spec", "spec in body is required"));
             return errors;
         }
+        errors.addAll(StrictFields.unknown(vmi));
         VirtualMachineInstance copy = KubevirtJson.deepCopy(vmi, VirtualMachineInstance.class);
         VmiDefaults.apply(copy, network);
         VirtualMachineInstanceSpec raw = vmi.getSpec();

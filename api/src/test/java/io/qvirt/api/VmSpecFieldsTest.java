@@ -1,6 +1,7 @@
 package io.qvirt.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,24 @@ class VmSpecFieldsTest {
                 + "      domain: {devices: {}, memory: {guest: 64Mi}}\n", "test").get(0).validate();
         assertEquals(1, vm.size(), vm.toString());
         assertEquals("spec.template.metadata.annotations", vm.get(0).path());
+    }
+
+    @Test
+    void annotationsKubevirtGivesMeaningToAndQvirtCannotHonourAreRefusedByName() throws Exception {
+        String vmi = "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata:\n  name: t\n  annotations:\n"
+                + "    kubevirt.io/ignitiondata: '{\"ignition\": {}}'\n    kubevirt.io/libvirt-log-filters: '3:remote'\n"
+                + "    kubevirt.io/allow-pod-bridge-network-live-migration: 'true'\n"
+                + "spec: {domain: {devices: {}, memory: {guest: 64Mi}}}\n";
+        List<FieldError> errors = ManifestLoader.loadString(vmi, "test").get(0).validate();
+        assertEquals(List.of("metadata.annotations.kubevirt.io/ignitiondata", "metadata.annotations.kubevirt.io/libvirt-log-filters"),
+                errors.stream().map(FieldError::path).sorted().toList(), errors.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.message().contains("pass the configuration with cloudInitNoCloud")));
+        String vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: t}\nspec:\n  runStrategy: Always\n"
+                + "  template:\n    metadata:\n      annotations: {kubevirt.io/keep-launcher-alive-after-failure: 'true'}\n"
+                + "    spec:\n      domain: {devices: {}, memory: {guest: 64Mi}}\n";
+        List<FieldError> vmErrors = ManifestLoader.loadString(vm, "test").get(0).validate();
+        assertEquals(List.of("spec.template.metadata.annotations.kubevirt.io/keep-launcher-alive-after-failure"),
+                vmErrors.stream().map(FieldError::path).toList());
     }
 
     @Test
