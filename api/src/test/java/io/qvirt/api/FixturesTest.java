@@ -42,6 +42,11 @@ class FixturesTest {
                 Arguments.of("vmi-sriov.yaml", "valid"),
                 Arguments.of("vmi-two-pod-networks.yaml",
                         "invalid: spec.interfaces|spec.domain.devices.interfaces[2].name"),
+                Arguments.of("vmi-pvc-ephemeral.yaml", "valid"),
+                Arguments.of("vmi-bridge-pod.yaml", "valid"),
+                Arguments.of("vmi-firmware-uuid-serial.yaml", "valid"),
+                Arguments.of("vmi-unknown-fields.yaml", "invalid: spec.domain.cpu.coress|"
+                        + "spec.domain.devices.disks[0].disk.buss|spec.volumes[0].containerDisk.imagee|spec.volumes[0].containerDisk.image"),
                 Arguments.of("multi-document.yaml", "valid"),
                 Arguments.of("vm.json", "valid"),
                 Arguments.of("bad-syntax.yaml", "load: bad-syntax.yaml:13:12: YAML syntax error"),

@@ -78,7 +78,7 @@ class StrictFieldsTest {
         Path root = TestFiles.root().resolve("testdata");
         List<Path> files;
         try (Stream<Path> s = Files.list(root.resolve("fixtures"))) {
-            files = new java.util.ArrayList<>(s.filter(p -> p.getFileName().toString().matches("vmi?-.*\\.yaml")).toList());
+            files = new java.util.ArrayList<>(s.filter(p -> p.getFileName().toString().matches("vmi?-.*\\.yaml") && !p.getFileName().toString().contains("unknown-fields")).toList());
         }
         files.add(root.resolve("vm.yaml"));
         int checked = 0;

@@ -35,6 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and the blog post define, and KubeVirt's example ones: clarge, csmall, cluster-csmall, virtio, windows). Prints the tally; the assertions are in {@link #everyCorpusFileGetsItsVerdict}.
  */
 class AdmissionCorpusTest {
+    /** What only a library or the JVM would write (the launcher's ValidateFuzzTest's list). */
+    static final Pattern LEAK = Pattern.compile("com\\.fasterxml|org\\.yaml|io\\.fabric8|io\\.qvirt|java\\.lang|"
+            + "java\\.util|Cannot coerce|Cannot construct|Cannot deserialize|Creator|CoercionConfig|\\[Source|"
+            + "StreamReadConstraints|Exception|reference chain|\tat ");
     private static final Pattern PATH = Pattern.compile("\\b(?:spec|metadata)(?:\\.[A-Za-z0-9_]+|\\[[0-9]+\\])+");
 
     @TempDir
@@ -219,6 +223,11 @@ class AdmissionCorpusTest {
                 assertEquals(200, http.statusCode(), row.key() + ": " + http.body());
                 JsonNode resp = KubevirtJson.json().readTree(http.body()).path("response");
                 allowed = resp.path("allowed").asBoolean();
+                String said = resp.path("status").path("message").asText("") + resp.path("warnings").toString();
+                // Quoted user text may say anything; qvirt's own words must not be a library's.
+                if (LEAK.matcher(said.replaceAll("\"[^\"\n]*\"|'[^'\n]*'", "''")).find()) {
+                    shortOf.add(row.key() + ": a library's or the JVM's text in the answer: " + said);
+                }
                 for (JsonNode c : resp.path("status").path("details").path("causes")) {
                     paths.add(c.path("field").asText());
                 }
