@@ -35,10 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * and the blog post define, and KubeVirt's example ones: clarge, csmall, cluster-csmall, virtio, windows). Prints the tally; the assertions are in {@link #everyCorpusFileGetsItsVerdict}.
  */
 class AdmissionCorpusTest {
-    /** What only a library or the JVM would write (the launcher's ValidateFuzzTest's list). */
-    static final Pattern LEAK = Pattern.compile("com\\.fasterxml|org\\.yaml|io\\.fabric8|io\\.qvirt|java\\.lang|"
-            + "java\\.util|Cannot coerce|Cannot construct|Cannot deserialize|Creator|CoercionConfig|\\[Source|"
-            + "StreamReadConstraints|Exception|reference chain|\tat ");
     private static final Pattern PATH = Pattern.compile("\\b(?:spec|metadata)(?:\\.[A-Za-z0-9_]+|\\[[0-9]+\\])+");
 
     @TempDir
@@ -72,23 +68,15 @@ class AdmissionCorpusTest {
     record Row(String key, Path file, String verdict, String why) {
     }
 
-    static List<Row> rows(Path corpus) throws Exception {
+    static List<Row> rows() throws Exception {
         List<Row> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(corpus.resolve("kubevirt-examples/INDEX.tsv"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("#") || line.isBlank()) {
-                continue;
-            }
-            String[] c = line.split("\t");
+        for (io.qvirt.testdata.KubevirtCorpus.Entry e : io.qvirt.testdata.KubevirtCorpus.entries("kubevirt-examples")) {
+            String[] c = e.columns();
             boolean run = ("yes".equals(c[7]) || EXAMPLE_RUNS_NOW.contains(c[0])) && !c[0].contains("sidecar-hook");
-            rows.add(new Row("kubevirt-examples/" + c[0], corpus.resolve("kubevirt-examples").resolve(c[0]),
-                    run ? "run" : "refuse", c[8]));
+            rows.add(new Row(e.key(), e.file(), run ? "run" : "refuse", c[8]));
         }
-        for (String line : Files.readAllLines(corpus.resolve("others/INDEX.tsv"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("#") || line.isBlank()) {
-                continue;
-            }
-            String[] c = line.split("\t");
-            rows.add(new Row("others/" + c[0], corpus.resolve("others").resolve(c[0]), c[4], c[5]));
+        for (io.qvirt.testdata.KubevirtCorpus.Entry e : io.qvirt.testdata.KubevirtCorpus.entries("others")) {
+            rows.add(new Row(e.key(), e.file(), e.columns()[4], e.columns()[5]));
         }
         return rows;
     }
@@ -97,7 +85,7 @@ class AdmissionCorpusTest {
     static void createInstancetypes() throws Exception {
         List<LoadedManifest> docs = new ArrayList<>(ManifestLoader.load(
                 root().resolve("manifests/instancetypes/common-instancetypes.yaml")));
-        docs.addAll(ManifestLoader.loadString(MADE, "made by the test"));
+        docs.addAll(ManifestLoader.load(io.qvirt.testdata.KubevirtCorpus.needs()));
         for (LoadedManifest d : docs) {
             InstancetypeResource r = d.instancetypeResource().orElseThrow();
             GenericKubernetesResource g = Serialization.unmarshal(KubevirtJson.toJson(d.resource()),
@@ -108,62 +96,6 @@ class AdmissionCorpusTest {
             (r.namespaced() ? ops.inNamespace("default") : ops).resource(g).create();
         }
     }
-
-    static final String MADE = """
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: example-preference-disk-virtio, namespace: default}
-            spec: {devices: {preferredDiskBus: virtio}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata: {name: cmedium, namespace: default}
-            spec: {cpu: {guest: 1}, memory: {guest: 1Gi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: fedora, namespace: default}
-            spec:
-              devices: {preferredDiskBus: virtio, preferredInterfaceModel: virtio, preferredRng: {}}
-              features: {preferredAcpi: {}, preferredSmm: {}}
-              firmware: {preferredUseEfi: true, preferredUseSecureBoot: true}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata: {name: clarge, namespace: default}
-            spec: {cpu: {guest: 4}, memory: {guest: 2Gi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineClusterInstancetype
-            metadata: {name: cluster-csmall}
-            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata: {name: csmall, namespace: default}
-            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: virtio, namespace: default}
-            spec: {devices: {preferredDiskBus: virtio, preferredInterfaceModel: virtio}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: windows, namespace: default}
-            spec:
-              clock:
-                preferredClockOffset: {utc: {}}
-                preferredTimer: {hpet: {present: false}, hyperv: {}, pit: {tickPolicy: delay}, rtc: {tickPolicy: catchup}}
-              cpu: {preferredCPUTopology: sockets}
-              devices: {preferredDiskBus: sata, preferredInterfaceModel: e1000, preferredTPM: {}}
-              features:
-                preferredAcpi: {}
-                preferredApic: {}
-                preferredHyperv: {relaxed: {}, spinlocks: {spinlocks: 8191}, vapic: {}}
-                preferredSmm: {}
-              firmware: {preferredEfi: {secureBoot: true}}
-            """;
 
     /**
      * A refusal names a path: for {@code others/}, one {@code why} names (the same, or one extending the other;
@@ -190,14 +122,14 @@ class AdmissionCorpusTest {
 
     @Test
     void everyCorpusFileGetsItsVerdict() throws Exception {
-        Path corpus = root().resolveSibling("shared").resolve("kubevirt-corpus");
+        Path corpus = io.qvirt.testdata.KubevirtCorpus.dir();
         assumeTrue(Files.isDirectory(corpus), "no corpus at " + corpus);
         createInstancetypes();
         // KubeVirt's vmi-host-disk.yaml needs the HostDisk gate on a cluster, as on KubeVirt: the admin turns it on.
         rig.gates = io.qvirt.api.FeatureGates.kubevirtDefaults().with(io.qvirt.api.FeatureGates.HOST_DISK);
         Map<String, int[]> tally = new TreeMap<>();
         List<String> shortOf = new ArrayList<>();
-        for (Row row : rows(corpus)) {
+        for (Row row : rows()) {
             int[] t = tally.computeIfAbsent(row.verdict(), v -> new int[2]);
             t[0]++;
             String outcome;
@@ -225,7 +157,7 @@ class AdmissionCorpusTest {
                 allowed = resp.path("allowed").asBoolean();
                 String said = resp.path("status").path("message").asText("") + resp.path("warnings").toString();
                 // Quoted user text may say anything; qvirt's own words must not be a library's.
-                if (LEAK.matcher(said.replaceAll("\"[^\"\n]*\"|'[^'\n]*'", "''")).find()) {
+                if (io.qvirt.testdata.KubevirtCorpus.LEAK.matcher(said.replaceAll("\"[^\"\n]*\"|'[^'\n]*'", "''")).find()) {
                     shortOf.add(row.key() + ": a library's or the JVM's text in the answer: " + said);
                 }
                 for (JsonNode c : resp.path("status").path("details").path("causes")) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.qvirt.testdata.KubevirtCorpus;
 import io.qvirt.testdata.TestGuest;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -49,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code <!-- kubevirt-examples-table -->} markers) is the same.
  */
 class CorpusVerdictTest {
-    /** What only a library or the JVM would write (ValidateFuzzTest's list). */
-    static final Pattern LEAK = ValidateFuzzTest.LEAK;
+    /** What only a library or the JVM would write. */
+    static final Pattern LEAK = KubevirtCorpus.LEAK;
     private static final Pattern PATH = Pattern.compile("\\b(?:spec|metadata)(?:\\.[A-Za-z0-9_]+|\\[[0-9]+\\])+");
 
     /** KubeVirt's examples that qvirt must refuse, and at which paths (any one of them). */
@@ -90,83 +91,6 @@ class CorpusVerdictTest {
     /** {@code run} files qvirt refuses today: the feature it does not have yet. */
     static final Map<String, String> RUN_NOT_YET = Map.of();
 
-    /**
-     * What the INDEX's {@code why} says a file needs that the file does not hold, made by the test as KubeVirt's user
-     * would create it first: the namespaced instancetypes and preferences (as the guide and the blog post define
-     * them, and KubeVirt's example clarge, csmall, cluster-csmall, virtio and windows), given with {@code --instancetypes} beside qvirt's common ones (u1.medium, the cluster preference fedora).
-     */
-    static final String MADE_INSTANCETYPES = """
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata:
-              name: example-preference-disk-virtio
-            spec:
-              devices:
-                preferredDiskBus: virtio
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata:
-              name: cmedium
-            spec:
-              cpu:
-                guest: 1
-              memory:
-                guest: 1Gi
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata:
-              name: fedora
-            spec:
-              devices:
-                preferredDiskBus: virtio
-                preferredInterfaceModel: virtio
-                preferredRng: {}
-              features:
-                preferredAcpi: {}
-                preferredSmm: {}
-              firmware:
-                preferredUseEfi: true
-                preferredUseSecureBoot: true
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata: {name: clarge}
-            spec: {cpu: {guest: 4}, memory: {guest: 2Gi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineClusterInstancetype
-            metadata: {name: cluster-csmall}
-            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachineInstancetype
-            metadata: {name: csmall}
-            spec: {cpu: {guest: 1}, memory: {guest: 128Mi}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: virtio}
-            spec: {devices: {preferredDiskBus: virtio, preferredInterfaceModel: virtio}}
-            ---
-            apiVersion: instancetype.kubevirt.io/v1beta1
-            kind: VirtualMachinePreference
-            metadata: {name: windows}
-            spec:
-              clock:
-                preferredClockOffset: {utc: {}}
-                preferredTimer: {hpet: {present: false}, hyperv: {}, pit: {tickPolicy: delay}, rtc: {tickPolicy: catchup}}
-              cpu: {preferredCPUTopology: sockets}
-              devices: {preferredDiskBus: sata, preferredInterfaceModel: e1000, preferredTPM: {}}
-              features:
-                preferredAcpi: {}
-                preferredApic: {}
-                preferredHyperv: {relaxed: {}, spinlocks: {spinlocks: 8191}, vapic: {}}
-                preferredSmm: {}
-              firmware: {preferredEfi: {secureBoot: true}}
-            """;
-
     /** {@code refuse}/{@code invalid} files qvirt accepts, or refuses without naming the path: what is missing. */
     static final Map<String, String> REFUSAL_NOT_YET = Map.of();
 
@@ -201,27 +125,21 @@ class CorpusVerdictTest {
     }
 
     static Path corpus() {
-        return TestGuest.projectRoot().resolveSibling("shared").resolve("kubevirt-corpus");
+        return KubevirtCorpus.dir();
     }
 
     static List<Row> rows(Path corpus) throws IOException {
         List<Row> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(corpus.resolve("kubevirt-examples/INDEX.tsv"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("#") || line.isBlank()) {
-                continue;
-            }
-            String[] c = line.split("\t");
+        for (KubevirtCorpus.Entry e : KubevirtCorpus.entries("kubevirt-examples")) {
+            String[] c = e.columns();
             boolean run = ("yes".equals(c[7]) || EXAMPLE_RUNS_NOW.containsKey(c[0])) && !EXAMPLE_REFUSALS.containsKey(c[0]);
             List<String> paths = run ? List.of() : EXAMPLE_REFUSALS.get(c[0]);
             assertTrue(run || paths != null, "kubevirt-examples/" + c[0] + ": a refusal with no expected path in "
                     + "EXAMPLE_REFUSALS (its reason: " + c[8] + ")");
             rows.add(new Row("kubevirt-examples", c[0], run ? "run" : "refuse", c[8], paths));
         }
-        for (String line : Files.readAllLines(corpus.resolve("others/INDEX.tsv"), StandardCharsets.UTF_8)) {
-            if (line.startsWith("#") || line.isBlank()) {
-                continue;
-            }
-            String[] c = line.split("\t");
+        for (KubevirtCorpus.Entry e : KubevirtCorpus.entries("others")) {
+            String[] c = e.columns();
             rows.add(new Row("others", c[0], c[4], c[5], whyPaths(c[5])));
         }
         return rows;
@@ -269,14 +187,10 @@ class CorpusVerdictTest {
     private Result validate(Row row, Path file) throws IOException {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        Path made = tmp.resolve("made-instancetypes.yaml");
-        if (!Files.exists(made)) {
-            Files.writeString(made, MADE_INSTANCETYPES);
-        }
         int code = LauncherCommand.create(new PrintWriter(out, true), new PrintWriter(err, true))
                 .execute("validate", file.toString(), "--runtime-root", tmp.resolve("run").toString(),
                         "--instancetypes", TestGuest.projectRoot().resolve("manifests/instancetypes").toString(),
-                        "--instancetypes", made.toString(), "--pvc-dir", claims(file).toString());
+                        "--instancetypes", KubevirtCorpus.needs().toString(), "--pvc-dir", claims(file).toString());
         String output = out + err.toString();
         Set<String> paths = new LinkedHashSet<>();
         for (String line : err.toString().split("\n")) {
