@@ -70,17 +70,14 @@ final class LibvirtPeer {
     }
 
     /** A domain like the lifecycle scenario's, with its serial console on a socket (typed into) and a log. */
-    private final class LibvirtGuest extends MigrationBench.Guest {
+    private final class LibvirtGuest extends MigrationBench.DirGuest {
         private final String name;
-        private final Path src;
-        private final Path dst;
         private final Path xml;
         private boolean created;
 
         LibvirtGuest(Ctx ctx, String name, Path dir) throws Exception {
+            super(dir);
             this.name = name;
-            this.src = Files.createDirectories(dir.resolve("src"));
-            this.dst = Files.createDirectories(dir.resolve("dst"));
             Path disk = ctx.overlay(dir.resolve("disk.qcow2"));
             Path base = first.domainXml(dir, name, ctx.memMib(), ctx.wrapper(), disk, src.resolve("unused.log"));
             String text = Files.readString(base).replaceAll("(?s)<serial type='file'>.*?</serial>",
@@ -94,21 +91,6 @@ final class LibvirtPeer {
         void start() throws Exception {
             created = true;
             Procs.run(Duration.ofMinutes(3), Libvirt.virsh("create", xml.toString()));
-        }
-
-        @Override
-        Path sourceLog() {
-            return src.resolve("console.log");
-        }
-
-        @Override
-        Path sourceConsole() {
-            return src.resolve("console.sock");
-        }
-
-        @Override
-        Path targetLog() {
-            return dst.resolve("console.log");
         }
 
         @Override

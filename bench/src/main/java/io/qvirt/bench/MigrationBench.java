@@ -247,6 +247,35 @@ final class MigrationBench {
         }
     }
 
+    /**
+     * A guest whose source and target each have a directory of their own, holding {@code console.log} (and the
+     * source's {@code console.sock}): the floor's and libvirt's.
+     */
+    abstract static class DirGuest extends Guest {
+        final Path src;
+        final Path dst;
+
+        DirGuest(Path dir) throws IOException {
+            this.src = Files.createDirectories(dir.resolve("src"));
+            this.dst = Files.createDirectories(dir.resolve("dst"));
+        }
+
+        @Override
+        Path sourceLog() {
+            return src.resolve("console.log");
+        }
+
+        @Override
+        Path sourceConsole() {
+            return src.resolve("console.sock");
+        }
+
+        @Override
+        Path targetLog() {
+            return dst.resolve("console.log");
+        }
+    }
+
     static Map<String, Double> figures(double totalMs, double downtimeMs, double bytes, double passes) {
         Map<String, Double> v = new LinkedHashMap<>();
         v.put("total", totalMs);
@@ -287,18 +316,15 @@ final class MigrationBench {
     }
 
     /** The floor: raw QEMU under the raw supervisor, moved by bench/scripts/raw-migrate. */
-    private final class FloorGuest extends Guest {
+    private final class FloorGuest extends DirGuest {
         private final String name;
-        private final Path src;
-        private final Path dst;
         private final Path disk;
         private Process supervisor;
         private long targetPid = -1;
 
         FloorGuest(String name, Path dir) throws Exception {
+            super(dir);
             this.name = name;
-            this.src = Files.createDirectories(dir.resolve("src"));
-            this.dst = Files.createDirectories(dir.resolve("dst"));
             this.disk = ctx.overlay(dir.resolve("disk.qcow2"));
         }
 
@@ -308,21 +334,6 @@ final class MigrationBench {
             c.addAll(ctx.rawArgv(name, disk, src, true));
             supervisor = new ProcessBuilder(c).redirectErrorStream(true).redirectOutput(src.resolve("supervisor.log")
                     .toFile()).start();
-        }
-
-        @Override
-        Path sourceLog() {
-            return src.resolve("console.log");
-        }
-
-        @Override
-        Path sourceConsole() {
-            return src.resolve("console.sock");
-        }
-
-        @Override
-        Path targetLog() {
-            return dst.resolve("console.log");
         }
 
         @Override
