@@ -242,25 +242,34 @@ public final class Admission {
         }
         // KubeVirt's admitter ignores an instancetype or preference it cannot find or read (the VM controller fails
         // the VM later); qvirt says so in an admission warning, which kubectl prints.
+        // Each object is read once per review: the rules and then the planning (runnable) both look them up.
         List<String> warnings = new ArrayList<>();
+        java.util.Map<String, Optional<JsonNode>> read = new java.util.HashMap<>();
         InstancetypeLookup noting = new InstancetypeLookup() {
             @Override
             public Optional<JsonNode> spec(InstancetypeResource resource, String namespace, String name) {
-                return noted(() -> instancetypes.spec(resource, namespace, name), resource.notFound(name));
+                return noted(resource.kind() + "/" + namespace + "/" + name,
+                        () -> instancetypes.spec(resource, namespace, name), resource.notFound(name));
             }
 
             @Override
             public Optional<JsonNode> revision(String namespace, String revisionName) {
-                return noted(() -> instancetypes.revision(namespace, revisionName),
+                return noted("ControllerRevision/" + namespace + "/" + revisionName,
+                        () -> instancetypes.revision(namespace, revisionName),
                         "controllerrevisions.apps \"" + revisionName + "\" not found");
             }
 
-            private Optional<JsonNode> noted(Supplier<Optional<JsonNode>> find, String notFound) {
+            private Optional<JsonNode> noted(String key, Supplier<Optional<JsonNode>> find, String notFound) {
+                Optional<JsonNode> known = read.get(key);
+                if (known != null) {
+                    return known;
+                }
                 try {
                     Optional<JsonNode> s = find.get();
                     if (s.isEmpty()) {
                         warnings.add(notFound + ": the VM cannot start until it exists");
                     }
+                    read.put(key, s);
                     return s;
                 } catch (InstancetypeLookupException e) {
                     LOG.warning("admitting " + r.namespace() + "/" + r.object().path("metadata").path("name").asText("")
@@ -273,7 +282,7 @@ public final class Admission {
         NetworkSettings net = network.get();
         List<FieldError> errors = VmValidator.validate(vm, gates.get(), net, noting);
         if (errors.isEmpty() && warnings.isEmpty()) {
-            errors = runnable(vm, net);
+            errors = runnable(vm, net, noting);
         }
         log(r, errors);
         if (!errors.isEmpty()) {
@@ -312,14 +321,15 @@ public final class Admission {
      * What qvirt's launcher would refuse in the VMI this VM makes (its template with its instancetype and preference
      * applied, defaulted as virt-api's mutator does): refused now, by field path, rather than failing later in its
      * launcher pod. A VM whose instancetype or preference cannot be read is not planned (it is admitted with a
-     * warning; the controller plans nothing until they exist). Precondition: the VM passed {@link VmValidator}.
+     * warning; the controller plans nothing until they exist). Precondition: the VM passed {@link VmValidator}
+     * with {@code lookup}, which holds what it read, so nothing is read twice.
      */
-    private List<FieldError> runnable(VirtualMachine vm, NetworkSettings net) {
+    private List<FieldError> runnable(VirtualMachine vm, NetworkSettings net, InstancetypeLookup lookup) {
         VirtualMachineInstance vmi;
         if (InstancetypeExpander.references(vm)) {
             InstancetypeExpander.Found found;
             try {
-                found = InstancetypeExpander.find(vm, instancetypes);
+                found = InstancetypeExpander.find(vm, lookup);
             } catch (InstancetypeLookupException e) {
                 return List.of();
             }
