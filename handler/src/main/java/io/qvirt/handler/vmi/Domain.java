@@ -27,6 +27,8 @@ final class Domain implements AutoCloseable {
     final String uid;
     final RuntimePaths paths;
     private volatile LauncherInfo info;
+    /** The MACs virt-handler gave bridge interfaces, read once: network-ready.json is final before QEMU starts. */
+    private volatile java.util.Map<String, String> guestMacs;
     final VmControl control;
     private final QmpSubscription subscription;
     /** When the oldest status event not yet written arrived (System.nanoTime), for the event-to-status figure; 0 if none. */
@@ -61,6 +63,33 @@ final class Domain implements AutoCloseable {
         if (e.name().equals("SHUTDOWN")) {
             shutdownReason = e.data() != null ? e.data().path("reason").asText("guest-shutdown") : "guest-shutdown";
         }
+    }
+
+    /**
+     * The MAC virt-handler gave each bridge interface without a {@code macAddress} ({@code network-ready.json}), by
+     * interface name; empty without bridge. Read once: the launcher waits for that file before it becomes QEMU,
+     * so it is final by the time the handler attaches.
+     */
+    java.util.Map<String, String> guestMacs() {
+        java.util.Map<String, String> m = guestMacs;
+        if (m == null) {
+            java.util.Map<String, String> read = new java.util.HashMap<>();
+            try {
+                var ready = io.qvirt.launcher.runtime.NetworkHandshake.read(
+                        io.qvirt.launcher.runtime.NetworkHandshake.readyFile(paths),
+                        io.qvirt.launcher.runtime.NetworkHandshake.Ready.class);
+                if (ready != null && ready.interfaces() != null) {
+                    ready.interfaces().stream().filter(i -> i.name() != null && i.mac() != null)
+                            .forEach(i -> read.put(i.name(), i.mac()));
+                }
+            } catch (RuntimeException e) {
+                // unreadable: reported as no MAC, read again at the next sync
+                return java.util.Map.of();
+            }
+            m = java.util.Map.copyOf(read);
+            guestMacs = m;
+        }
+        return m;
     }
 
     /**

@@ -422,23 +422,7 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             accel.setName(info.accelerator());
             accel.setReason(info.acceleratorReason());
         }
-        return new VmiStatuses.Observed(paused, podIp, image, qos, accel, guestMacs(d));
-    }
-
-    /** The MACs virt-handler gave bridge interfaces ({@code network-ready.json}); empty without bridge. */
-    private static java.util.Map<String, String> guestMacs(Domain d) {
-        java.util.Map<String, String> out = new java.util.HashMap<>();
-        try {
-            io.qvirt.launcher.runtime.NetworkHandshake.Ready ready = io.qvirt.launcher.runtime.NetworkHandshake.read(
-                    io.qvirt.launcher.runtime.NetworkHandshake.readyFile(d.paths),
-                    io.qvirt.launcher.runtime.NetworkHandshake.Ready.class);
-            if (ready != null && ready.interfaces() != null) {
-                ready.interfaces().forEach(i -> out.put(i.name(), i.mac()));
-            }
-        } catch (RuntimeException e) {
-            LOG.fine("network-ready.json of " + d.key + " not read: " + e.getMessage());
-        }
-        return out;
+        return new VmiStatuses.Observed(paused, podIp, image, qos, accel, d.guestMacs());
     }
 
     /**
