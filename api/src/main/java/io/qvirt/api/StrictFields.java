@@ -50,24 +50,6 @@ public final class StrictFields {
         return unknown(KubevirtJson.toTree(vmi).path("spec"), SCHEMA.at("/VirtualMachineInstance/p/spec"));
     }
 
-    /** Whether KubeVirt's VMI spec schema has {@code path} (dot-separated under {@code spec}, no indexes). */
-    public static boolean vmiSpecHas(String path) {
-        JsonNode s = SCHEMA.at("/VirtualMachineInstance/p/spec");
-        for (String part : path.split("\\.")) {
-            while (s.has("i")) {
-                s = s.get("i");
-            }
-            if (s.has("x")) {
-                return true;
-            }
-            s = s.path("p").path(part);
-            if (s.isMissingNode()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static List<FieldError> unknown(JsonNode spec, JsonNode schema) {
         List<FieldError> out = new ArrayList<>();
         if (!spec.isMissingNode() && !spec.isNull()) {

@@ -53,10 +53,6 @@ class AdmissionCorpusTest {
         }
     }
 
-    static Path root() {
-        return Path.of(System.getProperty("qvirt.root", "..")).toAbsolutePath().normalize();
-    }
-
     /**
      * KubeVirt's examples INDEX says "no" for what its limited launcher lacked and qvirt has (as the launcher's
      * CorpusVerdictTest); the three hook sidecar examples are refused, as KubeVirt refuses them without its Sidecar
@@ -84,7 +80,7 @@ class AdmissionCorpusTest {
     /** The instancetypes and preferences the corpus needs, created in the mock API server. */
     static void createInstancetypes() throws Exception {
         List<LoadedManifest> docs = new ArrayList<>(ManifestLoader.load(
-                root().resolve("manifests/instancetypes/common-instancetypes.yaml")));
+                io.qvirt.testdata.TestGuest.projectRoot().resolve("manifests/instancetypes/common-instancetypes.yaml")));
         docs.addAll(ManifestLoader.load(io.qvirt.testdata.KubevirtCorpus.needs()));
         for (LoadedManifest d : docs) {
             InstancetypeResource r = d.instancetypeResource().orElseThrow();

@@ -81,9 +81,8 @@ public final class UnsupportedConfigurator implements QemuConfigurator {
             if (disk.getTag() != null) {
                 ctx.refuse(f + ".tag", "not supported by qvirt (no device role tags in the guest's metadata)");
             }
-            String target = disk.getDisk() != null ? "disk" : null;
             if (disk.getDisk() != null && disk.getDisk().getPciAddress() != null) {
-                ctx.refuse(f + "." + target + ".pciAddress", "not supported by qvirt: QEMU places the device");
+                ctx.refuse(f + ".disk.pciAddress", "not supported by qvirt: QEMU places the device");
             }
         }
         List<Interface> ifaces = dev.getInterfaces() == null ? List.of() : dev.getInterfaces();
