@@ -33,6 +33,28 @@ public class VirtualMachineInstanceStatus extends Extensible {
     /** qvirt only: the accelerator QEMU runs with, and why. */
     private AcceleratorStatus qvirtAccelerator;
 
+    /** KubeVirt's {@code status.activePods}: launcher pod uid -> node name (two while a migration runs). */
+    private java.util.Map<String, String> activePods;
+
+    /** KubeVirt's {@code status.evacuationNodeName}: the node this VMI must leave (an eviction asked for it). */
+    private String evacuationNodeName;
+
+    public java.util.Map<String, String> getActivePods() {
+        return activePods;
+    }
+
+    public void setActivePods(java.util.Map<String, String> activePods) {
+        this.activePods = activePods;
+    }
+
+    public String getEvacuationNodeName() {
+        return evacuationNodeName;
+    }
+
+    public void setEvacuationNodeName(String evacuationNodeName) {
+        this.evacuationNodeName = evacuationNodeName;
+    }
+
     public String getPhase() {
         return phase;
     }
