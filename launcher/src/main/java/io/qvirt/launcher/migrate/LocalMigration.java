@@ -186,8 +186,11 @@ public final class LocalMigration {
             Outcome out;
             try (VmControl src = new VmControl(sourceQmp); VmControl dst = new VmControl(targetQmp)) {
                 long[] copied = {consoleCopied};
-                Migration m = new Migration(src, dst, new Migration.Endpoints(tp.dir().resolve("migration.sock"),
-                        tp.dir().resolve("nbd.sock")), copyNodes, r.options(), new Migration.Listener() {
+                // On one machine the source QEMU connects straight to the target's own sockets.
+                Path streamSock = tp.dir().resolve("migration.sock");
+                Path nbdSock = tp.dir().resolve("nbd.sock");
+                Migration m = new Migration(src, new QmpMigrationTarget(dst, streamSock, nbdSock),
+                        new Migration.Endpoints(streamSock, nbdSock), copyNodes, r.options(), new Migration.Listener() {
                             @Override
                             public void progress(io.qvirt.qmp.MigrationInfo i) {
                                 listener.progress(i);

@@ -11,7 +11,6 @@ import io.qvirt.qmp.MigrationInfo;
 import io.qvirt.qmp.QmpCommands;
 import io.qvirt.qmp.QmpDisconnectedException;
 import io.qvirt.qmp.QmpEvent;
-import io.qvirt.qmp.QmpException;
 import io.qvirt.qmp.QmpRemoteException;
 import io.qvirt.qmp.QmpSubscription;
 import java.nio.file.Path;
@@ -47,6 +46,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * caller to quit. On failure or cancel the mirrors are abandoned and the source
  * runs again as before; the target is the caller's to remove.
  *
+ * <p>The source is driven over its QMP monitor; every target-side step goes through a {@link MigrationTarget}
+ * (the target's own monitor on one machine, a migration proxy in a cluster), and the source QEMU connects to
+ * the target through the given {@link Endpoints}.
+ *
  * <p>Not thread-safe except {@link #cancel}, which any thread (a signal handler) may call.
  */
 public final class Migration {
@@ -56,8 +59,9 @@ public final class Migration {
     static final long UNLIMITED_BANDWIDTH = 1L << 40;
 
     /**
-     * Where the target listens; both must be reachable by the source QEMU (on one machine: files in the
-     * target's directory; Unix socket paths are at most 107 bytes).
+     * Where the SOURCE QEMU connects to reach the target; on one machine the target's own sockets (files in its
+     * directory), in a cluster the migration proxy client's local sockets that forward to them. Unix socket
+     * paths are at most 107 bytes.
      *
      * @param stream the migration stream's Unix socket
      * @param nbd    the NBD server's Unix socket for disk copies (unused without any)
@@ -96,7 +100,7 @@ public final class Migration {
     }
 
     private final VmControl source;
-    private final VmControl target;
+    private final MigrationTarget target;
     private final Endpoints endpoints;
     private final List<String> copyNodes;
     private final MigrationOptions options;
@@ -107,15 +111,17 @@ public final class Migration {
     private long completedAt;
 
     /**
-     * @param source    the running VM's QEMU (running or paused)
-     * @param target    a QEMU started with the same device tree, {@code -S} and {@code -incoming defer}
-     * @param copyNodes block node names whose data is not shared and is copied (same names on both ends)
+     * @param source     the running VM's QEMU (running or paused)
+     * @param target     a QEMU started with the same device tree, {@code -S} and {@code -incoming defer}, reached
+     *                   locally ({@link QmpMigrationTarget}) or over a proxy
+     * @param sourceSide where the source QEMU connects for the stream and the NBD exports
+     * @param copyNodes  block node names whose data is not shared and is copied (same names on both ends)
      */
-    public Migration(VmControl source, VmControl target, Endpoints endpoints, List<String> copyNodes,
+    public Migration(VmControl source, MigrationTarget target, Endpoints sourceSide, List<String> copyNodes,
                      MigrationOptions options, Listener listener) {
         this.source = source;
         this.target = target;
-        this.endpoints = endpoints;
+        this.endpoints = sourceSide;
         this.copyNodes = List.copyOf(copyNodes);
         this.options = options;
         this.listener = listener;
@@ -144,7 +150,6 @@ public final class Migration {
      */
     public MigrationResult run() {
         QmpCommands src = source.qmp().commands();
-        QmpCommands dst = target.qmp().commands();
         VmState before = source.state();
         if (before.phase() != VmPhase.RUNNING || !(before.qemuStatus().equals("running") || before.paused())) {
             throw new MigrationException("the VM is " + before.describe() + ": only a running or paused VM migrates");
@@ -154,31 +159,34 @@ public final class Migration {
         if (!prior.status().equals("none") && !prior.finished()) {
             throw new MigrationException("the VM is already migrating (source status " + prior.status() + ")");
         }
-        String targetStatus = target.state().qemuStatus();
+        String targetStatus = target.status();
         if (!targetStatus.equals("inmigrate")) {
             throw new MigrationException("the target QEMU is " + targetStatus + ", not waiting for a migration "
                     + "(it must be started with -incoming defer)");
         }
         boolean hook = !copyNodes.isEmpty() || listener.wantsSwitchoverHook();
-        List<QmpSubscription> subs = new ArrayList<>();
-        subs.add(source.qmp().subscribe(e -> e.name().equals("MIGRATION") || e.name().equals("MIGRATION_PASS")
-                || e.name().startsWith("BLOCK_JOB_"), e -> events.offer(new Event(true, e))));
-        subs.add(target.qmp().subscribe(e -> e.name().equals("MIGRATION"), e -> events.offer(new Event(false, e))));
+        QmpSubscription sourceEvents = source.qmp().subscribe(e -> e.name().equals("MIGRATION")
+                || e.name().equals("MIGRATION_PASS") || e.name().startsWith("BLOCK_JOB_"),
+                e -> events.offer(new Event(true, e)));
+        AutoCloseable targetEvents = null;
         long deadline = System.nanoTime() + options.timeout().toNanos();
         boolean mirrorsStarted = false;
         try {
-            setCapabilities(src, dst, hook);
-            await(dst.migrateIncoming("unix:" + endpoints.stream()), "migrate-incoming on the target");
+            targetEvents = target.onMigrationStatus(status -> events.offer(new Event(false,
+                    new QmpEvent("MIGRATION", JsonNodeFactory.instance.objectNode().put("status", status), null))));
+            Map<String, Boolean> both = setCapabilities(src, hook);
             long diskStart = System.nanoTime();
+            // Capabilities, migrate-incoming and the NBD exports in one step: one round trip over a proxy.
+            target.prepare(both, options.multifdChannels(), copyNodes);
             if (!copyNodes.isEmpty()) {
                 mirrorsStarted = true;
-                copyDisks(src, dst, deadline);
+                copyDisks(src, deadline);
             }
             long diskMs = copyNodes.isEmpty() ? 0 : (System.nanoTime() - diskStart) / 1_000_000;
             checkCancel();
             await(src.migrate("unix:" + endpoints.stream()), "migrate");
-            MigrationInfo last = follow(src, dst, wasRunning, deadline);
-            long startMs = finishTarget(dst, wasRunning);
+            MigrationInfo last = follow(src, wasRunning, deadline);
+            long startMs = finishTarget(wasRunning);
             return new MigrationResult(last.totalTimeMs(), last.downtimeMs(), startMs, diskMs, last.dirtySyncCount(),
                     postcopyActive, last);
         } catch (RuntimeException e) {
@@ -192,11 +200,19 @@ public final class Migration {
             }
             throw new MigrationException("migration failed: " + e.getMessage() + "; the VM runs on the source", e);
         } finally {
-            subs.forEach(QmpSubscription::close);
+            sourceEvents.close();
+            if (targetEvents != null) {
+                try {
+                    targetEvents.close();
+                } catch (Exception e) {
+                    listener.note("could not stop following the target's events: " + e.getMessage());
+                }
+            }
         }
     }
 
-    private void setCapabilities(QmpCommands src, QmpCommands dst, boolean pauseBeforeSwitchover) {
+    /** Sets the source's capabilities and parameters; returns the capabilities for the target. */
+    private Map<String, Boolean> setCapabilities(QmpCommands src, boolean pauseBeforeSwitchover) {
         Map<String, Boolean> both = new LinkedHashMap<>();
         both.put("events", true);
         both.put("multifd", options.multifdChannels() > 0);
@@ -204,7 +220,6 @@ public final class Migration {
         Map<String, Boolean> onSource = new LinkedHashMap<>(both);
         onSource.put("pause-before-switchover", pauseBeforeSwitchover);
         await(src.migrateSetCapabilities(onSource), "migrate-set-capabilities on the source");
-        await(dst.migrateSetCapabilities(both), "migrate-set-capabilities on the target");
         // Always set: QEMU keeps a parameter from one migration to the next (a cancelled slow one included).
         long bandwidth = options.maxBandwidth() > 0 ? options.maxBandwidth() : UNLIMITED_BANDWIDTH;
         await(src.migrateSetParameters(JsonNodeFactory.instance.objectNode().put("max-bandwidth", bandwidth)),
@@ -212,16 +227,14 @@ public final class Migration {
         if (options.multifdChannels() > 0) {
             ObjectNode p = JsonNodeFactory.instance.objectNode().put("multifd-channels", options.multifdChannels());
             await(src.migrateSetParameters(p), "migrate-set-parameters on the source");
-            await(dst.migrateSetParameters(p), "migrate-set-parameters on the target");
         }
+        return both;
     }
 
-    /** Exports each node on the target, mirrors into it from the source, and waits until every mirror is ready. */
-    private void copyDisks(QmpCommands src, QmpCommands dst, long deadline) {
-        await(dst.nbdServerStart(endpoints.nbd()), "nbd-server-start on the target");
+    /** Mirrors each node into the target's export of it, and waits until every mirror is ready. */
+    private void copyDisks(QmpCommands src, long deadline) {
         Set<String> ready = new HashSet<>();
         for (String node : copyNodes) {
-            await(dst.blockExportAddNbd(job(node), node, true), "block-export-add " + node + " on the target");
             ObjectNode nbd = JsonNodeFactory.instance.objectNode().put("driver", "nbd").put("node-name", job(node))
                     .put("export", node);
             nbd.putObject("server").put("type", "unix").put("path", endpoints.nbd().toString());
@@ -257,7 +270,7 @@ public final class Migration {
     }
 
     /** Follows the source's events until completed; handles pre-switchover, postcopy and cancel. */
-    private MigrationInfo follow(QmpCommands src, QmpCommands dst, boolean wasRunning, long deadline) {
+    private MigrationInfo follow(QmpCommands src, boolean wasRunning, long deadline) {
         boolean cancelSent = false;
         boolean postcopyStarted = false;
         boolean startTarget = false;
@@ -266,9 +279,9 @@ public final class Migration {
             if (startTarget) {
                 // In postcopy the guest must run on the target at once (it fetches missing pages on demand), but
                 // only once the target has loaded the device state: it leaves inmigrate for paused (-S) then.
-                String st = target.state().qemuStatus();
+                String st = target.status();
                 if (st.equals("paused")) {
-                    await(dst.cont(), "cont on the target");
+                    target.cont();
                     startTarget = false;
                 } else if (!st.equals("inmigrate")) {
                     startTarget = false;
@@ -332,7 +345,7 @@ public final class Migration {
                                     cancelSent = true;
                                 }
                             } else {
-                                switchover(src, dst);
+                                switchover(src);
                             }
                         }
                         case "postcopy-active" -> postcopyActive = true;
@@ -364,7 +377,7 @@ public final class Migration {
     }
 
     /** Source stopped, disks in sync: end the mirrors (target equal to source), run the hook, continue. */
-    private void switchover(QmpCommands src, QmpCommands dst) {
+    private void switchover(QmpCommands src) {
         long start = System.nanoTime();
         if (!copyNodes.isEmpty()) {
             Set<String> pending = new HashSet<>();
@@ -400,7 +413,7 @@ public final class Migration {
             events.addAll(other);
             // The target's disks are complete: its exports go before its devices take the disks over (a device
             // does not share write access with an export; QEMU refuses to activate it otherwise).
-            await(dst.nbdServerStop(), "nbd-server-stop on the target");
+            target.stopExports();
         }
         listener.beforeSwitchover();
         await(src.migrateContinue("pre-switchover"), "migrate-continue");
@@ -414,13 +427,13 @@ public final class Migration {
      *
      * @return milliseconds from the source's completion until the target's CPUs were started (0 if not started here)
      */
-    private long finishTarget(QmpCommands dst, boolean wasRunning) {
+    private long finishTarget(boolean wasRunning) {
         long until = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
         String status;
         while (true) {
             try {
-                status = target.state().qemuStatus();
-            } catch (QmpException e) {
+                status = target.status();
+            } catch (MigrationException e) {
                 throw new MigrationException("the target QEMU did not take the VM (" + e.getMessage() + ")", e);
             }
             if (!status.equals("inmigrate") && !status.equals("postmigrate") || System.nanoTime() - until > 0) {
@@ -433,7 +446,7 @@ public final class Migration {
         }
         if (wasRunning && status.equals("paused")) {
             try {
-                await(dst.cont(), "cont on the target");
+                target.cont();
             } catch (MigrationException e) {
                 // The target holds the VM now and the source's disks are released: resuming the source would run
                 // the guest twice. The VM stays on the target, paused, for its manager to start.
@@ -593,7 +606,7 @@ public final class Migration {
         }
     }
 
-    private static <T> T await(CompletableFuture<T> f, String what) {
+    static <T> T await(CompletableFuture<T> f, String what) {
         try {
             return f.get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
