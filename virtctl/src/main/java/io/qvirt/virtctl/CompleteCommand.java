@@ -112,7 +112,7 @@ final class CompleteCommand extends BaseCommand {
         }
         int i = positionals.size();
         return switch (verb) {
-            case "start", "stop", "restart", "migrate" -> i == 0 ? Kind.VM : Kind.NONE;
+            case "start", "stop", "restart", "migrate", "migrate-cancel" -> i == 0 ? Kind.VM : Kind.NONE;
             case "console", "reset", "guestosinfo" -> i == 0 ? Kind.VMI : Kind.NONE;
             case "pause", "unpause", "expose" -> i == 0 ? Kind.TYPE : i == 1 ? Kind.VM : Kind.NONE;
             case "port-forward", "ssh" -> i == 0 ? Kind.TYPE_SLASH_NAME : Kind.NONE;

@@ -8,9 +8,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code virtctl migrate VM}: {@code PUT .../virtualmachines/VM/migrate} with KubeVirt's {@code MigrateOptions}. */
 @Command(name = "migrate", description = {"Migrate a virtual machine.",
-    "On qvirt this creates the VirtualMachineInstanceMigration and nothing more:",
-    "no component acts on it yet (live migration on a cluster is not built;",
-    "one machine has `launcher migrate`)."}, mixinStandardHelpOptions = true,
+    "virt-api creates a VirtualMachineInstanceMigration; the controller starts a target launcher pod on another",
+    "node and the two nodes' handlers move the running guest (follow it with",
+    "`kubectl get virtualmachineinstancemigrations`; `virtctl migrate-cancel` stops it)."}, mixinStandardHelpOptions = true,
         footer = {"", "Example:", "  # Migrate a virtual machine called 'myvm':", "  virtctl migrate myvm"})
 final class MigrateCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "VM", description = "the VirtualMachine")

@@ -36,7 +36,7 @@ public final class VirtctlCommand implements Runnable {
         java.util.Map<String, Class<?>> m = new java.util.LinkedHashMap<>();
         for (Class<?> c : java.util.List.of(StartCommand.class, StopCommand.class, RestartCommand.class, PauseCommand.class,
                 UnpauseCommand.class, ResetCommand.class, ConsoleCommand.class, PortForwardCommand.class, SshCommand.class,
-                MigrateCommand.class, ExposeCommand.class,
+                MigrateCommand.class, MigrateCancelCommand.class, ExposeCommand.class,
                 CreateCommand.class, VersionCommand.class, GuestOsInfoCommand.class, CompletionCommand.class,
                 CompleteCommand.class)) {
             m.put(c.getAnnotation(Command.class).name(), c);

@@ -33,7 +33,8 @@ import java.util.function.Function;
  * and every request lands on the mock's request log ({@link #requests()}).
  */
 final class MockApiServer implements AutoCloseable {
-    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml"};
+    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml",
+        "virtualmachineinstancemigrations.kubevirt.io-v1.yml"};
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
     static {

@@ -133,6 +133,42 @@ class SubresourceVerbsTest {
     }
 
     @Test
+    void migrateCancelDeletesTheMigrationInFlightOnly() {
+        String mig = "/apis/kubevirt.io/v1/namespaces/ns1/virtualmachineinstancemigrations";
+        Run none = virtctl(env, "migrate-cancel", "testvm");
+        assertEquals(1, none.code());
+        assertEquals("error: Found no migration to cancel for testvm\n", none.err());
+        api.requests();
+        for (String[] m : new String[][] {{"done", "Succeeded", "testvm"}, {"other", "Running", "othervm"},
+                {"live", "Running", "testvm"}}) {
+            io.qvirt.api.VirtualMachineInstanceMigration x = new io.qvirt.api.VirtualMachineInstanceMigration();
+            x.getMetadata().setName(m[0]);
+            x.getMetadata().setNamespace("ns1");
+            x.getMetadata().setLabels(Map.of("kubevirt.io/vmi-name", m[2]));
+            x.setSpec(new io.qvirt.api.model.VirtualMachineInstanceMigrationSpec());
+            x.getSpec().setVmiName(m[2]);
+            x.setStatus(new io.qvirt.api.model.VirtualMachineInstanceMigrationStatus());
+            x.getStatus().setPhase(m[1]);
+            var ops = api.client.resources(io.qvirt.api.VirtualMachineInstanceMigration.class).inNamespace("ns1");
+            ops.resource(x).create();
+            ops.withName(m[0]).editStatus(y -> {
+                y.setStatus(x.getStatus());
+                return y;
+            });
+        }
+        api.requests();
+        assertEquals("VM testvm was scheduled to migrate-cancel\n", ok("migrate-cancel", "testvm").out());
+        List<Request> got = api.requests();
+        assertEquals(2, got.size(), got::toString);
+        assertEquals(new Request("GET", mig + "?labelSelector=kubevirt.io%2Fvmi-name%3Dtestvm", ""), got.get(0));
+        assertEquals("DELETE", got.get(1).method());
+        assertEquals(mig + "/live", got.get(1).path());
+        var left = api.client.resources(io.qvirt.api.VirtualMachineInstanceMigration.class).inNamespace("ns1").list().getItems()
+                .stream().map(x -> x.getMetadata().getName()).sorted().toList();
+        assertEquals(List.of("done", "other"), left, "only the one in flight for testvm is deleted");
+    }
+
+    @Test
     void namespaceFromFlagThenContextThenDefault() {
         ok("--context", "plain", "start", "a");
         onlyRequest("PUT", SUB + "default/virtualmachines/a/start", "{}");

@@ -21,14 +21,11 @@ class UsageTest {
         Run r = virtctl(Map.of(), "--help");
         assertEquals(0, r.code());
         for (String verb : List.of("start", "stop", "restart", "pause", "unpause", "reset", "console", "port-forward", "ssh",
-                "migrate", "expose", "create", "version", "guestosinfo", "completion")) {
+                "migrate", "migrate-cancel", "expose", "create", "version", "guestosinfo", "completion")) {
             assertTrue(r.out().contains("\n  " + verb + " "), verb + " in:\n" + r.out());
         }
-        // until live migration is built, migrate's help says what it does and does not do (issue 16)
         r = virtctl(Map.of(), "migrate", "--help");
-        assertTrue(r.out().replaceAll("\\s+", " ").contains(
-                "creates the VirtualMachineInstanceMigration and nothing more: no component acts on it yet"),
-                r.out());
+        assertTrue(r.out().replaceAll("\\s+", " ").contains("`virtctl migrate-cancel` stops it"), r.out());
         r = virtctl(Map.of("QVIRT_VIRTCTL_NAME", "kubectl virt"), "start", "--help");
         assertTrue(r.out().startsWith("Usage: kubectl virt start "), r.out());
     }
