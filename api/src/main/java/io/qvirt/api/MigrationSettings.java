@@ -1,0 +1,88 @@
+package io.qvirt.api;
+
+import java.util.Map;
+
+/**
+ * A KubeVirt cluster's live-migration settings, {@code spec.configuration.migrations} of the KubeVirt CR, with
+ * KubeVirt's defaults. The one parser of them: virt-controller (the parallel limits) and virt-handler (bandwidth and
+ * timeouts of the migration it drives) both read the CR through {@link #fromKubeVirtSpec}.
+ *
+ * @param parallelMigrationsPerCluster      migrations past Pending at once in the cluster (KubeVirt: 5)
+ * @param parallelOutboundMigrationsPerNode migrations past Pending at once out of one node (KubeVirt: 2)
+ * @param bandwidthPerMigrationBytes        bytes per second one migration may use; 0 is unlimited (KubeVirt's
+ *                                          {@code bandwidthPerMigration}, a quantity such as {@code 64Mi})
+ * @param completionTimeoutPerGiB           seconds a migration may take per GiB of guest memory before it is
+ *                                          cancelled (KubeVirt: 150)
+ * @param progressTimeout                   seconds without progress before a migration is cancelled (KubeVirt: 150)
+ */
+public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOutboundMigrationsPerNode,
+                                long bandwidthPerMigrationBytes, long completionTimeoutPerGiB, long progressTimeout) {
+    /** KubeVirt's defaults (virtconfig: ParallelMigrationsPerCluster 5, ParallelOutboundMigrationsPerNode 2, ...). */
+    public static final MigrationSettings KUBEVIRT_DEFAULTS = new MigrationSettings(5, 2, 0, 150, 150);
+
+    private static final String PREFIX = "spec.configuration.migrations.";
+
+    /** @throws IllegalArgumentException for a limit below 1 or a negative bandwidth or timeout */
+    public MigrationSettings {
+        if (parallelMigrationsPerCluster < 1) {
+            throw new IllegalArgumentException(PREFIX + "parallelMigrationsPerCluster: " + parallelMigrationsPerCluster
+                    + " is not allowed: at least 1");
+        }
+        if (parallelOutboundMigrationsPerNode < 1) {
+            throw new IllegalArgumentException(PREFIX + "parallelOutboundMigrationsPerNode: "
+                    + parallelOutboundMigrationsPerNode + " is not allowed: at least 1");
+        }
+        if (bandwidthPerMigrationBytes < 0 || completionTimeoutPerGiB < 0 || progressTimeout < 0) {
+            throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration, completionTimeoutPerGiB, progressTimeout:"
+                    + " negative values are not allowed");
+        }
+    }
+
+    /**
+     * The migration settings of a KubeVirt CR's {@code spec} (as parsed JSON: maps, numbers, strings; null for no
+     * CR), KubeVirt's defaults ({@link #KUBEVIRT_DEFAULTS}) for what it leaves out.
+     *
+     * @throws IllegalArgumentException naming the field ({@code spec.configuration.migrations.<field>}) and what is
+     *                                  allowed
+     */
+    public static MigrationSettings fromKubeVirtSpec(Object spec) {
+        Object m = dig(dig(spec, "configuration"), "migrations");
+        MigrationSettings d = KUBEVIRT_DEFAULTS;
+        int perCluster = (int) integer(m, "parallelMigrationsPerCluster", d.parallelMigrationsPerCluster(), 1);
+        int perNode = (int) integer(m, "parallelOutboundMigrationsPerNode", d.parallelOutboundMigrationsPerNode(), 1);
+        long completion = integer(m, "completionTimeoutPerGiB", d.completionTimeoutPerGiB(), 0);
+        long progress = integer(m, "progressTimeout", d.progressTimeout(), 0);
+        long bandwidth = d.bandwidthPerMigrationBytes();
+        Object bw = dig(m, "bandwidthPerMigration");
+        if (bw != null) {
+            String text = bw instanceof Number n ? n.toString() : bw instanceof String s ? s : null;
+            if (text == null || !Quantities.inRange(text)) {
+                throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration: '" + Messages.clean(String.valueOf(bw))
+                        + "' is not allowed: a quantity of bytes per second such as 64Mi, 0 for unlimited");
+            }
+            bandwidth = Quantities.bytes(text);
+            if (bandwidth < 0) {
+                throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration: '" + Messages.clean(text)
+                        + "' is not allowed: not negative");
+            }
+        }
+        return new MigrationSettings(perCluster, perNode, bandwidth, completion, progress);
+    }
+
+    private static long integer(Object map, String field, long fallback, long min) {
+        Object v = dig(map, field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min
+                || ((Number) v).longValue() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(PREFIX + field + ": '" + Messages.clean(String.valueOf(v))
+                    + "' is not allowed: an integer from " + min + " to " + Integer.MAX_VALUE);
+        }
+        return ((Number) v).longValue();
+    }
+
+    private static Object dig(Object o, String key) {
+        return o instanceof Map<?, ?> m ? m.get(key) : null;
+    }
+}
