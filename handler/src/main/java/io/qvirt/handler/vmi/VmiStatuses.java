@@ -3,6 +3,7 @@ package io.qvirt.handler.vmi;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.LiveMigratability;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.AcceleratorStatus;
 import io.qvirt.api.model.Condition;
@@ -26,7 +27,6 @@ import java.util.Objects;
  */
 final class VmiStatuses {
     static final String PAUSED_BY_USER = "PausedByUser";
-    static final String NOT_MIGRATABLE = "NotMigratable";
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private VmiStatuses() {
@@ -68,8 +68,7 @@ final class VmiStatuses {
                 : condition(ConditionType.READY, "True", null, null, now));
         conds = o.paused() ? Conditions.with(conds, condition(ConditionType.PAUSED, "True", PAUSED_BY_USER,
                 "VMI was paused by user", now)) : Conditions.without(conds, ConditionType.PAUSED);
-        conds = Conditions.with(conds, condition(ConditionType.LIVE_MIGRATABLE, "False", NOT_MIGRATABLE,
-                "qvirt does not live-migrate VMIs yet", now));
+        conds = Conditions.with(conds, liveMigratable(vmi, now));
         if (!KubevirtJson.toTree(conds).equals(KubevirtJson.toTree(conditions(cur)))) {
             s.set("conditions", KubevirtJson.toTree(conds));
         }
@@ -83,6 +82,16 @@ final class VmiStatuses {
             s.set("qvirtAccelerator", KubevirtJson.toTree(o.accelerator()));
         }
         return s.isEmpty() ? null : s;
+    }
+
+    /**
+     * KubeVirt's {@code LiveMigratable} condition: True (no reason), or False with the reason and message of
+     * {@link LiveMigratability} (claims judged by the access modes the controller recorded in volumeStatus).
+     */
+    static Condition liveMigratable(VirtualMachineInstance vmi, Instant now) {
+        LiveMigratability.Refusal r = LiveMigratability.check(vmi);
+        return r == null ? condition(ConditionType.LIVE_MIGRATABLE, "True", null, null, now)
+                : condition(ConditionType.LIVE_MIGRATABLE, "False", r.reason(), r.message(), now);
     }
 
     /**

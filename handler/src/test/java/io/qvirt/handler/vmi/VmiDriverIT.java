@@ -308,6 +308,7 @@ class VmiDriverIT {
         assertEquals("registry.local/virt-launcher:test", v.getStatus().getLauncherContainerImageVersion());
         assertEquals("Burstable", v.getStatus().getQosClass());
         assertEquals("False", condition(v, "LiveMigratable").getStatus());
+        assertEquals("DisksNotLiveMigratable", condition(v, "LiveMigratable").getReason(), "its hostDisk is not shared");
         long pid = qemuPid("hvm1");
 
         d1.pause("default", "hvm1");

@@ -106,6 +106,26 @@ class VmiStatusesTest {
     }
 
     @Test
+    void liveMigratableFollowsTheSpec() throws Exception {
+        VirtualMachineInstance v = vmi("Scheduled");
+        JsonNode conds = VmiStatuses.running(v, observed(false), T0).path("conditions");
+        JsonNode lm = null;
+        for (JsonNode c : conds) {
+            if (c.path("type").asText().equals("LiveMigratable")) {
+                lm = c;
+            }
+        }
+        assertNotNull(lm);
+        assertEquals("True", lm.path("status").asText(), "masquerade, no volumes: migratable");
+        assertFalse(lm.has("reason"));
+        v.getSpec().getDomain().getDevices().getInterfaces().get(0).setMasquerade(null);
+        v.getSpec().getDomain().getDevices().getInterfaces().get(0).setBridge(new io.qvirt.api.model.BindingMethod());
+        var c = VmiStatuses.liveMigratable(v, T0);
+        assertEquals("False", c.getStatus());
+        assertEquals("InterfaceNotLiveMigratable", c.getReason());
+    }
+
+    @Test
     void endedWritesOnceAndNeverRewritesAFinalPhase() throws Exception {
         VirtualMachineInstance v = vmi("Running");
         ObjectNode p = VmiStatuses.ended(v, "Failed", "QemuExited", "QEMU exited: killed by signal 9 (SIGKILL)", T0);
