@@ -26,6 +26,8 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.time.Instant;
 import picocli.CommandLine.ArgGroup;
@@ -103,6 +105,7 @@ final class ExecCommand extends BaseCommand {
         if (overcommit < 0) {
             throw new IllegalArgumentException("--overcommit: must be >= 0 percent");
         }
+        String migrationTarget = MigrationTargetEnv.read(System.getenv());
         ImageOptions.Settings imageSettings = images.settings();
         Specs.Spec s;
         if (source.file != null) {
@@ -166,11 +169,23 @@ final class ExecCommand extends BaseCommand {
                 plan = tapped;
             }
             LauncherInfos.write(paths, new LauncherInfo(ns, name, "exec", ProcessHandle.current().pid(), 0, a.name(),
-                    a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards(), plan.podAddress()));
+                    a.reason(), qemu.toString(), Version.QVIRT, Instant.now().toString(), plan.forwards(), plan.podAddress(),
+                    migrationTarget));
+            List<String> argv = plan.argv();
+            if (migrationTarget != null) {
+                // A cluster migration's target: the same device tree, waiting for the source's state (the source
+                // handler's migration sets migrate-incoming). Its host forwards bind the target pod's own address,
+                // so unlike launcher migrate on one machine, they do not collide with the source's.
+                argv = new ArrayList<>(argv);
+                argv.add("-incoming");
+                argv.add("defer");
+                log().info("migration target for migration " + migrationTarget + ": QEMU waits for the VM's state "
+                        + "(-incoming defer)");
+            }
             log().info("exec " + qemu + " for VM " + ns + "/" + name + " (accelerator " + a.name() + ": " + a.reason() + ")");
             err().flush();
             out().flush();
-            Exec.replaceWith(qemu, plan.argv(), prepared.childFds(), firstFd);
+            Exec.replaceWith(qemu, argv, prepared.childFds(), firstFd);
         } catch (RuntimeException e) {
             prepared.close();
             VmPreparer.cleanup(plan);

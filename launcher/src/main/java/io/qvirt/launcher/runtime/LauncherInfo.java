@@ -1,5 +1,6 @@
 package io.qvirt.launcher.runtime;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.qvirt.launcher.plan.HostForward;
 import java.util.List;
 
@@ -19,8 +20,19 @@ import java.util.List;
  * @param forwards          host ports forwarded to the guest
  * @param ipAddress         the VM's address as KubeVirt reports it for masquerade (the pod's; on one machine
  *                          the host address forwards bind), or null without a pod network interface
+ * @param migrationTarget   the migration's uid when QEMU was started as a cluster migration's target
+ *                          ({@code -incoming defer}, env {@code QVIRT_MIGRATION_TARGET}); null otherwise and in
+ *                          files written before the field existed
  */
 public record LauncherInfo(String namespace, String name, String mode, long qemuPid, long launcherPid,
                            String accelerator, String acceleratorReason, String qemuBinary, String qvirtVersion,
-                           String startedAt, List<HostForward> forwards, String ipAddress) {
+                           String startedAt, List<HostForward> forwards, String ipAddress,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) String migrationTarget) {
+    /** A VM that is not a migration's target. */
+    public LauncherInfo(String namespace, String name, String mode, long qemuPid, long launcherPid,
+                        String accelerator, String acceleratorReason, String qemuBinary, String qvirtVersion,
+                        String startedAt, List<HostForward> forwards, String ipAddress) {
+        this(namespace, name, mode, qemuPid, launcherPid, accelerator, acceleratorReason, qemuBinary, qvirtVersion,
+                startedAt, forwards, ipAddress, null);
+    }
 }
