@@ -89,6 +89,9 @@ import javax.net.ssl.TrustManagerFactory;
  * Patch, or a strategic merge without lists), runs the webhooks on the result with the stored object as the old one,
  * and writes the admitted object back guarded by the read's resourceVersion (again on a conflict). Status
  * subresource writes are not admitted (KubeVirt's webhooks do not ask for them).</li>
+ * <li><b>Eviction</b> ({@code POST .../pods/NAME/eviction}, which the mock lacks): virt-api's
+ *     {@value #EVICTION_WEBHOOK} decides (a launcher pod whose VMI live-migrates instead is refused with its 429), else
+ *     the pod is deleted and the answer is 201, as kube-apiserver without PodDisruptionBudgets.</li>
  * <li><b>SubjectAccessReviews (FAKE)</b>: the mock has no authorizer, so {@code POST
  * /apis/authorization.k8s.io/v1/subjectaccessreviews} is answered here by {@link FakePolicy}.</li>
  * <li><b>kubectl's view</b> (what kube-apiserver serves itself and the mock does not, derived from the CRDs the mock
@@ -111,6 +114,10 @@ public final class SandboxFrontDoor implements AutoCloseable {
     private static final Pattern KUBEVIRT_WRITE = Pattern.compile(
             "/apis/kubevirt\\.io/v1(?:alpha3)?/namespaces/([^/]+)/(virtualmachines|virtualmachineinstances|virtualmachineinstancemigrations)"
                     + "(?:/([^/]+))?");
+    private static final Pattern EVICTION = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/]+)/eviction");
+    /** virt-api's validating webhook on pods/eviction, as KubeVirt registers it (failurePolicy Fail). */
+    static final String EVICTION_WEBHOOK = "virt-launcher-eviction-interceptor.kubevirt.io";
+    static final String EVICTION_WEBHOOK_PATH = "/pod-eviction-validate";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** virt-api as the aggregator and the admission layer reach it. */
@@ -324,6 +331,24 @@ public final class SandboxFrontDoor implements AutoCloseable {
 
         /** kubevirt.io creates and updates through virt-api's webhooks (once it is known), everything else to the mock. */
         private void admitOrRelay(ChannelHandlerContext ctx, FullHttpRequest req, Identity who, String path, VirtApi api) {
+            Matcher ev = EVICTION.matcher(path);
+            if (api != null && req.method().equals(HttpMethod.POST) && ev.matches()) {
+                FullHttpRequest r = req;
+                blocking.execute(() -> {
+                    Outcome o;
+                    try {
+                        o = evict(api, r, who, ev.group(1), ev.group(2));
+                    } catch (RuntimeException e) {
+                        log.warn("eviction " + r.uri() + " failed: " + e.getMessage());
+                        o = new Outcome(500, status(500, "InternalError", "Internal error occurred: " + e.getMessage()));
+                    } finally {
+                        r.release();
+                    }
+                    Outcome fo = o;
+                    ctx.executor().execute(() -> done(ctx, fo.code(), fo.body(), true));
+                });
+                return;
+            }
             Matcher m = KUBEVIRT_WRITE.matcher(path);
             boolean create = req.method().equals(HttpMethod.POST) && m.matches() && m.group(3) == null;
             boolean update = req.method().equals(HttpMethod.PUT) && m.matches() && m.group(3) != null;
@@ -1173,6 +1198,57 @@ public final class SandboxFrontDoor implements AutoCloseable {
         }
         admitted.incrementAndGet();
         return Outcome.store(object.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * kube-apiserver's eviction subresource, as far as the rig needs it: virt-api's eviction webhook first (a launcher pod
+     * whose VMI should live-migrate is refused with its 429 and marked for evacuation), then the pod deleted (the
+     * mock has no eviction API; no PodDisruptionBudgets on the rig), answered 201 with a Success Status.
+     */
+    private Outcome evict(VirtApi api, FullHttpRequest req, Identity who, String ns, String pod) {
+        JsonNode eviction;
+        try {
+            eviction = JSON.readTree(ByteBufUtil.getBytes(req.content()));
+        } catch (java.io.IOException e) {
+            return new Outcome(400, status(400, "BadRequest", "the eviction is not JSON: " + e.getMessage()));
+        }
+        if (eviction == null || !eviction.isObject()) {
+            return new Outcome(400, status(400, "BadRequest", "the eviction is not a JSON object"));
+        }
+        String podUri = "/api/v1/namespaces/" + ns + "/pods/" + pod;
+        if (getFromMock(podUri) == null) {
+            return new Outcome(404, status(404, "NotFound", "pods \"" + pod + "\" not found"));
+        }
+        ObjectNode review = review("Eviction", "pods", "CREATE", ns, who, eviction, null);
+        ObjectNode q = (ObjectNode) review.path("request");
+        q.putObject("kind").put("group", "policy").put("version", "v1").put("kind", "Eviction");
+        q.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+        q.put("subResource", "eviction");
+        q.put("name", pod);
+        JsonNode v = callWebhook(api, EVICTION_WEBHOOK_PATH, EVICTION_WEBHOOK, review);
+        if (!v.path("allowed").asBoolean()) {
+            return deny("POST " + req.uri(), EVICTION_WEBHOOK, v);
+        }
+        try {
+            JsonNode opts = eviction.path("deleteOptions");
+            String body = opts.isObject() ? opts.toString() : "{}";
+            var r = mockClient.send(HttpRequest.newBuilder(URI.create("http://" + backend.getHostString() + ":" + backend.getPort()
+                    + podUri)).timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                    .method("DELETE", HttpRequest.BodyPublishers.ofString(body)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() / 100 != 2) {
+                return new Outcome(r.statusCode(), r.body());
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot delete the evicted pod: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+        admitted.incrementAndGet();
+        log.info("eviction of pod " + ns + "/" + pod + ": admitted, pod deleted");
+        return new Outcome(201, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}"
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     private JsonNode getFromMock(String uri) {
