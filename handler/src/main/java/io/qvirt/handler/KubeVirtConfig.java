@@ -2,6 +2,7 @@ package io.qvirt.handler;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.qvirt.api.MigrationSettings;
 import io.qvirt.api.client.KubeVirtCrReader;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -25,6 +26,8 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
     private final KubeVirtCrReader cr;
     private final boolean fallback;
     private boolean useEmulation;
+    /** The CR's spec.configuration.migrations (KubeVirt's defaults where it says nothing, or says it wrong). */
+    private MigrationSettings migrations = MigrationSettings.KUBEVIRT_DEFAULTS;
     /** What the CR said last (null: it did not say), to log only changes. */
     private Boolean said;
     private boolean read;
@@ -55,6 +58,12 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
         return useEmulation;
     }
 
+    /** The CR's live-migration settings ({@code spec.configuration.migrations}), KubeVirt's defaults where it says nothing. */
+    public synchronized MigrationSettings migrations() {
+        refresh();
+        return migrations;
+    }
+
     @Override
     public boolean getAsBoolean() {
         return useEmulation();
@@ -78,6 +87,16 @@ public final class KubeVirtConfig implements BooleanSupplier, AutoCloseable {
         }
         read = true;
         said = v;
+        try {
+            MigrationSettings m = MigrationSettings.fromKubeVirtSpec(r.spec());
+            if (!m.equals(migrations)) {
+                LOG.info("KubeVirt CR: migrations " + m);
+            }
+            migrations = m;
+        } catch (IllegalArgumentException e) {
+            LOG.warning("KubeVirt CR: " + e.getMessage() + "; migrations use KubeVirt's defaults");
+            migrations = MigrationSettings.KUBEVIRT_DEFAULTS;
+        }
         useEmulation = v == null ? fallback : v;
     }
 

@@ -116,15 +116,31 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         return t;
     });
     private SharedIndexInformer<VirtualMachineInstance> vmis;
+    /** VMIs labelled {@code kubevirt.io/migrationTargetNodeName=<this node>}: migrations into this node. */
+    private SharedIndexInformer<VirtualMachineInstance> targetVmis;
     private SharedIndexInformer<Pod> pods;
+    /** Null: this handler neither sends nor receives migrations. */
+    private final MigrationSourceRole sourceRole;
+    private final MigrationTargetRole targetRole;
 
+    /** A driver without live migration (no transport). */
     public VmiDriver(KubernetesClient client, Settings settings, HandlerMetrics metrics, Clock clock) {
+        this(client, settings, metrics, clock, null);
+    }
+
+    /**
+     * @param migrations the node's migration transport, or null: VMIs are then neither migrated away nor received
+     */
+    public VmiDriver(KubernetesClient client, Settings settings, HandlerMetrics metrics, Clock clock,
+                     MigrationTransport migrations) {
         this.client = client;
         this.settings = settings;
         this.patcher = new ResourcePatcher(client);
         this.clock = clock;
         this.metrics = metrics;
         this.workers = new KeyedWorkers("vmi", settings.workers(), this::timedSync);
+        this.sourceRole = migrations == null ? null : new MigrationSourceRole(this, migrations);
+        this.targetRole = migrations == null ? null : new MigrationTargetRole(this, migrations);
     }
 
     /**
@@ -137,6 +153,11 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         vmis = client.resources(VirtualMachineInstance.class).inAnyNamespace()
                 .withLabel(NODE_NAME_LABEL, settings.nodeName()).runnableInformer(0);
         vmis.addEventHandler(enqueue(o -> key(o)));
+        if (targetRole != null) {
+            targetVmis = client.resources(VirtualMachineInstance.class).inAnyNamespace()
+                    .withLabel(MigrationStatuses.TARGET_NODE_LABEL, settings.nodeName()).runnableInformer(0);
+            targetVmis.addEventHandler(enqueue(o -> key(o)));
+        }
         pods = client.pods().inAnyNamespace().withLabel(LAUNCHER_LABEL, LAUNCHER_VALUE).runnableInformer(0);
         pods.addIndexers(Map.of(BY_CREATOR, p -> {
             String uid = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get(CREATED_BY_LABEL);
@@ -148,7 +169,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
             return vmi == null ? null : p.getMetadata().getNamespace() + "/" + vmi;
         }));
         try {
-            CompletableFuture.allOf(vmis.start().toCompletableFuture(), pods.start().toCompletableFuture())
+            CompletableFuture.allOf(vmis.start().toCompletableFuture(), pods.start().toCompletableFuture(),
+                    targetVmis == null ? CompletableFuture.completedFuture(null) : targetVmis.start().toCompletableFuture())
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot list VMIs and launcher pods: " + e, e);
@@ -198,7 +220,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
 
     /** True while both informers have synced and run. */
     public boolean ready() {
-        return vmis != null && vmis.hasSynced() && vmis.isRunning() && pods.hasSynced() && pods.isRunning();
+        return vmis != null && vmis.hasSynced() && vmis.isRunning() && pods.hasSynced() && pods.isRunning()
+                && (targetVmis == null || targetVmis.hasSynced() && targetVmis.isRunning());
     }
 
     /** How many QEMUs the handler is attached to now. */
@@ -210,6 +233,9 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         try {
             for (VirtualMachineInstance v : vmis.getStore().list()) {
                 workers.add(key(v));
+            }
+            if (targetVmis != null) {
+                targetVmis.getStore().list().forEach(v -> workers.add(key(v)));
             }
             domains.values().forEach(Domain::markStale); // what events missed, the resync asks QEMU
             domains.keySet().forEach(workers::add);
@@ -272,10 +298,26 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         VirtualMachineInstance vmi = new Lister<>(vmis.getIndexer()).namespace(nn[0]).get(nn[1]);
         Domain d = domains.get(key);
         if (vmi == null || !settings.nodeName().equals(nodeName(vmi))) {
+            if (targetRole != null) {
+                // A migration into this node: the target role drives its QEMU until the handover.
+                VirtualMachineInstance t = new Lister<>(targetVmis.getIndexer()).namespace(nn[0]).get(nn[1]);
+                if (t != null && MigrationTargetRole.isTargetOf(t, settings.nodeName()) || targetRole.holds(key)) {
+                    return targetRole.sync(key, t);
+                }
+            }
             bridges.stop(key);
             return orphan(key, nn[0], nn[1], d);
         }
         String uid = vmi.getMetadata().getUid();
+        if (sourceRole != null && sourceRole.departed(vmi)) {
+            // Migrated away: its QEMU quit (or quits) here and its pod's end is no failure; the target owns it.
+            if (d != null && !stopping.contains(key)) {
+                detach(key, d);
+            }
+            bridges.stop(key);
+            cleanDirIfDead(nn[0], nn[1], uid);
+            return null;
+        }
         if (d != null && !d.uid.equals(uid)) {
             // A QEMU of an older VMI of the same name: that VMI is gone.
             return orphan(key, nn[0], nn[1], d);
@@ -338,6 +380,9 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         if (vmi.getMetadata().getDeletionTimestamp() != null) {
             powerOff(key, vmi, d);
             return null;
+        }
+        if (sourceRole != null && sourceRole.sync(key, vmi, d)) {
+            return null; // migrating: its QEMU's pauses are the migration's, not the user's; the end is written by it
         }
         VmState s;
         // An event counts as written by the first status write computed from a query-status sent after it came:
@@ -562,8 +607,14 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         };
     }
 
+    /**
+     * The VMI's launcher pod on this node, the newest if several: while a VMI migrates it has a pod on two nodes, and
+     * the other node's (the target's, or after the handover the source's) says nothing about this node's QEMU. A pod
+     * not yet bound to a node counts as this node's.
+     */
     private Pod pod(String vmiUid) {
-        List<Pod> ps = pods.getIndexer().byIndex(BY_CREATOR, vmiUid);
+        List<Pod> ps = pods.getIndexer().byIndex(BY_CREATOR, vmiUid).stream().filter(p -> p.getSpec() == null
+                || p.getSpec().getNodeName() == null || settings.nodeName().equals(p.getSpec().getNodeName())).toList();
         return ps.stream().max((a, b) -> Objects.requireNonNullElse(a.getMetadata().getCreationTimestamp(), "")
                 .compareTo(Objects.requireNonNullElse(b.getMetadata().getCreationTimestamp(), ""))).orElse(null);
     }
@@ -662,7 +713,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         }
         String uid = d != null ? d.uid : dirUid;
         if (live != null && live.getMetadata().getUid().equals(uid)) {
-            if (d != null && !settings.nodeName().equals(nodeName(live)) && nodeName(live) != null) {
+            if (d != null && !settings.nodeName().equals(nodeName(live)) && nodeName(live) != null
+                    && (targetRole == null || !targetRole.holds(key))) {
                 detach(key, d); // it runs elsewhere now; not ours to drive
             }
             return null; // its VMI exists: the label will bring it here, or it is not scheduled yet
@@ -734,6 +786,100 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    // ---- for the migration roles ----
+
+    String nodeName() {
+        return settings.nodeName();
+    }
+
+    Path runtimeRoot() {
+        return settings.runtimeRoot();
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    void enqueue(String key) {
+        workers.add(key);
+    }
+
+    /** The informer's copy of {@code vmi} if it has one of the same VMI (it may be newer), else {@code vmi}. */
+    VirtualMachineInstance cached(VirtualMachineInstance vmi) {
+        String ns = vmi.getMetadata().getNamespace();
+        String name = vmi.getMetadata().getName();
+        for (SharedIndexInformer<VirtualMachineInstance> inf : java.util.Arrays.asList(vmis, targetVmis)) {
+            VirtualMachineInstance c = inf == null ? null : new Lister<>(inf.getIndexer()).namespace(ns).get(name);
+            if (c != null && c.getMetadata().getUid().equals(vmi.getMetadata().getUid())) {
+                return c;
+            }
+        }
+        return vmi;
+    }
+
+    Pod podOnThisNode(String vmiUid) {
+        return pod(vmiUid);
+    }
+
+    /** Attaches to a migration target's QEMU (its directory checked by the caller); null if it does not answer. */
+    Domain attachTarget(String key, String uid, RuntimePaths p) {
+        Domain d = domains.get(key);
+        if (d != null && d.isOpen() && d.uid.equals(uid)) {
+            return d;
+        }
+        return connect(key, uid, p);
+    }
+
+    void detachDomain(String key, Domain d) {
+        detach(key, d);
+    }
+
+    /** Tells a QEMU to quit (SIGKILL if it does not), off the sync workers, then forgets it. */
+    void quitAndDetach(String key, Domain d) {
+        if (!stopping.add(key)) {
+            return;
+        }
+        shutdowns.execute(() -> {
+            try {
+                d.control.quitOrKill(killer(d));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, key + ": quitting its QEMU failed: " + e, e);
+            } finally {
+                detach(key, d);
+                stopping.remove(key);
+                workers.add(key);
+            }
+        });
+    }
+
+    /**
+     * Writes the status patch {@code desired} computes (from the fresh VMI after a conflict).
+     *
+     * @return the VMI as written (or as read, if nothing needed writing); null if it is gone
+     */
+    VirtualMachineInstance writeStatus(VirtualMachineInstance vmi, java.util.function.Function<VirtualMachineInstance, ObjectNode> desired) {
+        ObjectNode first = desired.apply(vmi);
+        if (first == null) {
+            return vmi;
+        }
+        VirtualMachineInstance out = patcher.patchStatus(VirtualMachineInstance.class, vmi,
+                fresh -> fresh == vmi ? first : desired.apply(fresh), false);
+        metrics.statusWrite();
+        return out;
+    }
+
+    /** As {@link #writeStatus}, for a two-level patch ({@code metadata} and {@code status}). */
+    VirtualMachineInstance patch(VirtualMachineInstance vmi, java.util.function.Function<VirtualMachineInstance, ObjectNode> desired) {
+        ObjectNode first = desired.apply(vmi);
+        if (first == null) {
+            return vmi;
+        }
+        VirtualMachineInstance out = patcher.patch(VirtualMachineInstance.class, vmi,
+                fresh -> fresh == vmi ? first : desired.apply(fresh), false);
+        metrics.statusWrite();
+        return out;
     }
 
     // ---- the node API's operations ----
@@ -840,6 +986,15 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         timer.shutdownNow();
         if (vmis != null) {
             vmis.stop();
+        }
+        if (targetVmis != null) {
+            targetVmis.stop();
+        }
+        if (sourceRole != null) {
+            sourceRole.close();
+        }
+        if (targetRole != null) {
+            targetRole.close();
         }
         if (pods != null) {
             pods.stop();
