@@ -80,7 +80,7 @@ public final class Admission {
 
     public static final List<String> PATHS = List.of("/virtualmachines-validate", "/virtualmachineinstances-validate-create",
             "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate",
-            "/migration-validate-create", "/migration-validate-update");
+            "/migration-validate-create", "/migration-validate-update", PodEvictionAdmitter.PATH);
 
     /** KubeVirt's {@code MigrationSelectorLabel}: the VMI a migration is for. */
     static final String MIGRATION_SELECTOR_LABEL = "kubevirt.io/vmi-name";
@@ -116,7 +116,7 @@ public final class Admission {
 
     /** A decoded review's request. */
     record Review(String uid, String group, String kind, String resource, String operation, String namespace,
-                  String user, JsonNode object, JsonNode oldObject) {
+                  String user, JsonNode object, JsonNode oldObject, String name, boolean dryRun) {
     }
 
     /**
@@ -153,7 +153,8 @@ public final class Admission {
         return new Review(uid.asText(), r.path("kind").path("group").asText(""), r.path("kind").path("kind").asText(""),
                 r.path("resource").path("resource").asText(""), r.path("operation").asText(""), r.path("namespace").asText(""),
                 r.path("userInfo").path("username").asText(""),
-                obj == null || !obj.isObject() ? null : obj, old == null || !old.isObject() ? null : old);
+                obj == null || !obj.isObject() ? null : obj, old == null || !old.isObject() ? null : old,
+                r.path("name").asText(""), r.path("dryRun").asBoolean(false));
     }
 
     private static String text(JsonNode n) {
@@ -171,6 +172,7 @@ public final class Admission {
             case "/virtualmachines-mutate" -> mutateVm(r);
             case "/migration-validate-create" -> validateMigrationCreate(r);
             case "/migration-validate-update" -> validateMigrationUpdate(r);
+            case PodEvictionAdmitter.PATH -> new PodEvictionAdmitter(migrations).admit(r);
             default -> throw ApiError.of(404, "NotFound", "no webhook at " + path);
         };
         resp.put("uid", r.uid());

@@ -32,9 +32,40 @@ public final class ApiServerMigrations implements MigrationLookup {
     });
 
     private final KubernetesClient client;
+    private final Supplier<String> evictionStrategy;
 
     public ApiServerMigrations(KubernetesClient client) {
+        this(client, () -> null);
+    }
+
+    /** @param evictionStrategy the KubeVirt CR's {@code configuration.evictionStrategy}, read live (null: none) */
+    public ApiServerMigrations(KubernetesClient client, Supplier<String> evictionStrategy) {
         this.client = client;
+        this.evictionStrategy = evictionStrategy;
+    }
+
+    @Override
+    public Optional<JsonNode> pod(String namespace, String name) {
+        io.fabric8.kubernetes.api.model.Pod p = bounded("pod " + namespace + "/" + name,
+                () -> client.pods().inNamespace(namespace).withName(name).get());
+        return p == null ? Optional.empty() : Optional.of(Admission.JSON.valueToTree(p));
+    }
+
+    @Override
+    public String clusterEvictionStrategy() {
+        return evictionStrategy.get();
+    }
+
+    @Override
+    public void markForEvacuation(String namespace, String vmi, String node, boolean dryRun) {
+        if (dryRun) {
+            return;
+        }
+        // KubeVirt's VMI CRD has no status subresource: the object itself is patched.
+        bounded("marking VirtualMachineInstance " + namespace + "/" + vmi, () -> client.resources(VirtualMachineInstance.class)
+                .inNamespace(namespace).withName(vmi).patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                        io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                        "{\"status\":{\"evacuationNodeName\":" + Admission.JSON.valueToTree(node) + "}}"));
     }
 
     @Override

@@ -34,6 +34,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
     private FeatureGates gates = FeatureGates.kubevirtDefaults();
     private NetworkSettings network = NetworkSettings.QVIRT_DEFAULTS;
     private List<String> last = List.of();
+    private String evictionStrategy;
 
     KubeVirtConfig(KubernetesClient client) {
         this.cr = new KubeVirtCrReader(client);
@@ -51,7 +52,7 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
     /** As {@link #admission(KubernetesClient)}, sharing {@code config} with the subresources that read it too. */
     static Admission admission(KubernetesClient client, KubeVirtConfig config) {
         return new Admission(config, config::network, new io.qvirt.api.client.ApiServerInstancetypes(client),
-                new ApiServerMigrations(client));
+                new ApiServerMigrations(client, config::evictionStrategy));
     }
 
     /** The feature gates. */
@@ -59,6 +60,12 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
     public synchronized FeatureGates get() {
         refresh();
         return gates;
+    }
+
+    /** The CR's {@code configuration.evictionStrategy} (None, LiveMigrate, LiveMigrateIfPossible, External); null if unset. */
+    public synchronized String evictionStrategy() {
+        refresh();
+        return evictionStrategy;
     }
 
     /** The network settings defaults and validation use. */
@@ -92,6 +99,8 @@ final class KubeVirtConfig implements Supplier<FeatureGates> {
             last = fg;
         }
         gates = FeatureGates.kubevirtDefaults().with(fg.toArray(String[]::new));
+        Object es = dig(dig(spec, "configuration"), "evictionStrategy");
+        evictionStrategy = es instanceof String str && !str.isEmpty() ? str : null;
         try {
             NetworkSettings n = networkSettings(spec);
             if (!n.equals(network)) {

@@ -15,6 +15,24 @@ public interface MigrationLookup {
     /** Every VirtualMachineInstanceMigration of {@code namespace}, as JSON. */
     List<JsonNode> migrations(String namespace);
 
+    /** The pod {@code namespace/name} as JSON, empty when it does not exist (the eviction webhook). */
+    default Optional<JsonNode> pod(String namespace, String name) {
+        throw new MigrationLookupException("no API server to read the pod from", null);
+    }
+
+    /** The KubeVirt CR's {@code spec.configuration.evictionStrategy}, null when it sets none. */
+    default String clusterEvictionStrategy() {
+        return null;
+    }
+
+    /**
+     * Sets the VMI's {@code status.evacuationNodeName} (KubeVirt's mark: the controller migrates it off {@code node});
+     * nothing is written on a dry run.
+     */
+    default void markForEvacuation(String namespace, String vmi, String node, boolean dryRun) {
+        throw new MigrationLookupException("no API server to mark the VMI in", null);
+    }
+
     /** Thrown when the API server cannot be read in time. */
     final class MigrationLookupException extends RuntimeException {
         public MigrationLookupException(String message, Throwable cause) {

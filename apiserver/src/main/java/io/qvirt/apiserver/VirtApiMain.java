@@ -27,14 +27,15 @@ import picocli.CommandLine.Option;
             "to the handler on the VMI's node (its Node's InternalIP, --handler-port) over mutual TLS with",
             "--handler-cert/--handler-key; for portforward/PORT[/PROTOCOL] (a WebSocket, TCP only) the handler connects to",
             "the guest's port through the VM's pod-address forward (only the ports the VMI's interface lists).",
-            "migrate only creates a VirtualMachineInstanceMigration: nothing in qvirt acts on it yet (no live migration).",
+            "migrate creates a VirtualMachineInstanceMigration (the controller and the handlers move the VM).",
             "Not served: port-forward over UDP, VNC, guest-agent subresources, volume hotplug.",
             "Who may: the aggregator's client certificate (--requestheader-client-ca, else the kube-system/",
             "extension-apiserver-authentication ConfigMap) and its CN (--requestheader-allowed-names) are verified before",
             "X-Remote-User/X-Remote-Group are believed, then a SubjectAccessReview decides (401/403, nothing done).",
             "Webhooks (POST): /virtualmachines-validate, /virtualmachineinstances-validate-create,",
             "/virtualmachineinstances-validate-update, /virtualmachineinstances-mutate, /virtualmachines-mutate,",
-            "/migration-validate-create, /migration-validate-update.",
+            "/migration-validate-create, /migration-validate-update, /pod-eviction-validate (a drain's eviction of a",
+            "launcher pod whose VMI live-migrates: refused with 429, the VMI marked with status.evacuationNodeName).",
             "Also /healthz and /metrics. Exit codes: 0 stopped, 1 runtime failure, 2 invalid usage."})
 public final class VirtApiMain implements Callable<Integer> {
     @Option(names = "--listen", description = "HOST:PORT to serve HTTPS on (default ${DEFAULT-VALUE})", defaultValue = "0.0.0.0:8443")

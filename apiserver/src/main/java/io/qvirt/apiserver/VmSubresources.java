@@ -247,7 +247,7 @@ public final class VmSubresources {
         try {
             GenericKubernetesResource made = client.genericKubernetesResources(MIGRATIONS).inNamespace(ns).resource(m).create();
             LOG.info("migrate " + ns + "/" + name + ": created VirtualMachineInstanceMigration " + made.getMetadata().getName()
-                    + " (nothing in qvirt acts on it yet)");
+                    + "; the controller takes it from here");
             return made.getMetadata().getName();
         } catch (KubernetesClientException e) {
             throw ApiError.internal(e.getMessage());

@@ -171,4 +171,85 @@ class MigrationAdmissionTest {
         assertError(create(bad), "could not decode the VirtualMachineInstanceMigration: spec.vmiName must be a string");
         assertEquals(400, rig.send(rig.http(null, null), "POST", UPDATE, "{\"kind\":\"AdmissionReview\"}", null).statusCode());
     }
+
+    // ---- the eviction webhook ----
+
+    static void launcherPod(String name, String vmi, String phase) {
+        rig.client.pods().inNamespace("default").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata().withName(name).withNamespace("default").addToLabels("kubevirt.io", "virt-launcher")
+                .addToAnnotations(PodEvictionAdmitter.DOMAIN_ANNOTATION, vmi).endMetadata()
+                .withNewSpec().withNodeName("node-1").endSpec().withNewStatus().withPhase(phase).endStatus().build()).create();
+    }
+
+    static void strategy(String vmi, String strategy) {
+        rig.client.resources(io.qvirt.api.VirtualMachineInstance.class).inNamespace("default").withName(vmi)
+                .edit(v -> {
+                    v.getSpec().setEvictionStrategy(strategy);
+                    return v;
+                });
+    }
+
+    static JsonNode evict(String pod, boolean dryRun) throws Exception {
+        ObjectNode ev = JsonNodeFactory.instance.objectNode();
+        ev.put("apiVersion", "policy/v1");
+        ev.put("kind", "Eviction");
+        ev.putObject("metadata").put("name", pod).put("namespace", "default");
+        if (dryRun) {
+            ev.putObject("deleteOptions").putArray("dryRun").add("All");
+        }
+        ObjectNode r = AdmissionTest.review("Eviction", "CREATE", ev, null, "system:serviceaccount:kube-system:drain");
+        ObjectNode q = (ObjectNode) r.path("request");
+        q.putObject("kind").put("group", "policy").put("version", "v1").put("kind", "Eviction");
+        q.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+        q.put("subResource", "eviction");
+        q.put("name", pod);
+        return response(PodEvictionAdmitter.PATH, r);
+    }
+
+    static String evacuation(String vmi) {
+        var st = rig.client.resources(io.qvirt.api.VirtualMachineInstance.class).inNamespace("default").withName(vmi).get().getStatus();
+        return st.getEvacuationNodeName();
+    }
+
+    static void assertTooMany(JsonNode resp, String message) {
+        assertFalse(resp.path("allowed").asBoolean(), resp.toString());
+        assertEquals(429, resp.path("status").path("code").asInt(), resp.toString());
+        assertEquals(message, resp.path("status").path("message").asText());
+    }
+
+    @Test
+    void aDrainsEvictionOfALauncherPodWhoseVmiLiveMigratesIsRefusedAndTheVmiMarked() throws Exception {
+        Condition yes = condition("LiveMigratable", "True", "", "");
+        SubresourcesTest.vmiStandalone(rig, "ev-mig", "Running", yes);
+        strategy("ev-mig", "LiveMigrate");
+        launcherPod("virt-launcher-ev-mig-x1", "ev-mig", "Running");
+        assertTooMany(evict("virt-launcher-ev-mig-x1", true), "Eviction triggered evacuation of VMI \"default/ev-mig\"");
+        assertEquals(null, evacuation("ev-mig"), "a dry run marks nothing");
+        assertTooMany(evict("virt-launcher-ev-mig-x1", false), "Eviction triggered evacuation of VMI \"default/ev-mig\"");
+        assertEquals("node-1", evacuation("ev-mig"), "marked to leave its node");
+        assertTooMany(evict("virt-launcher-ev-mig-x1", false),
+                "Evacuation in progress: Eviction triggered evacuation of VMI \"default/ev-mig\"");
+
+        SubresourcesTest.vmiStandalone(rig, "ev-pinned", "Running",
+                condition("LiveMigratable", "False", "DisksNotLiveMigratable", "cannot migrate VMI with non-shared disks"));
+        strategy("ev-pinned", "LiveMigrate");
+        launcherPod("virt-launcher-ev-pinned-x1", "ev-pinned", "Running");
+        assertTooMany(evict("virt-launcher-ev-pinned-x1", false),
+                "VMI ev-pinned is configured with an eviction strategy but is not live-migratable");
+        assertEquals(null, evacuation("ev-pinned"));
+
+        SubresourcesTest.vmiStandalone(rig, "ev-maybe", "Running",
+                condition("LiveMigratable", "False", "DisksNotLiveMigratable", "cannot migrate VMI with non-shared disks"));
+        strategy("ev-maybe", "LiveMigrateIfPossible");
+        launcherPod("virt-launcher-ev-maybe-x1", "ev-maybe", "Running");
+        assertTrue(evict("virt-launcher-ev-maybe-x1", false).path("allowed").asBoolean(), "not migratable: evicted");
+
+        SubresourcesTest.vmiStandalone(rig, "ev-none", "Running", yes);
+        launcherPod("virt-launcher-ev-none-x1", "ev-none", "Running");
+        assertTrue(evict("virt-launcher-ev-none-x1", false).path("allowed").asBoolean(), "no eviction strategy: evicted");
+        launcherPod("virt-launcher-ev-done-x1", "ev-mig", "Succeeded");
+        assertTrue(evict("virt-launcher-ev-done-x1", false).path("allowed").asBoolean(), "a finished launcher pod goes");
+        assertTrue(evict("no-such-pod", false).path("allowed").asBoolean());
+        assertEquals(null, evacuation("ev-none"));
+    }
 }
