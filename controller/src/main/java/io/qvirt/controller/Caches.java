@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.informers.cache.Indexer;
 import io.fabric8.kubernetes.client.informers.cache.Lister;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VirtualMachineInstanceMigration;
 import java.util.List;
 
 /**
@@ -20,6 +21,10 @@ final class Caches {
     static final String BY_OWNER = "ownerUid";
     /** VMs and VMIs by the claims their volumes name, as {@code <namespace>/<claim>}. */
     static final String BY_CLAIM = "claim";
+    /** Migrations by the VMI they move ({@code <namespace>/<vmi>}); migrations by uid; target pods by migration uid. */
+    static final String BY_VMI = "vmi";
+    static final String BY_UID = "uid";
+    static final String BY_MIGRATION = "migrationJob";
 
     private final Indexer<VirtualMachine> vms;
     private final Indexer<VirtualMachineInstance> vmis;
@@ -28,6 +33,7 @@ final class Caches {
     private final Indexer<ResourceQuota> quotas;
     private final Indexer<Namespace> namespaces;
     private final Indexer<PersistentVolumeClaim> claims;
+    private volatile Indexer<VirtualMachineInstanceMigration> migrations;
 
     Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
            Indexer<ControllerRevision> revisions) {
@@ -54,6 +60,45 @@ final class Caches {
         this.revisions = revisions;
         this.quotas = quotas;
         this.namespaces = namespaces;
+    }
+
+    /** Sets the migrations' cache (indexed {@link #BY_VMI} and {@link #BY_UID}). */
+    void migrations(Indexer<VirtualMachineInstanceMigration> migrations) {
+        this.migrations = migrations;
+    }
+
+    VirtualMachineInstanceMigration migration(String key) {
+        if (migrations == null) {
+            return null;
+        }
+        String[] nn = Objects2.split(key);
+        return new Lister<>(migrations).namespace(nn[0]).get(nn[1]);
+    }
+
+    VirtualMachineInstanceMigration migrationByUid(String uid) {
+        if (migrations == null) {
+            return null;
+        }
+        List<VirtualMachineInstanceMigration> l = migrations.byIndex(BY_UID, uid);
+        return l.isEmpty() ? null : l.get(0);
+    }
+
+    /** The migrations naming the VMI {@code namespace/vmi}. */
+    List<VirtualMachineInstanceMigration> migrationsOf(String namespace, String vmi) {
+        return migrations == null ? List.of() : migrations.byIndex(BY_VMI, namespace + "/" + vmi);
+    }
+
+    List<VirtualMachineInstanceMigration> allMigrations() {
+        return migrations == null ? List.of() : migrations.list();
+    }
+
+    List<String> allMigrationKeys() {
+        return allMigrations().stream().map(Objects2::key).toList();
+    }
+
+    /** Target launcher pods of the migration with this uid (label kubevirt.io/migrationJobUID). */
+    List<Pod> targetPodsOf(String migrationUid) {
+        return pods.getIndexers().containsKey(BY_MIGRATION) ? pods.byIndex(BY_MIGRATION, migrationUid) : List.of();
     }
 
     /** Whether a ResourceQuota of {@code namespace} sets a hard {@code limits.<resource>}. */

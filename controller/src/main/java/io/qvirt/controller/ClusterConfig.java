@@ -1,5 +1,6 @@
 package io.qvirt.controller;
 
+import io.qvirt.api.MigrationSettings;
 import io.qvirt.api.NetworkSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,9 +19,14 @@ import java.util.logging.Logger;
  * @param featureGates  {@code developerConfiguration.featureGates}, given to validation
  * @param network       {@code configuration.network}: the binding of the default interface and whether bridge may
  *                      bind to the pod network, given to defaults and validation
+ * @param migrations    {@code configuration.migrations}: the parallel limits the migration controller keeps, and the
+ *                      bandwidth and timeouts the handler gives a migration (parsed by the api module's
+ *                      {@link MigrationSettings#fromKubeVirtSpec}, which the handler calls on the same CR)
+ * @param evictionStrategy {@code configuration.evictionStrategy}: the cluster's default for VMIs that set none
+ *                      ({@code LiveMigrate} makes a drained node's VMIs migrate); null for none
  */
 public record ClusterConfig(boolean useEmulation, String imageRegistry, String imageTag, List<String> featureGates,
-                            NetworkSettings network) {
+                            NetworkSettings network, MigrationSettings migrations, String evictionStrategy) {
     public static final String DEFAULT_REGISTRY = "quay.io/qvirt";
     public static final String DEFAULT_TAG = "v0.1.0";
     private static final Logger LOG = Logger.getLogger(ClusterConfig.class.getName());
@@ -31,7 +37,14 @@ public record ClusterConfig(boolean useEmulation, String imageRegistry, String i
         Objects.requireNonNull(imageRegistry, "imageRegistry");
         Objects.requireNonNull(imageTag, "imageTag");
         Objects.requireNonNull(network, "network");
+        Objects.requireNonNull(migrations, "migrations");
         featureGates = List.copyOf(featureGates);
+    }
+
+    /** With KubeVirt's migration settings and no default eviction strategy. */
+    public ClusterConfig(boolean useEmulation, String imageRegistry, String imageTag, List<String> featureGates,
+                         NetworkSettings network) {
+        this(useEmulation, imageRegistry, imageTag, featureGates, network, MigrationSettings.KUBEVIRT_DEFAULTS, null);
     }
 
     /** With qvirt's network settings ({@link NetworkSettings#QVIRT_DEFAULTS}). */
@@ -90,8 +103,25 @@ public record ClusterConfig(boolean useEmulation, String imageRegistry, String i
                 }
             }
         }
+        MigrationSettings mig = migrations;
+        String eviction = evictionStrategy;
+        if (s.getConfiguration() != null && s.getConfiguration().getMigrations() != null) {
+            Map<String, Object> spec = new LinkedHashMap<>();
+            spec.put("configuration", Map.of("migrations", s.getConfiguration().getMigrations()));
+            try {
+                mig = MigrationSettings.fromKubeVirtSpec(spec);
+            } catch (IllegalArgumentException e) {
+                if (!e.getMessage().equals(lastRefusal)) {
+                    lastRefusal = e.getMessage();
+                    LOG.warning("KubeVirt CR: " + e.getMessage() + "; keeping " + migrations);
+                }
+            }
+        }
+        if (s.getConfiguration() != null && !blank(s.getConfiguration().getEvictionStrategy())) {
+            eviction = s.getConfiguration().getEvictionStrategy();
+        }
         return new ClusterConfig(emu, blank(s.getImageRegistry()) ? imageRegistry : s.getImageRegistry(),
-                blank(s.getImageTag()) ? imageTag : s.getImageTag(), gates, net);
+                blank(s.getImageTag()) ? imageTag : s.getImageTag(), gates, net, mig, eviction);
     }
 
     private static boolean blank(String s) {

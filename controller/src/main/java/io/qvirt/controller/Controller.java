@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.qvirt.api.VirtualMachine;
 import io.qvirt.api.VirtualMachineInstance;
+import io.qvirt.api.VirtualMachineInstanceMigration;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,9 +36,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * virt-controller: informers on VMs, VMIs, launcher pods and the KubeVirt CR; two rate-limited work queues
- * (VM, VMI) fed only by the informers' callbacks; worker threads running {@link VmReconciler} and
- * {@link VmiReconciler}. With leader election, the informers run everywhere (a warm cache for a fast
+ * virt-controller: informers on VMs, VMIs, launcher pods, migrations and the KubeVirt CR; rate-limited work queues
+ * (VM, VMI, migration, evacuation) fed only by the informers' callbacks; worker threads running {@link VmReconciler},
+ * {@link VmiReconciler}, {@link MigrationReconciler} and {@link EvacuationReconciler}. With leader election, the informers run everywhere (a warm cache for a fast
  * take-over) but workers, the only writers, run only on the leader.
  *
  * <p>Every key comes back until its reconcile succeeds: a failed reconcile (whatever it throws) is queued
@@ -57,6 +58,8 @@ public final class Controller implements AutoCloseable {
     private final Clock clock;
     private final WorkQueue vmQueue;
     private final WorkQueue vmiQueue;
+    private final WorkQueue migrationQueue;
+    private final WorkQueue evacuationQueue;
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private final AtomicBoolean workersRunning = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -77,14 +80,19 @@ public final class Controller implements AutoCloseable {
         client.getKubernetesSerialization().registerKubernetesResource(VirtualMachine.class);
         client.getKubernetesSerialization().registerKubernetesResource(VirtualMachineInstance.class);
         client.getKubernetesSerialization().registerKubernetesResource(KubeVirt.class);
+        client.getKubernetesSerialization().registerKubernetesResource(VirtualMachineInstanceMigration.class);
         this.client = client;
         this.options = options;
         this.metrics = metrics;
         this.clock = clock;
         this.vmQueue = new WorkQueue("vm", options.retryBase(), options.retryMax());
         this.vmiQueue = new WorkQueue("vmi", options.retryBase(), options.retryMax());
+        this.migrationQueue = new WorkQueue("migration", options.retryBase(), options.retryMax());
+        this.evacuationQueue = new WorkQueue("evacuation", options.retryBase(), options.retryMax());
         metrics.queue("vm", vmQueue::depth);
         metrics.queue("vmi", vmiQueue::depth);
+        metrics.queue("migration", migrationQueue::depth);
+        metrics.queue("evacuation", evacuationQueue::depth);
     }
 
     /**
@@ -109,6 +117,26 @@ public final class Controller implements AutoCloseable {
             if (owner != null) {
                 vmQueue.add(Objects2.key(vmi.getMetadata().getNamespace(), owner.getName()));
             }
+            // the migrations moving it follow its migrationState; a VMI asked to leave its node is evacuated
+            caches.migrationsOf(vmi.getMetadata().getNamespace(), vmi.getMetadata().getName())
+                    .forEach(m -> migrationQueue.add(Objects2.key(m)));
+            if (vmi.getStatus() != null && vmi.getStatus().getEvacuationNodeName() != null) {
+                evacuationQueue.add(Objects2.key(vmi));
+            }
+        }));
+        // KubeVirt's migration controller: migrations by the VMI they move and by uid (their target pods name it)
+        SharedIndexInformer<VirtualMachineInstanceMigration> migrations =
+                scoped(client.resources(VirtualMachineInstanceMigration.class)).runnableInformer(options.resync().toMillis());
+        migrations.addIndexers(Map.of(
+                Caches.BY_VMI, m -> m.getSpec() == null || m.getSpec().getVmiName() == null ? List.of()
+                        : List.of(m.getMetadata().getNamespace() + "/" + m.getSpec().getVmiName()),
+                Caches.BY_UID, m -> m.getMetadata().getUid() == null ? List.of() : List.of(m.getMetadata().getUid())));
+        migrations.addEventHandler(handler(m -> {
+            migrationQueue.add(Objects2.key(m));
+            if (m.getSpec() != null && m.getSpec().getVmiName() != null) {
+                // an evacuation ended (or began): the VMI may need another one
+                evacuationQueue.add(Objects2.key(m.getMetadata().getNamespace(), m.getSpec().getVmiName()));
+            }
         }));
         // KubeVirt's "pvc" index: a claim's events bring back the VMs and VMIs naming it (ErrorPvcNotFound, then the
         // pod once it exists; WaitingForVolumeBinding until it is Bound).
@@ -131,11 +159,21 @@ public final class Controller implements AutoCloseable {
             String uid = p.getMetadata().getLabels() == null ? null
                     : p.getMetadata().getLabels().get(LauncherPods.CREATED_BY_LABEL);
             return uid == null ? List.of() : List.of(uid);
+        }, Caches.BY_MIGRATION, p -> {
+            String uid = p.getMetadata().getLabels() == null ? null
+                    : p.getMetadata().getLabels().get(MigrationReconciler.JOB_LABEL);
+            return uid == null ? List.of() : List.of(uid);
         }));
         pods.addEventHandler(handler(p -> {
             OwnerReference owner = Objects2.controllerOf(p, VirtualMachineInstance.KIND);
             if (owner != null) {
                 vmiQueue.add(Objects2.key(p.getMetadata().getNamespace(), owner.getName()));
+            }
+            String job = p.getMetadata().getLabels() == null ? null
+                    : p.getMetadata().getLabels().get(MigrationReconciler.JOB_LABEL);
+            VirtualMachineInstanceMigration m = job == null ? null : caches.migrationByUid(job);
+            if (m != null) {
+                migrationQueue.add(Objects2.key(m));
             }
         }));
         // The VMs' start revisions (KubeVirt's ControllerRevisions "revision-start-vm-<uid>-<generation>"),
@@ -158,6 +196,8 @@ public final class Controller implements AutoCloseable {
                 : client.namespaces().withField("metadata.name", options.namespace()).runnableInformer(0);
         caches = new Caches(vms.getIndexer(), vmis.getIndexer(), pods.getIndexer(), revisions.getIndexer(),
                 quotas.getIndexer(), namespaces.getIndexer(), claims.getIndexer());
+        caches.migrations(migrations.getIndexer());
+        informers.add(migrations);
         informers.add(claims);
         informers.add(quotas);
         informers.add(namespaces);
@@ -256,7 +296,10 @@ public final class Controller implements AutoCloseable {
         }
         VmReconciler vm = new VmReconciler(client, caches, this::clusterConfig, options, clock);
         VmiReconciler vmi = new VmiReconciler(client, caches, this::clusterConfig, clock);
-        workers = Executors.newFixedThreadPool(options.workers() * 2, r -> {
+        MigrationReconciler migration = new MigrationReconciler(client, caches, this::clusterConfig, clock,
+                this::pendingMigrationsAgain);
+        EvacuationReconciler evacuation = new EvacuationReconciler(client, caches, this::clusterConfig, clock);
+        workers = Executors.newFixedThreadPool(options.workers() * 4, r -> {
             Thread t = new Thread(r);
             t.setDaemon(true);
             return t;
@@ -264,10 +307,20 @@ public final class Controller implements AutoCloseable {
         for (int i = 0; i < options.workers(); i++) {
             workers.submit(() -> work(vmQueue, "vm", vm));
             workers.submit(() -> work(vmiQueue, "vmi", vmi));
+            workers.submit(() -> work(migrationQueue, "migration", migration));
+            workers.submit(() -> work(evacuationQueue, "evacuation", evacuation));
         }
         // Whatever the caches hold now is work: nothing may have changed since they were filled.
         caches.allVmKeys().forEach(vmQueue::add);
         caches.allVmiKeys().forEach(vmiQueue::add);
+        caches.allVmiKeys().forEach(evacuationQueue::add);
+        caches.allMigrationKeys().forEach(migrationQueue::add);
+    }
+
+    /** KubeVirt's reEnqueueHighestPriorityPendingMigrations: a migration ended, so a slot may be free. */
+    private void pendingMigrationsAgain() {
+        caches.allMigrations().stream().filter(m -> MigrationReconciler.PENDING.equals(MigrationReconciler.phase(m)))
+                .forEach(m -> migrationQueue.add(Objects2.key(m)));
     }
 
     /** Lets each worker finish the reconcile it is in (up to 5 s), then interrupts what is left. */
@@ -356,6 +409,8 @@ public final class Controller implements AutoCloseable {
         stopWorkers();
         vmQueue.close();
         vmiQueue.close();
+        migrationQueue.close();
+        evacuationQueue.close();
         informers.forEach(SharedIndexInformer::stop);
         if (kubevirtInformer != null) {
             kubevirtInformer.stop();

@@ -15,7 +15,8 @@ import java.util.Map;
  * The part of KubeVirt's {@code kubevirt.io/v1 KubeVirt} CR (the install's configuration, one per cluster,
  * usually {@code kubevirt/kubevirt}) that qvirt's controller reads: image registry and tag, and
  * {@code configuration.developerConfiguration} ({@code useEmulation}, {@code featureGates}) and
- * {@code configuration.network} ({@code defaultNetworkInterface}, {@code permitBridgeInterfaceOnPodNetwork}). Everything else
+ * {@code configuration.network} ({@code defaultNetworkInterface}, {@code permitBridgeInterfaceOnPodNetwork}),
+ * {@code configuration.migrations} and {@code configuration.evictionStrategy}. Everything else
  * is ignored on read; the controller never writes this object.
  */
 @Group("kubevirt.io")
@@ -65,6 +66,26 @@ public class KubeVirt extends CustomResource<KubeVirt.Spec, Map<String, Object>>
         private DeveloperConfiguration developerConfiguration;
         /** {@code network}, kept as parsed: {@link io.qvirt.api.NetworkSettings#fromKubeVirtSpec} reads it. */
         private Map<String, Object> network;
+        /** {@code migrations}, kept as parsed: {@link io.qvirt.api.MigrationSettings#fromKubeVirtSpec} reads it. */
+        private Map<String, Object> migrations;
+        /** {@code evictionStrategy}: the default of VMIs that set none ({@code None}, {@code LiveMigrate}, ...). */
+        private String evictionStrategy;
+
+        public Map<String, Object> getMigrations() {
+            return migrations;
+        }
+
+        public void setMigrations(Map<String, Object> migrations) {
+            this.migrations = migrations;
+        }
+
+        public String getEvictionStrategy() {
+            return evictionStrategy;
+        }
+
+        public void setEvictionStrategy(String evictionStrategy) {
+            this.evictionStrategy = evictionStrategy;
+        }
 
         public Map<String, Object> getNetwork() {
             return network;

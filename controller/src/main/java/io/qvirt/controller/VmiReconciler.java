@@ -305,15 +305,25 @@ final class VmiReconciler implements Reconciler {
     }
 
     /**
-     * KubeVirt's current pod: the newest launcher pod on the VMI's node, or the newest one if it has no node yet.
+     * KubeVirt's current pod: the newest launcher pod on the VMI's node, or the newest one if it has no node yet. While
+     * a migration runs the VMI has two pods; a migration's target pod (label {@value MigrationReconciler#JOB_LABEL})
+     * becomes the current one only at the hand-over, when the target's handler moves {@code status.nodeName} to its
+     * node; until then it is never current, whatever its age.
      */
     static Pod currentPod(VirtualMachineInstance vmi, List<Pod> pods) {
         String node = vmi.getStatus() == null ? null : vmi.getStatus().getNodeName();
         return pods.stream()
                 .filter(p -> node == null || node.isEmpty()
                         || node.equals(p.getSpec() == null ? null : p.getSpec().getNodeName()))
+                .filter(p -> node != null && !node.isEmpty() || !isMigrationTarget(p))
                 .max(Comparator.comparing(p -> Objects.requireNonNullElse(p.getMetadata().getCreationTimestamp(), "")))
                 .orElse(null);
+    }
+
+    /** A migration's target pod (label {@value MigrationReconciler#JOB_LABEL}). */
+    static boolean isMigrationTarget(Pod pod) {
+        return pod.getMetadata().getLabels() != null
+                && pod.getMetadata().getLabels().containsKey(MigrationReconciler.JOB_LABEL);
     }
 
     /** KubeVirt's "pod is down": phase Succeeded or Failed. */

@@ -32,7 +32,8 @@ import java.util.function.UnaryOperator;
  * Clients use fabric8's JDK HTTP client.
  */
 public final class MockApi implements AutoCloseable {
-    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml"};
+    static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml",
+        "virtualmachineinstancemigrations.kubevirt.io-v1.yml"};
 
     /** Held strongly: the mock logs every request at INFO, which would drown the tests' output. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");

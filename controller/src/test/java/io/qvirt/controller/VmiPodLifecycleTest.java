@@ -182,7 +182,7 @@ class VmiPodLifecycleTest extends WithController {
                 + "\"PodScheduled\",\"status\":\"True\"}]}");
         MockApi.await(ControllerHarness.WAIT, "qosClass and activePods", () -> {
             VirtualMachineInstance v = h.vmi("testvm");
-            Object active = v.getStatus().getAdditionalProperties().get("activePods");
+            Object active = v.getStatus().getActivePods();
             return "Burstable".equals(v.getStatus().getQosClass())
                     && java.util.Map.of(pod.getMetadata().getUid(), "node1").equals(active);
         });
