@@ -56,8 +56,8 @@ class ComponentManifestsTest {
     @Test
     void controllerRbacIsExactlyItsCalls() throws Exception {
         List<ObjectNode> objects = objects();
-        // Exactly the calls the controller makes (Controller, VmReconciler, VmiReconciler, VmInstancetypes,
-        // ResourcePatcher, leader election), nothing more.
+        // Exactly the calls the controller makes (Controller, VmReconciler, VmiReconciler, MigrationReconciler,
+        // EvacuationReconciler, VmInstancetypes, ResourcePatcher, leader election), nothing more.
         assertEquals(new TreeSet<>(List.of(
                 "kubevirt.io/virtualmachines:get", "kubevirt.io/virtualmachines:list", "kubevirt.io/virtualmachines:watch",
                 "kubevirt.io/virtualmachines:patch",
@@ -65,6 +65,10 @@ class ComponentManifestsTest {
                 "kubevirt.io/virtualmachineinstances:get", "kubevirt.io/virtualmachineinstances:list",
                 "kubevirt.io/virtualmachineinstances:watch", "kubevirt.io/virtualmachineinstances:create",
                 "kubevirt.io/virtualmachineinstances:delete", "kubevirt.io/virtualmachineinstances:patch",
+                "kubevirt.io/virtualmachineinstancemigrations:get", "kubevirt.io/virtualmachineinstancemigrations:list",
+                "kubevirt.io/virtualmachineinstancemigrations:watch", "kubevirt.io/virtualmachineinstancemigrations:create",
+                "kubevirt.io/virtualmachineinstancemigrations:delete", "kubevirt.io/virtualmachineinstancemigrations:patch",
+                "kubevirt.io/virtualmachineinstancemigrations/status:patch",
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
                 "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
                 "/resourcequotas:list", "/resourcequotas:watch", "/namespaces:list", "/namespaces:watch",
