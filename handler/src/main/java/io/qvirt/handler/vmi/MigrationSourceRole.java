@@ -55,7 +55,10 @@ final class MigrationSourceRole {
     private final VmiDriver driver;
     private final MigrationTransport transport;
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
-    /** VMI uids whose migration away from here succeeded: never this node's again (their pods' ends are no failure). */
+    /**
+     * Migration uids whose VMI left this node by them (the cache may not show it yet): while the VMI's migrationState is
+     * that migration's it is not this node's (its pod's end is no failure). A later migration back makes it ours again.
+     */
     private final Set<String> departed = ConcurrentHashMap.newKeySet();
     /** Migration uids this process ran to their end (the cache may not show the end yet: no restart recovery for them). */
     private final Set<String> endedHere = ConcurrentHashMap.newKeySet();
@@ -72,7 +75,9 @@ final class MigrationSourceRole {
 
     /** Whether the VMI left this node by a migration (this process saw it succeed, or its status says so). */
     boolean departed(VirtualMachineInstance vmi) {
-        return departed.contains(vmi.getMetadata().getUid()) || MigrationStatuses.migratedAway(vmi, driver.nodeName());
+        MigrationState m = vmi.getStatus() == null ? null : vmi.getStatus().getMigrationState();
+        return m != null && departed.contains(String.valueOf(m.getMigrationUid()))
+                || MigrationStatuses.migratedAway(vmi, driver.nodeName());
     }
 
     /** Whether a migration of {@code key} runs in this process now (the status sync then writes nothing). */
@@ -188,7 +193,7 @@ final class MigrationSourceRole {
                 }
             }
             if (succeeded) {
-                departed.add(vmi.getMetadata().getUid());
+                departed.add(muid);
                 driver.writeStatus(latest, f -> MigrationStatuses.finished(f, muid, false, null, driver.now()));
                 LOG.info(key + ": migration " + muid + ": source: wrote completed; quitting the source QEMU and "
                         + "forgetting the VMI");
@@ -229,7 +234,7 @@ final class MigrationSourceRole {
         if (status.equals("completed")) {
             LOG.info(key + ": migration " + muid + ": source: found completed after a handler restart; the VM is on "
                     + "the target: writing completed, quitting the source QEMU");
-            departed.add(vmi.getMetadata().getUid());
+            departed.add(muid);
             driver.writeStatus(vmi, f -> MigrationStatuses.finished(f, muid, false, null, driver.now()));
             driver.quitAndDetach(key, d);
             return;

@@ -52,6 +52,8 @@ final class MigrationTargetRole {
     private final VmiDriver driver;
     private final MigrationTransport transport;
     private final Map<String, Target> targets = new ConcurrentHashMap<>();
+    /** Migration uids this process handed over: an informer's copy from before the handover must not start it again. */
+    private final java.util.Set<String> handedOver = ConcurrentHashMap.newKeySet();
 
     MigrationTargetRole(VmiDriver driver, MigrationTransport transport) {
         this.driver = driver;
@@ -87,6 +89,9 @@ final class MigrationTargetRole {
             return null;
         }
         String muid = m.getMigrationUid();
+        if (t == null && handedOver.contains(muid)) {
+            return null; // a cached copy from before our handover: the VMI is this node's, the normal sync drives it
+        }
         if (t != null && !t.migrationUid.equals(muid)) {
             abandon(key, t, "the VMI names another migration now (" + muid + ")");
             t = null;
@@ -227,6 +232,7 @@ final class MigrationTargetRole {
             abandon(key, t, "the source wrote the migration failed before the handover");
             return;
         }
+        handedOver.add(t.migrationUid);
         closeRegistration(t);
         targets.remove(key, t);
         t.domain.started = true; // it runs (or stays paused) as the source left it: never cont'ed as a new start

@@ -311,8 +311,8 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         String uid = vmi.getMetadata().getUid();
         if (sourceRole != null && sourceRole.departed(vmi)) {
             // Migrated away: its QEMU quit (or quits) here and its pod's end is no failure; the target owns it.
-            if (d != null && !stopping.contains(key)) {
-                detach(key, d);
+            if (d != null && !stopping.contains(key) && !sourceRole.running(key)) {
+                detach(key, d); // (the migration's own thread quits a QEMU it moved: not detached under it)
             }
             bridges.stop(key);
             cleanDirIfDead(nn[0], nn[1], uid);
