@@ -3,6 +3,8 @@ package io.qvirt.sandbox;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
+import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -26,8 +28,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The FAKE scheduler of the rig (the scheduling half of the FAKE node agents, one for all nodes so two nodes
  * never race for a pod): every 200 ms it binds each unscheduled, undeleted pod of the default scheduler to a
- * Ready node whose labels match the pod's {@code nodeSelector} and that has the extended resources the pod
- * asks for (e.g. {@code devices.kubevirt.io/kvm}, as the node agents copy them from the device plugins),
+ * Ready node whose labels match the pod's {@code nodeSelector} and required node affinity and that has the
+ * extended resources the pod asks for (e.g. {@code devices.kubevirt.io/kvm}, as the node agents copy them from the
+ * device plugins),
  * choosing the node with the fewest unfinished pods. fabric8's mock does not serve {@code pods/binding}, so
  * binding is a JSON Patch setting {@code spec.nodeName}, guarded by a test of the pod's resourceVersion.
  * A pod no node fits gets {@code PodScheduled=False, reason Unschedulable} with the scheduler's message.
@@ -171,18 +174,74 @@ public final class FakeScheduler implements AutoCloseable {
         return false;
     }
 
+    /**
+     * The pod's {@code nodeSelector} and its required node affinity
+     * ({@code affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution}: the node matches one of the terms,
+     * a term when all its expressions and fields match) hold for the node. The migration controller keeps a target pod
+     * off its source node this way ({@code kubernetes.io/hostname NotIn [source]}).
+     */
     static boolean matches(Pod pod, Node n) {
-        Map<String, String> sel = pod.getSpec().getNodeSelector();
-        if (sel == null || sel.isEmpty()) {
-            return true;
-        }
         Map<String, String> labels = n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
-        for (Map.Entry<String, String> e : sel.entrySet()) {
-            if (!e.getValue().equals(labels.get(e.getKey()))) {
-                return false;
+        Map<String, String> sel = pod.getSpec().getNodeSelector();
+        if (sel != null) {
+            for (Map.Entry<String, String> e : sel.entrySet()) {
+                if (!e.getValue().equals(labels.get(e.getKey()))) {
+                    return false;
+                }
             }
         }
-        return true;
+        var affinity = pod.getSpec().getAffinity();
+        var required = affinity == null || affinity.getNodeAffinity() == null ? null
+                : affinity.getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution();
+        if (required == null || required.getNodeSelectorTerms() == null || required.getNodeSelectorTerms().isEmpty()) {
+            return true;
+        }
+        Map<String, String> fields = Map.of("metadata.name", n.getMetadata().getName());
+        for (NodeSelectorTerm t : required.getNodeSelectorTerms()) {
+            boolean all = (t.getMatchExpressions() != null && !t.getMatchExpressions().isEmpty())
+                    || (t.getMatchFields() != null && !t.getMatchFields().isEmpty()); // an empty term matches nothing
+            if (t.getMatchExpressions() != null) {
+                for (NodeSelectorRequirement r : t.getMatchExpressions()) {
+                    all &= holds(r, labels);
+                }
+            }
+            if (t.getMatchFields() != null) {
+                for (NodeSelectorRequirement r : t.getMatchFields()) {
+                    all &= holds(r, fields);
+                }
+            }
+            if (all) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One node selector requirement (In, NotIn, Exists, DoesNotExist, Gt, Lt) against the node's labels or fields. */
+    static boolean holds(NodeSelectorRequirement r, Map<String, String> values) {
+        String v = values.get(r.getKey());
+        List<String> want = r.getValues() == null ? List.of() : r.getValues();
+        switch (String.valueOf(r.getOperator())) {
+            case "In":
+                return v != null && want.contains(v);
+            case "NotIn":
+                return v == null || !want.contains(v);
+            case "Exists":
+                return v != null;
+            case "DoesNotExist":
+                return v == null;
+            case "Gt":
+            case "Lt":
+                try {
+                    long have = Long.parseLong(v);
+                    long bound = Long.parseLong(want.get(0));
+                    return "Gt".equals(r.getOperator()) ? have > bound : have < bound;
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            default:
+                return false; // kube-apiserver refuses other operators; never schedule on a misread rule
+        }
     }
 
     /** The first extended resource (a name with a '/') the pod requests more of than the node has allocatable. */
