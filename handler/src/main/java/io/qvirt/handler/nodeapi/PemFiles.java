@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * other two are wrapped into it (their DER becomes the PKCS#8 structure's key octets), with no crypto
  * library beyond the JDK. Encrypted keys are refused: a mounted Secret's key has no passphrase.
  */
-final class PemFiles {
+public final class PemFiles {
     private static final Pattern KEY = Pattern.compile(
             "-----BEGIN ([A-Z ]*PRIVATE KEY)-----(.*?)-----END \\1-----", Pattern.DOTALL);
     /** rsaEncryption (1.2.840.113549.1.1.1) with its NULL parameters, as DER. */
@@ -37,7 +37,7 @@ final class PemFiles {
     }
 
     /** Every certificate in {@code pem}, in order. @throws GeneralSecurityException if there is none */
-    static List<X509Certificate> certificates(byte[] pem) throws GeneralSecurityException {
+    public static List<X509Certificate> certificates(byte[] pem) throws GeneralSecurityException {
         List<X509Certificate> out = new ArrayList<>();
         for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem))) {
             out.add((X509Certificate) c);
@@ -49,7 +49,7 @@ final class PemFiles {
     }
 
     /** The first private key in {@code pem} (other blocks, such as {@code EC PARAMETERS}, are skipped). */
-    static PrivateKey privateKey(byte[] pem) throws GeneralSecurityException {
+    public static PrivateKey privateKey(byte[] pem) throws GeneralSecurityException {
         Matcher m = KEY.matcher(new String(pem, StandardCharsets.US_ASCII));
         if (!m.find()) {
             throw new GeneralSecurityException("no PEM private key (PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)");
