@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
             "    power-off, status from QMP events: Running, Paused, Succeeded, Failed); never spawns QEMU, and a",
             "    restart re-attaches to every running QEMU;",
             "  - serves the node API for virt-api (pause, unpause, reset, console) over mutual TLS on",
-            "    --node-api-listen, and /metrics and /healthz on --metrics-listen.",
+            "    --node-api-listen, and /metrics and /healthz on --metrics-listen;",
+            "  - live-migrates VMIs as a migration's source or target through the migration proxy on",
+            "    --migration-listen (mutual TLS with the same certificate), and writes their LiveMigratable condition.",
             "Exit codes: 0 ok, 1 runtime failure, 2 invalid usage."})
 public final class HandlerMain implements Callable<Integer> {
     @Spec
@@ -110,6 +112,12 @@ public final class HandlerMain implements Callable<Integer> {
             description = "the CA whose client certificates the node API accepts (PEM): qvirt's CA, which signs virt-api's")
     Path tlsCa;
 
+    @Option(names = "--migration-listen", paramLabel = "HOST:PORT",
+            description = {"the live-migration proxy (mutual TLS with the --tls-* files) listens here; a source node's",
+                "handler connects to it for each migration into this node (default: the --node-api-listen host, port 0 ="
+                    + " an ephemeral port; without --node-api-listen no migrations in or out)"})
+    String migrationListen;
+
     @Option(names = "--metrics-listen", paramLabel = "HOST:PORT",
             description = "serve /metrics (Prometheus) and /healthz over plain HTTP here (default: not served)")
     String metricsListen;
@@ -174,11 +182,18 @@ public final class HandlerMain implements Callable<Integer> {
         }
         InetSocketAddress apiAddress;
         InetSocketAddress metricsAddress;
+        InetSocketAddress migrationAddress;
         try {
             apiAddress = nodeApiListen == null ? null : hostPort("--node-api-listen", nodeApiListen);
             metricsAddress = metricsListen == null ? null : hostPort("--metrics-listen", metricsListen);
+            migrationAddress = migrationListen != null ? hostPort("--migration-listen", migrationListen)
+                    : apiAddress == null ? null : new InetSocketAddress(apiAddress.getHostString(), 0);
         } catch (IllegalArgumentException e) {
             err.println("virt-handler: " + e.getMessage());
+            return 2;
+        }
+        if (migrationListen != null && (tlsCert == null || tlsKey == null || tlsCa == null)) {
+            err.println("virt-handler: --migration-listen needs --tls-cert, --tls-key and --tls-ca FILE (PEM)");
             return 2;
         }
         if (apiAddress != null) {
@@ -201,6 +216,7 @@ public final class HandlerMain implements Callable<Integer> {
         NodeApiStarter nodeApi = null;
         MetricsEndpoint metricsEndpoint = null;
         KubeVirtConfig kubeVirt = null;
+        io.qvirt.handler.vmi.MigrationTransport migrations = null;
         try {
             if (needApi) {
                 Config config = kubeconfig != null ? Config.fromKubeconfig(Files.readString(kubeconfig))
@@ -223,8 +239,16 @@ public final class HandlerMain implements Callable<Integer> {
                 }
                 agent.start();
                 if (!noVmis) {
+                    if (migrationAddress != null && tlsCert != null && tlsKey != null && tlsCa != null) {
+                        KubeVirtConfig kv = kubeVirt;
+                        migrations = new io.qvirt.handler.vmi.ProxyMigrationTransport(migrationAddress,
+                                new TlsFiles(tlsCert, tlsKey, tlsCa), () -> kv == null
+                                        ? io.qvirt.api.MigrationSettings.KUBEVIRT_DEFAULTS : kv.migrations());
+                        migrations.advertised(); // starts the proxy now if its certificates are there (else on first use)
+                    }
                     driver = new VmiDriver(client, new VmiDriver.Settings(nodeName, runtimeRoot,
-                            Duration.ofSeconds(resyncSeconds), Duration.ofSeconds(3), syncWorkers), metrics, Clock.systemUTC());
+                            Duration.ofSeconds(resyncSeconds), Duration.ofSeconds(3), syncWorkers), metrics,
+                            Clock.systemUTC(), migrations);
                     driver.start(Duration.ofSeconds(60));
                 }
                 if (apiAddress != null) {
@@ -244,6 +268,8 @@ public final class HandlerMain implements Callable<Integer> {
                             + agent.devicePluginServer().socket())
                         + (noVmis ? "" : "; driving VMIs under " + runtimeRoot)
                         + (nodeApi == null ? "" : "; node API on " + nodeApiListen)
+                        + (migrations == null || migrations.advertised() == null ? ""
+                            : "; migrations on " + migrations.advertised().getHostString() + ":" + migrations.advertised().getPort())
                         + (metricsEndpoint == null ? "" : "; metrics on " + metricsListen));
                 done.await();
             }
@@ -267,6 +293,9 @@ public final class HandlerMain implements Callable<Integer> {
             }
             if (driver != null) {
                 driver.close(); // detaches only: the VMs keep running
+            }
+            if (migrations != null) {
+                migrations.close();
             }
             if (kubeVirt != null) {
                 kubeVirt.close();

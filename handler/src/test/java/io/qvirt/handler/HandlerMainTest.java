@@ -33,7 +33,12 @@ class HandlerMainTest {
         assertEquals(2, run("--node-name", "n1", "--no-device-plugin", "--node-api-listen", "0.0.0.0:8186"));
         assertEquals(2, run("--node-name", "n1", "--no-device-plugin", "--no-vmis", "--node-api-listen", "0.0.0.0:8186",
                 "--tls-cert", "c", "--tls-key", "k", "--tls-ca", "a"));
+        assertEquals(2, run("--node-name", "n1", "--no-device-plugin", "--migration-listen", "127.0.0.1"));
+        assertEquals(2, run("--node-name", "n1", "--no-device-plugin", "--migration-listen", "127.0.0.1:0"));
         String e = err.toString();
+        assertTrue(e.contains("--migration-listen '127.0.0.1': expected HOST:PORT"), e);
+        assertTrue(e.contains("--migration-listen needs --tls-cert, --tls-key and --tls-ca FILE (PEM)"), e);
+        assertTrue(out.toString().contains("--migration-listen"), out.toString());
         assertTrue(e.contains("--kvm-devices, --reprobe, --resync and --sync-workers must be >= 1"), e);
         assertTrue(e.contains("--node-api-listen '8186': expected HOST:PORT"), e);
         assertTrue(e.contains("--metrics-listen '127.0.0.1:99999': the port must be a number 0-65535"), e);
