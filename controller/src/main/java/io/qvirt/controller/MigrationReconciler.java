@@ -91,6 +91,11 @@ final class MigrationReconciler implements Reconciler {
     static final String FAILED = "Failed";
 
     static final String FAILED_MIGRATION = "FailedMigration";
+    /** KubeVirt's MigrationUnschedulablePodTimeoutSecondsAnnotation and MigrationPendingPodTimeoutSecondsAnnotation. */
+    static final String UNSCHEDULABLE_TIMEOUT_ANNOTATION = "kubevirt.io/migrationUnschedulablePodTimeoutSeconds";
+    static final String PENDING_TIMEOUT_ANNOTATION = "kubevirt.io/migrationPendingPodTimeoutSeconds";
+    static final Duration UNSCHEDULABLE_TIMEOUT = Duration.ofMinutes(5);
+    static final Duration PENDING_TIMEOUT = Duration.ofMinutes(15);
     static final String SUCCESSFUL_MIGRATION = "SuccessfulMigration";
     /** How long a migration over a limit waits before it looks again (a migration ending also brings it back). */
     static final Duration LIMIT_RETRY = Duration.ofSeconds(5);
@@ -109,6 +114,8 @@ final class MigrationReconciler implements Reconciler {
     /** Migration uid -> when its target pod was created and not yet seen in the cache. */
     private final Map<String, Instant> expectations = new ConcurrentHashMap<>();
     private final Object startLock = new Object();
+    /** Target pods whose unschedulable Event was recorded (once per pod). */
+    private final java.util.Set<String> unschedulableReported = ConcurrentHashMap.newKeySet();
 
     MigrationReconciler(KubernetesClient client, Caches caches, Supplier<ClusterConfig> config, Clock clock,
                         Runnable slotFreed) {
@@ -202,6 +209,9 @@ final class MigrationReconciler implements Reconciler {
                     && ours && blank(ms.getTargetNode())) {
                 handOff(m, vmi, target);
             }
+            if (target != null && (PENDING.equals(phase) || SCHEDULING.equals(phase))) {
+                again = earliest(again, pendingTimeout(m, vmi, target));
+            }
         } else if (vmi != null) {
             if (!handedOff(phase)) {
                 deleteTarget(m, target, "migration canceled and pod " + (target == null ? "" : ns + "/"
@@ -223,6 +233,9 @@ final class MigrationReconciler implements Reconciler {
     /** A migration that has ended: the VMI's migrationState copied, a leftover target cleaned, the finalizer off. */
     private void finished(String key, VirtualMachineInstanceMigration m, VirtualMachineInstance vmi, Pod target) {
         String uid = m.getMetadata().getUid();
+        if (target != null) {
+            unschedulableReported.remove(target.getMetadata().getUid());
+        }
         MigrationState ms = vmi == null || vmi.getStatus() == null ? null : vmi.getStatus().getMigrationState();
         boolean ours = ms != null && uid.equals(ms.getMigrationUid());
         if (FAILED.equals(phase(m)) && vmi != null) {
@@ -417,6 +430,69 @@ final class MigrationReconciler implements Reconciler {
         if (done != null) {
             events.record(m, Events.NORMAL, "SuccessfulHandOver", "Migration target pod is ready for preparation by virt-handler.");
         }
+    }
+
+    /**
+     * KubeVirt's handlePendingPodTimeout: a target pod that stays Pending is deleted (the migration then fails: its
+     * target was removed) after {@value #UNSCHEDULABLE_TIMEOUT_ANNOTATION} seconds (default 300) if the scheduler
+     * finds no node for it, else after {@value #PENDING_TIMEOUT_ANNOTATION} seconds (default 900); either annotation
+     * on the migration overrides its default.
+     *
+     * @return when to look again, or null
+     */
+    private Duration pendingTimeout(VirtualMachineInstanceMigration m, VirtualMachineInstance vmi, Pod target) {
+        String podPhase = target.getStatus() == null ? null : target.getStatus().getPhase();
+        Instant created = Objects2.time(target.getMetadata().getCreationTimestamp());
+        if ((podPhase != null && !"Pending".equals(podPhase)) || Objects2.deleting(target) || created == null) {
+            return null;
+        }
+        Instant now = clock.instant();
+        Duration pending = Duration.between(created, now);
+        String name = target.getMetadata().getNamespace() + "/" + target.getMetadata().getName();
+        Duration again = null;
+        if (unschedulable(target)) {
+            if (unschedulableReported.add(target.getMetadata().getUid())) {
+                events.record(m, Events.WARNING, "migrationTargetPodUnschedulable", "Migration target pod for VMI ["
+                        + vmi.getMetadata().getNamespace() + "/" + vmi.getMetadata().getName() + "] is currently unschedulable.");
+            }
+            Duration limit = seconds(m, UNSCHEDULABLE_TIMEOUT_ANNOTATION, UNSCHEDULABLE_TIMEOUT);
+            if (pending.compareTo(limit) >= 0) {
+                deleteTarget(m, target, "unschedulable pod " + name + " timeout period exceeded");
+                return null;
+            }
+            again = limit.minus(pending);
+        }
+        Duration limit = seconds(m, PENDING_TIMEOUT_ANNOTATION, PENDING_TIMEOUT);
+        if (pending.compareTo(limit) >= 0) {
+            deleteTarget(m, target, "pending pod " + name + " timeout period exceeded");
+            return null;
+        }
+        return earliest(again, limit.minus(pending));
+    }
+
+    private static boolean unschedulable(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions()
+                .stream().anyMatch(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
+                        && "Unschedulable".equals(c.getReason()));
+    }
+
+    /** A timeout in seconds from the migration's annotation, else {@code fallback} (an unreadable value is logged). */
+    private static Duration seconds(VirtualMachineInstanceMigration m, String annotation, Duration fallback) {
+        String v = m.getMetadata().getAnnotations() == null ? null : m.getMetadata().getAnnotations().get(annotation);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(v.trim())));
+        } catch (NumberFormatException e) {
+            LOG.warning("migration " + Objects2.key(m) + ": annotation " + annotation + ": '" + v
+                    + "' is no number of seconds; using " + fallback.toSeconds());
+            return fallback;
+        }
+    }
+
+    private static Duration earliest(Duration a, Duration b) {
+        return a == null ? b : b == null ? a : a.compareTo(b) <= 0 ? a : b;
     }
 
     /** KubeVirt's markMigrationAbortInVmiStatus: the source handler cancels the migration it runs. */

@@ -121,6 +121,16 @@ class MigrationControllerTest extends WithController {
                 .filter(e -> reason.equals(e.getReason())).toList();
     }
 
+    /** Waits for an Event of {@code reason} whose message {@code test} accepts (Events follow the status write). */
+    private void awaitEvent(String reason, java.util.function.Predicate<String> test) {
+        try {
+            MockApi.await(ControllerHarness.WAIT, "Event " + reason, () -> events(reason).stream()
+                    .anyMatch(e -> e.getMessage() != null && test.test(e.getMessage())));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + ": " + events(reason).stream().map(Event::getMessage).toList(), e);
+        }
+    }
+
     /** Takes migration {@code vmim} of {@code vmi} to PreparingTarget with its target pod running on node2. */
     private Pod toPreparingTarget(String vmim, String vmi) {
         migrate(vmim, vmi);
@@ -221,8 +231,8 @@ class MigrationControllerTest extends WithController {
                 + "\"message\":\"PVC disk is not shared, live migration requires that all PVCs must be shared\"}]}]");
         migrate("no", "stuck");
         awaitPhase("no", "Failed");
-        assertTrue(events(MigrationReconciler.FAILED_MIGRATION).stream().anyMatch(e -> e.getMessage()
-                .contains("not live migratable: PVC disk is not shared")), "the LiveMigratable message is the Event's");
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg
+                .contains("not live migratable: PVC disk is not shared"));
         assertTrue(targets(vmim("no")).isEmpty());
         assertNull(state("stuck"));
 
@@ -303,8 +313,7 @@ class MigrationControllerTest extends WithController {
         assertEquals("Target pod is down", ms.getFailureReason());
         assertNotNull(ms.getEndTimestamp());
         assertNotNull(ms.getStartTimestamp(), "set, so the source handler never starts it");
-        assertTrue(events(MigrationReconciler.FAILED_MIGRATION).stream()
-                .anyMatch(e -> e.getMessage().equals("Migration failed because target pod shutdown during migration")));
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg.equals("Migration failed because target pod shutdown during migration"));
         // the VMI runs on at its source: the target pod's end is not its business
         Thread.sleep(QUIET.toMillis());
         assertEquals("Running", VmReconciler.phase(h.vmi("tf")), h.dump("tf"));
@@ -316,12 +325,35 @@ class MigrationControllerTest extends WithController {
         Pod target = toPreparingTarget("tpv", "tv");
         h.client.pods().inNamespace(ControllerHarness.NS).withName(target.getMetadata().getName()).delete();
         awaitPhase("tpv", "Failed");
-        assertTrue(events(MigrationReconciler.FAILED_MIGRATION).stream()
-                .anyMatch(e -> e.getMessage().equals("Migration target pod was removed during active migration.")));
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg.equals("Migration target pod was removed during active migration."));
         MockApi.await(ControllerHarness.WAIT, "VMI migrationState failed",
                 () -> Boolean.TRUE.equals(state("tv").getFailed()));
         Thread.sleep(QUIET.toMillis());
         assertEquals("Running", VmReconciler.phase(h.vmi("tv")), h.dump("tv"));
+    }
+
+    @Test
+    void anUnschedulableTargetPodIsDeletedAfterItsTimeout() {
+        runningVmi("us");
+        VirtualMachineInstanceMigration m = new VirtualMachineInstanceMigration();
+        m.getMetadata().setName("nowhere");
+        m.getMetadata().setNamespace(ControllerHarness.NS);
+        m.getMetadata().setAnnotations(Map.of(MigrationReconciler.UNSCHEDULABLE_TIMEOUT_ANNOTATION, "2"));
+        VirtualMachineInstanceMigrationSpec spec = new VirtualMachineInstanceMigrationSpec();
+        spec.setVmiName("us");
+        m.setSpec(spec);
+        h.client.resource(m).create();
+        awaitPhase("nowhere", "Scheduling");
+        Pod target = awaitTarget("nowhere");
+        // the scheduler finds no node other than the source
+        h.podStatus(target, "{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+                + "\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available\"}]}");
+        MockApi.await(ControllerHarness.WAIT, "unschedulable Event", () -> !events("migrationTargetPodUnschedulable").isEmpty());
+        awaitPhase("nowhere", "Failed");
+        awaitEvent("SuccessfulDelete", msg -> msg.startsWith("unschedulable pod default/")
+                && msg.endsWith("timeout period exceeded"));
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg.equals("Migration target pod was removed during active migration."));
+        assertEquals(1, events("migrationTargetPodUnschedulable").size());
     }
 
     @Test
@@ -335,8 +367,7 @@ class MigrationControllerTest extends WithController {
                 + "{\"op\":\"add\",\"path\":\"/status/migrationState/completed\",\"value\":true},"
                 + "{\"op\":\"add\",\"path\":\"/status/migrationState/failureReason\",\"value\":\"migration failed: no route\"}]");
         awaitPhase("srcfail", "Failed");
-        assertTrue(events(MigrationReconciler.FAILED_MIGRATION).stream()
-                .anyMatch(e -> e.getMessage().equals("source node reported migration failed: migration failed: no route")));
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg.equals("source node reported migration failed: migration failed: no route"));
         assertEquals("migration failed: no route", vmim("srcfail").getStatus().getMigrationState().getFailureReason());
     }
 
@@ -351,8 +382,7 @@ class MigrationControllerTest extends WithController {
         MockApi.await(ControllerHarness.WAIT, "target pod deleted", () -> targets(m).isEmpty()
                 || targets(m).stream().allMatch(p -> p.getMetadata().getDeletionTimestamp() != null));
         MockApi.await(ControllerHarness.WAIT, "migration gone (finalizer off)", () -> vmim("cancel") == null);
-        assertTrue(events(MigrationReconciler.FAILED_MIGRATION).stream()
-                .anyMatch(e -> e.getMessage().equals("Migration failed due to being canceled")));
+        awaitEvent(MigrationReconciler.FAILED_MIGRATION, msg -> msg.equals("Migration failed due to being canceled"));
         MockApi.await(ControllerHarness.WAIT, "VMI migrationState ended", () -> Boolean.TRUE.equals(state("ab").getCompleted()));
         assertTrue(state("ab").getFailed());
         assertNotNull(target);
