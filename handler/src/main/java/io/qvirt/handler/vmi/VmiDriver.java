@@ -714,7 +714,9 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         String uid = d != null ? d.uid : dirUid;
         if (live != null && live.getMetadata().getUid().equals(uid)) {
             if (d != null && !settings.nodeName().equals(nodeName(live)) && nodeName(live) != null
-                    && (targetRole == null || !targetRole.holds(key))) {
+                    && (targetRole == null || !targetRole.holds(key)) && !stopping.contains(key)
+                    && (sourceRole == null || !sourceRole.running(key))) {
+                // (a QEMU a migration moved away is quit by the migration's thread, not detached under it)
                 detach(key, d); // it runs elsewhere now; not ours to drive
             }
             return null; // its VMI exists: the label will bring it here, or it is not scheduled yet
@@ -843,7 +845,20 @@ public final class VmiDriver implements VmiOperations, AutoCloseable {
         }
         shutdowns.execute(() -> {
             try {
-                d.control.quitOrKill(killer(d));
+                if (d.isOpen()) {
+                    d.control.quitOrKill(killer(d));
+                } else {
+                    // Its monitor connection was closed meanwhile: a new one, so QEMU quits (its pod Succeeds).
+                    try (QmpClient q = QmpClient.connect(d.paths.qmpSocket(), QmpOptions.defaults()
+                            .withConnectTimeout(settings.connectTimeout())).get(settings.connectTimeout().toMillis()
+                            + 1000, TimeUnit.MILLISECONDS); var c = new io.qvirt.launcher.control.VmControl(q)) {
+                        c.quitOrKill(killer(d));
+                    } catch (Exception e) {
+                        if (RuntimeDir.isLive(d.paths)) {
+                            killer(d).run();
+                        }
+                    }
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, key + ": quitting its QEMU failed: " + e, e);
             } finally {

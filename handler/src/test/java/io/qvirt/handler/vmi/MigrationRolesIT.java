@@ -337,6 +337,72 @@ class MigrationRolesIT {
         assertFalse(phasesSeen.getOrDefault("mig2", List.of()).contains("Failed"), "never Failed: " + phasesSeen.get("mig2"));
     }
 
+    /**
+     * A handler that died during a migration (its proxy session, which carried the stream, died with it): the source
+     * QEMU is left migrating into a socket nobody reads. The next handler undoes that migration, the guest runs on,
+     * and the migration is written failed naming the restart.
+     */
+    @Test
+    void aHandlerRestartedMidMigrationUndoesItAndWritesItFailed() throws Exception {
+        VmiDriver first = driver("node-a");
+        VirtualMachineInstance vmi = runOnA("mig3");
+        console("node-a", "mig3").await(GuestMarkers.BOOTED, BOOT);
+        closeEarly(first);
+        // What the dead handler left: the VMI's migration started, the source QEMU migrating into a stalled socket.
+        String muid = UUID.randomUUID().toString();
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("mig3").edit(v -> {
+            MigrationState m = new MigrationState();
+            m.setMigrationUid(muid);
+            m.setSourceNode("node-a");
+            m.setTargetNode("node-b");
+            m.setTargetNodeAddress("127.0.0.1");
+            m.setTargetDirectMigrationNodePorts(Map.of("9", 0));
+            m.setStartTimestamp(java.time.Instant.now().toString());
+            v.getStatus().setMigrationState(m);
+            return v;
+        });
+        Path stall = tmp.resolve("stall.sock");
+        try (java.nio.channels.ServerSocketChannel nobodyReads = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            nobodyReads.bind(UnixDomainSocketAddress.of(stall));
+            try (io.qvirt.qmp.QmpClient qmp = io.qvirt.qmp.QmpClient.connect(root("node-a").resolve("default/mig3/qmp.sock"),
+                    io.qvirt.qmp.QmpOptions.defaults()).get(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                qmp.commands().migrate("unix:" + stall).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals("active", await(Duration.ofSeconds(10), "the source QEMU migrating", () -> {
+                    try {
+                        String st = qmp.commands().queryMigrate().get(10, java.util.concurrent.TimeUnit.SECONDS).status();
+                        return st.equals("active") ? st : null;
+                    } catch (Exception e) {
+                        return null;
+                    }
+                }));
+            }
+            VmiDriver second = driver("node-a");
+            VirtualMachineInstance ended = awaitVmi("mig3", Duration.ofSeconds(60), "the migration written ended",
+                    v -> Boolean.TRUE.equals(v.getStatus().getMigrationState().getCompleted()));
+            MigrationState m = ended.getStatus().getMigrationState();
+            assertTrue(m.getFailed());
+            assertEquals(MigrationSourceRole.HANDLER_RESTARTED, m.getFailureReason());
+            assertNotNull(m.getEndTimestamp());
+            assertEquals("node-a", ended.getStatus().getNodeName());
+            // The guest runs on, driven by the new handler.
+            type("node-a", "echo ALIVE-$((6*7))\n");
+            consoles.get(consoles.size() - 1).await(Pattern.compile("ALIVE-42"), Duration.ofSeconds(30));
+            second.pause("default", "mig3");
+            awaitVmi("mig3", Duration.ofSeconds(10), "paused by the new handler", v -> condition(v, "Paused") != null);
+            second.unpause("default", "mig3");
+            awaitVmi("mig3", Duration.ofSeconds(10), "unpaused", v -> condition(v, "Paused") == null);
+            assertEquals("Running", phase(get("mig3")));
+        }
+    }
+
+    /** Closes a driver now (a handler gone), not again at the end. */
+    private void closeEarly(VmiDriver d) throws Exception {
+        int i = closeLast.indexOf(d); // after its client and its transport (see driver())
+        for (int j = i; j >= i - 2; j--) {
+            closeLast.remove(j).close();
+        }
+    }
+
     private final Map<String, SocketChannel> channels = new HashMap<>();
 
     private ConsoleWatcher console(String node, String name) throws IOException {
