@@ -99,6 +99,8 @@ final class MigrationReconciler implements Reconciler {
     static final String SUCCESSFUL_MIGRATION = "SuccessfulMigration";
     /** How long a migration over a limit waits before it looks again (a migration ending also brings it back). */
     static final Duration LIMIT_RETRY = Duration.ofSeconds(5);
+    /** KubeVirt's defaultFinalizedMigrationGarbageCollectionBuffer: finished migrations kept per VMI. */
+    static final int KEEP_FINISHED = 5;
     private static final Logger LOG = Logger.getLogger(MigrationReconciler.class.getName());
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -272,7 +274,48 @@ final class MigrationReconciler implements Reconciler {
         if (Objects2.hasFinalizer(cur, FINALIZER)) {
             own.wrote(key, cur, patcher.finalizer(VirtualMachineInstanceMigration.class, cur, FINALIZER, false));
         }
+        if (vmi != null) {
+            collectGarbage(vmi);
+        }
         slotFreed.run();
+    }
+
+    /**
+     * KubeVirt's garbageCollectFinalizedMigrations: a VMI keeps its {@value #KEEP_FINISHED} newest finished migrations;
+     * older ones are deleted with the pod each left behind (a failed one's target, a successful one's source), unless
+     * that pod still runs.
+     */
+    private void collectGarbage(VirtualMachineInstance vmi) {
+        String ns = vmi.getMetadata().getNamespace();
+        List<VirtualMachineInstanceMigration> done = caches.migrationsOf(ns, vmi.getMetadata().getName()).stream()
+                .filter(x -> isFinal(phase(x)) && !Objects2.deleting(x))
+                .sorted((a, b) -> olderThan(a, b) ? -1 : olderThan(b, a) ? 1 : 0).toList();
+        List<Pod> pods = caches.podsOf(vmi.getMetadata().getUid());
+        for (int i = 0; i < done.size() - KEEP_FINISHED; i++) {
+            VirtualMachineInstanceMigration old = done.get(i);
+            MigrationState ms = old.getStatus() == null ? null : old.getStatus().getMigrationState();
+            String podName = ms == null ? null : Boolean.TRUE.equals(ms.getFailed()) ? ms.getTargetPod()
+                    : Boolean.TRUE.equals(ms.getCompleted()) ? ms.getSourcePod() : null;
+            Pod pod = podName == null ? null : pods.stream().filter(p -> podName.equals(p.getMetadata().getName()))
+                    .findFirst().orElse(null);
+            if (pod != null && VmiReconciler.podIsDown(pod)) {
+                try {
+                    client.pods().inNamespace(ns).withName(podName).delete();
+                } catch (KubernetesClientException e) {
+                    if (!Objects2.isNotFound(e)) {
+                        throw e;
+                    }
+                }
+            }
+            try {
+                client.resources(VirtualMachineInstanceMigration.class).inNamespace(ns).withName(old.getMetadata().getName())
+                        .delete();
+            } catch (KubernetesClientException e) {
+                if (!Objects2.isNotFound(e)) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** What a start attempt gave: the target pod (null if none was made) and when to look again. */

@@ -236,6 +236,17 @@ class MigrationControllerTest extends WithController {
         assertTrue(targets(vmim("no")).isEmpty());
         assertNull(state("stuck"));
 
+        // KubeVirt keeps a VMI's 5 newest finished migrations
+        for (int i = 1; i <= 6; i++) {
+            migrate("no" + i, "stuck");
+            awaitPhase("no" + i, "Failed");
+        }
+        MockApi.await(ControllerHarness.WAIT, "the oldest finished migrations deleted", () -> vmim("no") == null
+                && vmim("no1") == null);
+        for (int i = 2; i <= 6; i++) {
+            assertNotNull(vmim("no" + i), "no" + i + " kept");
+        }
+
         migrate("ghost", "nosuchvmi");
         MockApi.await(ControllerHarness.WAIT, "a migration of a missing VMI is deleted", () -> vmim("ghost") == null);
     }
