@@ -215,6 +215,9 @@ public final class Controller implements AutoCloseable {
         kubevirtInformer.addEventHandler(handler(cr -> {
             if (caches != null) {
                 caches.allVmKeys().forEach(vmQueue::add);
+                // the migration limits and the default eviction strategy may have changed
+                pendingMigrationsAgain();
+                caches.allVmiKeys().forEach(evacuationQueue::add);
             }
         }));
         kubevirtInformer.start().whenComplete((v, e) -> {
