@@ -70,8 +70,13 @@ class MigrationProxyIT {
         }
     }
 
-    @Test
-    void migratesARunningGuestThroughTheProxy() throws Exception {
+    /** Both QEMUs up, the source booted with state set in its shell and on its own disk, the proxy listening. */
+    private record Rig(Process source, Process target, Path dirA, Path dirB, SocketChannel consoleA, ConsoleWatcher outA,
+                       QmpClient qmpA, QmpClient qmpB, VmControl src, VmControl dst, List<String> copyNodes,
+                       MigrationTestPki pki, MigrationProxyServer server, InetSocketAddress addr) {
+    }
+
+    private Rig rig() throws Exception {
         Path overlay = tmp.resolve("root.qcow2");
         run("qemu-img", "create", "-q", "-f", "qcow2", "-b", TestGuest.get().diskQcow2().toString(), "-F", "qcow2",
                 overlay.toString());
@@ -125,30 +130,46 @@ class MigrationProxyIT {
 
         QmpClient qmpA = connect(dirA.resolve("qmp.sock"));
         QmpClient qmpB = connect(dirB.resolve("qmp.sock"));
-        VmControl src = new VmControl(qmpA);
-        VmControl dst = new VmControl(qmpB);
         closers.add(qmpA);
         closers.add(qmpB);
+        VmControl src = new VmControl(qmpA);
+        VmControl dst = new VmControl(qmpB);
 
-        // Target handler: its proxy, the migration registered with the target QEMU's own sockets.
+        // Target handler: its proxy (the migration is registered by each test).
         MigrationTestPki pki = MigrationTestPki.create(Files.createDirectories(tmp.resolve("pki")));
         MigrationProxyServer server = new MigrationProxyServer(MigrationTls.server(pki.handlerFiles()),
                 new InetSocketAddress("127.0.0.1", 0));
         closers.add(server);
         InetSocketAddress addr = server.start();
-        BlockingQueue<MigrationProxyServer.TargetOutcome> ends = new LinkedBlockingQueue<>();
-        closers.add(server.register(UID, dirB.resolve("migration.sock"), dirB.resolve("nbd.sock"),
-                new QmpMigrationTarget(dst, dirB.resolve("migration.sock"), dirB.resolve("nbd.sock")), ends::add));
-
-        // Source handler: a session, then the one-machine driver with the session's target and sockets.
         List<String> copyNodes = LocalMigration.ownDiskNodes(QemuCommandLine.ofProcess(source.pid()), dirA);
         assertEquals(1, copyNodes.size(), "the emptyDisk is copied, the hostDisk is shared: " + copyNodes);
+        return new Rig(source, target, dirA, dirB, consoleA, outA, qmpA, qmpB, src, dst, copyNodes, pki, server, addr);
+    }
+
+    private MigrationProxyServer.Registration register(Rig r, BlockingQueue<MigrationProxyServer.TargetOutcome> ends) {
+        MigrationProxyServer.Registration reg = r.server().register(UID, r.dirB().resolve("migration.sock"),
+                r.dirB().resolve("nbd.sock"), new QmpMigrationTarget(r.dst(), r.dirB().resolve("migration.sock"),
+                        r.dirB().resolve("nbd.sock")), ends::add);
+        closers.add(reg);
+        return reg;
+    }
+
+    private MigrationProxyClient.Session open(Rig r) {
+        return MigrationProxyClient.open(MigrationTls.client(r.pki().handlerFiles()), "127.0.0.1", r.addr().getPort(),
+                UID, tmp.resolve("px"), Duration.ofSeconds(10));
+    }
+
+    @Test
+    void migratesARunningGuestThroughTheProxy() throws Exception {
+        Rig r = rig();
+        BlockingQueue<MigrationProxyServer.TargetOutcome> ends = new LinkedBlockingQueue<>();
+        register(r, ends);
+        // Source handler: a session, then the one-machine driver with the session's target and sockets.
         MigrationResult result;
         long forwarded;
-        try (MigrationProxyClient.Session s = MigrationProxyClient.open(MigrationTls.client(pki.handlerFiles()),
-                "127.0.0.1", addr.getPort(), UID, Files.createDirectories(tmp.resolve("px")), Duration.ofSeconds(10))) {
+        try (MigrationProxyClient.Session s = open(r)) {
             List<String> notes = new ArrayList<>();
-            Migration m = new Migration(src, s.target(), s.endpoints(), copyNodes, MigrationOptions.defaults(),
+            Migration m = new Migration(r.src(), s.target(), s.endpoints(), r.copyNodes(), MigrationOptions.defaults(),
                     new Migration.Listener() {
                         @Override
                         public void note(String line) {
@@ -168,22 +189,61 @@ class MigrationProxyIT {
         assertTrue(forwarded > 16L << 20, "RAM and disk went through the relays: " + forwarded + " bytes");
         assertTrue(result.totalMs() > 0 && result.diskCopyMs() > 0, String.valueOf(result));
 
-        assertEquals("postmigrate", src.state().qemuStatus(), "the source is left for its handler to quit");
-        assertEquals("running", dst.state().qemuStatus(), "the target was started (the source ran)");
-        try (SocketChannel consoleB = SocketChannel.open(UnixDomainSocketAddress.of(dirB.resolve("console.sock")));
+        assertEquals("postmigrate", r.src().state().qemuStatus(), "the source is left for its handler to quit");
+        assertEquals("running", r.dst().state().qemuStatus(), "the target was started (the source ran)");
+        try (SocketChannel consoleB = SocketChannel.open(UnixDomainSocketAddress.of(r.dirB().resolve("console.sock")));
              ConsoleWatcher outB = new ConsoleWatcher(Channels.newInputStream(consoleB), "target-console")) {
             type(consoleB, "echo mark-$X-mark\n");
             outB.await(Pattern.compile("mark-42-mark"), Duration.ofSeconds(30));
         }
 
         // The target ends (its handler would quit it); its copy of the guest's own disk holds what the guest wrote.
-        qmpA.execute("quit");
-        qmpB.execute("quit");
-        assertTrue(target.waitFor(20, TimeUnit.SECONDS) && source.waitFor(20, TimeUnit.SECONDS), "both QEMUs quit");
+        r.qmpA().execute("quit");
+        r.qmpB().execute("quit");
+        assertTrue(r.target().waitFor(20, TimeUnit.SECONDS) && r.source().waitFor(20, TimeUnit.SECONDS),
+                "both QEMUs quit");
         Path raw = tmp.resolve("scratch.raw");
-        run("qemu-img", "convert", "-O", "raw", dirB.resolve("disks/scratch.qcow2").toString(), raw.toString());
+        run("qemu-img", "convert", "-O", "raw", r.dirB().resolve("disks/scratch.qcow2").toString(), raw.toString());
         String head = new String(Files.readAllBytes(raw), 0, 32, StandardCharsets.ISO_8859_1);
         assertTrue(head.startsWith("QVIRT-NBD-MARK"), "the emptyDisk came over NBD: " + head);
+    }
+
+    /**
+     * The source handler's session ends while RAM is being sent (its handler died, the network went): the source
+     * QEMU's migration fails, {@link Migration} restores it (the guest runs on, its state intact), and the target
+     * handler is told LOST, so it removes its QEMU.
+     */
+    @Test
+    void aSessionLostMidwayLeavesTheGuestOnTheSourceAndTheTargetLost() throws Exception {
+        Rig r = rig();
+        BlockingQueue<MigrationProxyServer.TargetOutcome> ends = new LinkedBlockingQueue<>();
+        register(r, ends);
+        MigrationProxyClient.Session s = open(r);
+        closers.add(s);
+        // 2 MiB/s: RAM takes seconds, so the cut comes while it is sent.
+        MigrationOptions slow = new MigrationOptions(0, false, 2L << 20, Duration.ofMinutes(5), Duration.ofSeconds(1));
+        Migration m = new Migration(r.src(), s.target(), s.endpoints(), r.copyNodes(), slow, new Migration.Listener() {
+            private boolean cut;
+
+            @Override
+            public void progress(io.qvirt.qmp.MigrationInfo info) {
+                // Once the target has taken RAM (so it is loading the stream, not still waiting for it).
+                if (!cut && info.status().equals("active") && info.ramTransferred() > 1L << 20) {
+                    cut = true;
+                    s.close();
+                }
+            }
+        });
+        io.qvirt.launcher.migrate.MigrationException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.qvirt.launcher.migrate.MigrationException.class, m::run);
+        assertTrue(e.getMessage().endsWith("the VM runs on the source"), e.getMessage());
+        MigrationProxyServer.TargetOutcome lost = ends.poll(20, TimeUnit.SECONDS);
+        assertEquals(MigrationProxyServer.TargetOutcome.Kind.LOST, lost == null ? null : lost.kind(), String.valueOf(lost));
+        waitFor(() -> r.src().state().qemuStatus().equals("running"), Duration.ofSeconds(20), "the source running again");
+        type(r.consoleA(), "echo alive-$X-alive\n");
+        r.outA().await(Pattern.compile("alive-42-alive"), Duration.ofSeconds(30));
+        // QEMU ends a target whose incoming stream broke (load failed): its pod ends, as KubeVirt's does.
+        assertTrue(r.target().waitFor(20, TimeUnit.SECONDS), "the target QEMU exits when its incoming migration fails");
     }
 
     private Process exec(Path yaml, Path root, String migrationUid, String extra) throws IOException {
