@@ -154,6 +154,10 @@ final class MigrationReconciler implements Reconciler {
             finished(key, m, vmi, target);
             return null;
         }
+        if (vmi == null && vmiName != null && client.resources(VirtualMachineInstance.class).inNamespace(ns)
+                .withName(vmiName).get() != null) {
+            return Duration.ofSeconds(1); // the VMI's cache is behind the migration's: its add event is on its way
+        }
         if (vmi == null && !Objects2.deleting(m)) {
             // KubeVirt deletes a migration whose VMI is gone; the finalizer brings it back to be failed
             try {
