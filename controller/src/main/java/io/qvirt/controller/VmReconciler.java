@@ -787,6 +787,21 @@ final class VmReconciler implements Reconciler {
         return false;
     }
 
+    /**
+     * KubeVirt's migrations.IsMigrating: the VMI's migrationState has a startTimestamp (the source handler began) and no
+     * endTimestamp yet.
+     */
+    static boolean migrating(VirtualMachineInstance vmi) {
+        var ms = vmi == null || vmi.getStatus() == null ? null : vmi.getStatus().getMigrationState();
+        if (ms == null) {
+            return false;
+        }
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant start = Objects2.time(ms.getStartTimestamp());
+        java.time.Instant end = Objects2.time(ms.getEndTimestamp());
+        return start != null && !now.isBefore(start) && (end == null || now.isBefore(end));
+    }
+
     /** As {@link #printable(VirtualMachine, VirtualMachineInstance, Action, StartFailure, boolean)}, every claim bound. */
     static String printable(VirtualMachine vm, VirtualMachineInstance vmi, Action action, StartFailure failure) {
         return printable(vm, vmi, action, failure, false);
@@ -811,6 +826,9 @@ final class VmReconciler implements Reconciler {
         }
         if (vmi != null && !Phase.isFinal(phase) && (Objects2.deleting(vmi) || action == Action.DELETED)) {
             return PrintableStatus.STOPPING;
+        }
+        if (migrating(vmi)) {
+            return PrintableStatus.MIGRATING;
         }
         if (Phase.RUNNING.equals(phase)) {
             return Objects2.isTrue(c, ConditionType.PAUSED) ? PrintableStatus.PAUSED : PrintableStatus.RUNNING;

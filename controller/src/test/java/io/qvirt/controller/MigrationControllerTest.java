@@ -193,6 +193,7 @@ class MigrationControllerTest extends WithController {
         handlerWrites("mig", "startTimestamp", "\"" + Instant.now() + "\"");
         awaitPhase("job", "Running");
         assertEquals("Running", VmReconciler.phase(h.vmi("mig")));
+        h.awaitPrintable("mig", "Migrating"); // KubeVirt's: started, not ended
 
         // the source reports success; the target handler takes the VMI over; the source pod then ends
         handlerWrites("mig", "completed", "true");
@@ -203,6 +204,8 @@ class MigrationControllerTest extends WithController {
                 + "{\"op\":\"add\",\"path\":\"/status/migrationState/targetNodeDomainReadyTimestamp\",\"value\":\""
                 + Instant.now() + "\"}]");
         awaitPhase("job", "Succeeded");
+        handlerWrites("mig", "endTimestamp", "\"" + Instant.now() + "\"");
+        h.awaitPrintable("mig", "Running");
         h.podStatus(source, "{\"phase\":\"Succeeded\"}");
 
         VirtualMachineInstanceMigration done = vmim("job");
