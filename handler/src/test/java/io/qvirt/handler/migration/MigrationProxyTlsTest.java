@@ -72,6 +72,7 @@ class MigrationProxyTlsTest {
         final List<Consumer<String>> subscribers = new CopyOnWriteArrayList<>();
         volatile String status = "inmigrate";
         volatile String contFails;
+        volatile long statusDelayMs;
 
         @Override
         public void prepare(Map<String, Boolean> capabilities, int multifdChannels, List<String> copyNodes) {
@@ -86,6 +87,13 @@ class MigrationProxyTlsTest {
         @Override
         public String status() {
             calls.add("status");
+            if (statusDelayMs > 0) {
+                try {
+                    Thread.sleep(statusDelayMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return status;
         }
 
@@ -261,6 +269,28 @@ class MigrationProxyTlsTest {
                 s.finish(true);
             }
             assertEquals(List.of("status"), fake.calls);
+        }
+    }
+
+    @Test
+    void aCallTheTargetIsSlowToAnswerTimesOutAndTheConnectionStaysUsable() throws Exception {
+        String uid = "aaaa1111-0000-4000-8000-000000000006";
+        FakeTarget fake = new FakeTarget();
+        BlockingQueue<MigrationProxyServer.TargetOutcome> ends = new LinkedBlockingQueue<>();
+        try (var reg = server.register(uid, tmp.resolve("y-s.sock"), tmp.resolve("y-n.sock"), fake, ends::add);
+             var s = MigrationProxyClient.open(client, "127.0.0.1", addr.getPort(), uid,
+                     Files.createDirectories(tmp.resolve("src7")), Duration.ofSeconds(10))) {
+            fake.statusDelayMs = 1500;
+            ClientSession cs = (ClientSession) s;
+            ProxyTimeoutException t = assertThrows(ProxyTimeoutException.class,
+                    () -> cs.call("status", ControlMessage.JSON.createObjectNode(), Duration.ofMillis(300)));
+            assertTrue(t.getMessage().startsWith("status on the target: no answer within"), t.getMessage());
+            fake.statusDelayMs = 0;
+            // The late answer is dropped; the next call gets its own.
+            fake.status = "paused";
+            assertEquals("paused", s.target().status());
+            s.finish(true);
+            assertEquals(MigrationProxyServer.TargetOutcome.Kind.SUCCEEDED, ends.poll(10, TimeUnit.SECONDS).kind());
         }
     }
 
