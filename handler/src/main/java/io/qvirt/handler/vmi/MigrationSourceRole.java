@@ -158,13 +158,14 @@ final class MigrationSourceRole {
             LOG.info(key + ": migration " + muid + ": source: connected to the target's migration proxy at " + host + ":" + port);
             List<String> argv = QemuCommandLine.ofProcess(d.qemuPid());
             List<String> copyNodes = LocalMigration.ownDiskNodes(argv, d.paths.dir());
-            MigrationOptions options = options(vmi, transport.settings());
+            MigrationSettings cluster = transport.settings();
+            MigrationOptions options = options(vmi, cluster);
             LOG.info(key + ": migration " + muid + ": source: starting (disks copied: "
                     + (copyNodes.isEmpty() ? "none" : String.join(", ", copyNodes)) + "; bandwidth "
                     + (options.maxBandwidth() == 0 ? "unlimited" : options.maxBandwidth() + " B/s") + "; timeout "
                     + options.timeout().toSeconds() + " s)");
             Migration mig = new Migration(d.control, session.target(), session.endpoints(), copyNodes, options,
-                    listener(key, muid));
+                    listener(key, muid, r, cluster.progressTimeout()));
             r.migration = mig;
             if (r.abortAsked) {
                 mig.cancel("abortRequested");
@@ -257,12 +258,30 @@ final class MigrationSourceRole {
         LOG.info(key + ": migration " + muid + ": source: wrote it failed (" + HANDLER_RESTARTED + ")");
     }
 
-    private static Migration.Listener listener(String key, String muid) {
+    /**
+     * Logs progress every 5 s and is KubeVirt's progress watchdog: a migration whose remaining data (RAM, or the disk
+     * copy's outstanding bytes) has not reached a new low for {@code progressTimeoutS} seconds (0: never) is cancelled
+     * as stuck, in KubeVirt's words.
+     */
+    private static Migration.Listener listener(String key, String muid, Run run, long progressTimeoutS) {
         return new Migration.Listener() {
             private long lastLog;
+            private final ProgressWatchdog watchdog = new ProgressWatchdog(progressTimeoutS, System.nanoTime());
+
+            private void watch(String phase, long remaining) {
+                long stuck = watchdog.observe(phase, remaining, System.nanoTime());
+                Migration mig = run.migration;
+                if (stuck >= 0 && mig != null) {
+                    LOG.warning(key + ": migration " + muid + ": source: aborting migration: stuck for " + stuck + " seconds");
+                    mig.cancel("live migration stuck for " + stuck + " seconds");
+                }
+            }
 
             @Override
             public void progress(MigrationInfo i) {
+                if (i.ramRemaining() > 0) { // 0: not started (setup) or done: no measure of progress
+                    watch("ram", i.ramRemaining());
+                }
                 long now = System.nanoTime();
                 if (now - lastLog > 5_000_000_000L) {
                     lastLog = now;
@@ -273,6 +292,10 @@ final class MigrationSourceRole {
 
             @Override
             public void diskProgress(List<BlockJobInfo> jobs) {
+                long left = jobs.stream().mapToLong(j -> Math.max(0, j.len() - j.offset())).sum();
+                if (left > 0) {
+                    watch("disk", left);
+                }
                 long now = System.nanoTime();
                 if (now - lastLog > 5_000_000_000L) {
                     lastLog = now;
