@@ -47,9 +47,7 @@ final class SpecValidator {
             "amd64", List.of("q35*", "pc-q35*"),
             "arm64", List.of("virt*"),
             "s390x", List.of("s390-ccw-virtio*"));
-    static final Set<String> RESERVED_LABELS = Set.of("kubevirt.io/created-by", "kubevirt.io/migrationJobUID",
-            "kubevirt.io/nodeName", "kubevirt.io/migrationTargetNodeName", "kubevirt.io/schedulable",
-            "kubevirt.io/install-strategy");
+    static final Set<String> RESERVED_LABELS = VirtualMachineInstance.RESERVED_LABELS;
     /** Volume sources qvirt does not model but counts, so "exactly one source" holds for them too. */
     static final List<String> UNMODELLED_SOURCES = List.of("sysprep", "downwardMetrics", "memoryDump", "containerPath");
 

@@ -45,6 +45,11 @@ import io.qvirt.api.model.VirtualMachineInstanceStatus;
         jsonPath = ".status.conditions[?(@.type=='Paused')].status", priority = 1)
 public class VirtualMachineInstance extends CustomResource<VirtualMachineInstanceSpec, VirtualMachineInstanceStatus>
         implements Namespaced {
+    /** KubeVirt's labels only its components set on a VMI; a create carrying one is refused. */
+    public static final java.util.Set<String> RESERVED_LABELS = java.util.Set.of("kubevirt.io/created-by",
+            "kubevirt.io/migrationJobUID", "kubevirt.io/nodeName", "kubevirt.io/migrationTargetNodeName",
+            "kubevirt.io/schedulable", "kubevirt.io/install-strategy");
+
     private static final long serialVersionUID = 1L;
 
     public static final String KIND = "VirtualMachineInstance";

@@ -476,7 +476,7 @@ public final class LauncherPods {
         VirtualMachineInstance copy = new VirtualMachineInstance();
         copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
                 .withName(vmi.getMetadata().getName()).withNamespace(vmi.getMetadata().getNamespace())
-                .withUid(vmi.getMetadata().getUid()).withLabels(vmi.getMetadata().getLabels())
+                .withUid(vmi.getMetadata().getUid()).withLabels(userLabels(vmi.getMetadata().getLabels()))
                 .withAnnotations(vmi.getMetadata().getAnnotations()).build());
         copy.setSpec(vmi.getSpec());
         boolean hostDisks = vmi.getSpec() != null && vmi.getSpec().getVolumes() != null
@@ -500,6 +500,20 @@ public final class LauncherPods {
             copy.setStatus(st);
         }
         return copy;
+    }
+
+    /**
+     * The VMI's labels without those KubeVirt's components set ({@code kubevirt.io/nodeName} once the VMI runs,
+     * {@code kubevirt.io/migrationTargetNodeName} while it migrates): the launcher validates the VMI as a create, which
+     * refuses them, and a migration's target pod is made from a VMI that carries them.
+     */
+    private static Map<String, String> userLabels(Map<String, String> labels) {
+        if (labels == null) {
+            return null;
+        }
+        Map<String, String> out = new LinkedHashMap<>(labels);
+        out.keySet().removeAll(VirtualMachineInstance.RESERVED_LABELS);
+        return out;
     }
 
     /** KubeVirt's GetMountedHostDiskPath: the hostDisk's file in the directory mounted for its volume. */
