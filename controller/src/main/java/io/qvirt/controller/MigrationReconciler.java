@@ -228,7 +228,7 @@ final class MigrationReconciler implements Reconciler {
         }
         boolean targetGone = target == null && pastPending(phase) && !expecting(uid) && liveTargets(m).isEmpty();
         if (vmi != null && (PREPARING_TARGET.equals(phase) || TARGET_READY.equals(phase)) && ours
-                && (targetGone || (target != null && VmiReconciler.podIsDown(target)))
+                && (targetGone || (target != null && (VmiReconciler.podIsDown(target) || VmiReconciler.computeTerminated(target) != null)))
                 && ms.getStartTimestamp() == null && !Boolean.TRUE.equals(ms.getCompleted())) {
             markFailedOnVmi(m, vmi, "Target pod is down");
         }
@@ -334,8 +334,10 @@ final class MigrationReconciler implements Reconciler {
         if (!Phase.RUNNING.equals(VmReconciler.phase(vmi)) || Objects2.deleting(vmi)) {
             return new Start(null, null); // the status pass fails it if it ended; else it waits for Running
         }
-        Pod source = VmiReconciler.currentPod(vmi, caches.podsOf(vmi.getMetadata().getUid()));
-        if (source == null) {
+        List<Pod> pods = caches.podsOf(vmi.getMetadata().getUid());
+        Pod source = VmiReconciler.currentPod(vmi, pods);
+        if (source == null || EvacuationReconciler.activePods(pods) > 1) {
+            // KubeVirt's VMIActivePodsCount: a previous migration's other pod is still going
             return new Start(null, Duration.ofSeconds(1));
         }
         String uid = m.getMetadata().getUid();
@@ -635,7 +637,8 @@ final class MigrationReconciler implements Reconciler {
             } else if (Objects2.deleting(fresh) && !handedOff(phase)) {
                 failure = "Migration failed due to being canceled";
                 nextConds = Conditions.with(nextConds, condition(ABORT_REQUESTED, "True", null, null));
-            } else if (target != null && VmiReconciler.podIsDown(target)) {
+            } else if (target != null && (VmiReconciler.podIsDown(target) || VmiReconciler.computeTerminated(target) != null)) {
+                // A compute container that ended is a dead target even while a containerDisk container runs on.
                 failure = "Migration failed because target pod shutdown during migration";
             } else if (targetGone) {
                 failure = "Migration target pod was removed during active migration.";

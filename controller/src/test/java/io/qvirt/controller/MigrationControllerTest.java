@@ -224,6 +224,19 @@ class MigrationControllerTest extends WithController {
         assertEquals(target.getMetadata().getName(),
                 VmiReconciler.currentPod(h.vmi("mig"), h.podsOf(vmi)).getMetadata().getName());
         assertEquals(2, h.podsOf(vmi).size(), "the source pod is kept (its logs)");
+
+        // a second migration leaves node2 from the first one's target pod, its source now
+        VirtualMachineInstanceMigration again = migrate("job2", "mig");
+        awaitPhase("job2", "Scheduling");
+        Pod target2 = awaitTarget("job2");
+        assertEquals(List.of(new NodeSelectorRequirement("kubernetes.io/hostname", "NotIn", List.of("node2"))),
+                target2.getSpec().getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+                        .getNodeSelectorTerms().get(0).getMatchExpressions());
+        MigrationState ms2 = state("mig");
+        assertEquals(again.getMetadata().getUid(), ms2.getMigrationUid());
+        assertEquals("node2", ms2.getSourceNode());
+        assertEquals(target.getMetadata().getName(), ms2.getSourcePod());
+        assertNull(ms2.getCompleted(), "a new migrationState, not the first one's");
     }
 
     @Test
