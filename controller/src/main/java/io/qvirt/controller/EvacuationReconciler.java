@@ -145,8 +145,9 @@ final class EvacuationReconciler implements Reconciler {
         return last.plus(wait.compareTo(BACKOFF_MAX) > 0 ? BACKOFF_MAX : wait);
     }
 
-    /** KubeVirt's VMIActivePodsCount: launcher pods neither ended nor deleted. */
+    /** KubeVirt's VMIActivePodsCount: launcher pods neither ended, nor deleted, nor with their compute container ended. */
     static long activePods(List<Pod> pods) {
-        return pods.stream().filter(p -> !VmiReconciler.podIsDown(p) && !Objects2.deleting(p)).count();
+        // a pod whose compute container ended holds no VM, even while a containerDisk container still runs
+        return pods.stream().filter(p -> !VmiReconciler.podIsDownOrGoingDown(p)).count();
     }
 }
