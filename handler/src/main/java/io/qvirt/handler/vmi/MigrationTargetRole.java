@@ -35,6 +35,12 @@ import java.util.logging.Logger;
 final class MigrationTargetRole {
     private static final Logger LOG = Logger.getLogger(MigrationTargetRole.class.getName());
     private static final Duration RETRY = Duration.ofSeconds(1);
+    /**
+     * How long a target whose source went silent after its QEMU left {@code inmigrate} waits for the source's word
+     * before taking the VM: if the source's driver failed in that window it resumes the guest there and writes the
+     * migration failed (then this QEMU must not run it too); a source node that is gone says nothing.
+     */
+    static final Duration SOURCE_WORD_WAIT = Duration.ofSeconds(60);
 
     /** One migration this node is the target of. */
     private static final class Target {
@@ -42,6 +48,8 @@ final class MigrationTargetRole {
         final Domain domain;
         volatile MigrationProxyServer.Registration registration;
         volatile TargetOutcome outcome;
+        /** When the LOST outcome found the QEMU holding the VM (System.nanoTime), 0 before. */
+        long lostHolding;
 
         Target(String migrationUid, Domain domain) {
             this.migrationUid = migrationUid;
@@ -132,9 +140,22 @@ final class MigrationTargetRole {
                 } else if (inmigrate(d)) {
                     abandon(key, t, "the control connection was lost" + why(outcome) + " while the target QEMU was "
                             + "still inmigrate");
+                } else if (Boolean.TRUE.equals(m.getCompleted())) {
+                    handover(key, vmi, t, "the control connection was lost" + why(outcome) + ", the target QEMU holds "
+                            + "the VM and the source wrote the migration completed");
                 } else {
-                    handover(key, vmi, t, "the control connection was lost" + why(outcome) + " but the target QEMU "
-                            + "holds the VM (no longer inmigrate)");
+                    long now = System.nanoTime();
+                    if (t.lostHolding == 0) {
+                        t.lostHolding = now;
+                        LOG.info(key + ": migration " + muid + ": target: the control connection was lost" + why(outcome)
+                                + " after the target QEMU left inmigrate; waiting up to " + SOURCE_WORD_WAIT.toSeconds()
+                                + " s for the source's word (completed or failed)");
+                    }
+                    if (now - t.lostHolding < SOURCE_WORD_WAIT.toNanos()) {
+                        return Duration.ofSeconds(2);
+                    }
+                    handover(key, vmi, t, "the control connection was lost" + why(outcome) + ", the target QEMU holds "
+                            + "the VM and the source said nothing for " + SOURCE_WORD_WAIT.toSeconds() + " s");
                 }
             }
             default -> {
