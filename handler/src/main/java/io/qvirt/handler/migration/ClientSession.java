@@ -468,5 +468,24 @@ final class ClientSession implements MigrationProxyClient.Session {
                     bound.cause());
         }
         channels.add(bound.channel());
+        giveToDirOwner(socket);
+    }
+
+    /**
+     * The socket made by this (root) handler goes to the owner of the VM's directory: on a cluster the source QEMU runs
+     * as the launcher pod's user (KubeVirt's 107) and must be able to connect to it.
+     */
+    private static void giveToDirOwner(Path socket) {
+        try {
+            Object uid = java.nio.file.Files.getAttribute(socket.getParent(), "unix:uid");
+            Object gid = java.nio.file.Files.getAttribute(socket.getParent(), "unix:gid");
+            if (!uid.equals(java.nio.file.Files.getAttribute(socket, "unix:uid"))) {
+                java.nio.file.Files.setAttribute(socket, "unix:uid", uid);
+                java.nio.file.Files.setAttribute(socket, "unix:gid", gid);
+            }
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            LOG.warning("migration socket " + socket + " left owned by this process (" + e.getMessage() + "): a QEMU "
+                    + "running as another user cannot connect to it");
+        }
     }
 }
