@@ -475,6 +475,27 @@ class MigrationControllerTest extends WithController {
     }
 
     @Test
+    void theEvictionStrategyIsTheVmisElseTheClusters() {
+        KubeVirt cr = new KubeVirt();
+        KubeVirt.Spec spec = new KubeVirt.Spec();
+        KubeVirt.Configuration conf = new KubeVirt.Configuration();
+        conf.setEvictionStrategy("LiveMigrate");
+        spec.setConfiguration(conf);
+        cr.setSpec(spec);
+        ClusterConfig none = ClusterConfig.defaults();
+        ClusterConfig live = none.with(cr);
+        assertEquals("LiveMigrate", live.evictionStrategy());
+        VirtualMachineInstance vmi = new VirtualMachineInstance();
+        vmi.setSpec(new io.qvirt.api.model.VirtualMachineInstanceSpec());
+        assertFalse(EvacuationReconciler.migratesOnEviction(vmi, none), "KubeVirt's default: none");
+        assertTrue(EvacuationReconciler.migratesOnEviction(vmi, live));
+        vmi.getSpec().setEvictionStrategy("None");
+        assertFalse(EvacuationReconciler.migratesOnEviction(vmi, live), "the VMI's own strategy wins");
+        vmi.getSpec().setEvictionStrategy("LiveMigrateIfPossible");
+        assertTrue(EvacuationReconciler.migratesOnEviction(vmi, none));
+    }
+
+    @Test
     void evacuationMakesOneMigrationForALiveMigrateVmiAskedToLeave() throws Exception {
         VirtualMachine vm = MockApi.seedVm();
         vm.getMetadata().setName("evac");
