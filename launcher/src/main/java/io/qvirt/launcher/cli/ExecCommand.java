@@ -9,6 +9,7 @@ import io.qvirt.launcher.plan.RuntimePaths;
 import io.qvirt.launcher.plan.VmPlan;
 import io.qvirt.launcher.plan.VmPlanner;
 import io.qvirt.launcher.process.Exec;
+import io.qvirt.launcher.process.Fd;
 import io.qvirt.launcher.runtime.AccelMode;
 import io.qvirt.launcher.runtime.AcceleratorChooser;
 import io.qvirt.launcher.runtime.ClaimDisks;
@@ -141,13 +142,24 @@ final class ExecCommand extends BaseCommand {
                 ResolvedVolumes.placeholders(s.vmi()).withClaims(claims), PlumbedPodNetwork.PENDING));
         // A guest the host cannot hold is refused before anything is pulled, made or exec'd.
         new HostFitCheck(HostFacts.host(chooser::kvmMaxVcpus), overcommit).check(s.vmi(), draft, s.fieldPrefix());
+        Map<String, ResolvedVolumes.BaseDisk> published = containerDiskDir == null ? null
+                : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait));
+        // Each disk container reads its <volume>.alive FIFO until no writer is left: held from here on (a launcher
+        // that fails lets them end too), then by QEMU, the fds appended after the plan's so its numbering stays.
+        List<Fd> alive = List.of();
+        if (published != null) {
+            ContainerDiskDir.AliveFifos fifos = ContainerDiskDir.openAliveFifos(s.vmi(), containerDiskDir);
+            if (!fifos.skipped().isEmpty()) {
+                log().warn("containerDisk containers that will not end with QEMU (no FIFO to hold): "
+                        + String.join("; ", fifos.skipped()));
+            }
+            alive = fifos.fds();
+        }
         ResolvedVolumes volumes = ImageOptions.resolver(imageSettings, log(), err()).resolve(s.vmi(), s.fieldPrefix(),
-                containerDiskDir == null ? null
-                        : ContainerDiskDir.find(s.vmi(), containerDiskDir, Duration.ofSeconds(containerDiskWait)))
-                .withClaims(claims);
+                published).withClaims(claims);
         // QEMU's fds get numbers above the JVM's own, which must not be overwritten while the JVM still runs
         // (taken after the pull, whose HTTP client opened fds of its own).
-        int firstFd = Exec.freeFdBase(4);
+        int firstFd = Exec.freeFdBase(4 + alive.size());
         PlanOptions options = new PlanOptions(paths, a, false, !autostart, s.fieldPrefix(),
                 bind.getHostAddress(), new HostPorts(bind), firstFd, volumes, PlumbedPodNetwork.PENDING);
         VmPlan plan = planner.plan(s.vmi(), options);
@@ -185,8 +197,11 @@ final class ExecCommand extends BaseCommand {
             log().info("exec " + qemu + " for VM " + ns + "/" + name + " (accelerator " + a.name() + ": " + a.reason() + ")");
             err().flush();
             out().flush();
-            Exec.replaceWith(qemu, argv, prepared.childFds(), firstFd);
+            List<Fd> inherit = new ArrayList<>(prepared.childFds());
+            inherit.addAll(alive);
+            Exec.replaceWith(qemu, argv, inherit, firstFd);
         } catch (RuntimeException e) {
+            alive.forEach(Fd::close);
             prepared.close();
             VmPreparer.cleanup(plan);
             throw e;

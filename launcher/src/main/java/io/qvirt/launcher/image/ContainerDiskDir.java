@@ -4,10 +4,13 @@ import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.model.Volume;
 import io.qvirt.launcher.plan.ImageFormat;
 import io.qvirt.launcher.plan.ResolvedVolumes;
+import io.qvirt.launcher.process.Fd;
+import java.util.ArrayList;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.LinkOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +22,54 @@ import java.util.stream.Stream;
  * the link {@code DIR/<volume>} (see the controller's {@code LauncherPods}). {@code launcher exec
  * --container-disk-dir DIR} waits for each link and boots from the disk behind it, read-only under a
  * per-VM overlay, exactly as from the local cache.
+ *
+ * <p>Each disk container also makes the FIFO {@code DIR/<volume>.alive} (before its link) and reads it until EOF,
+ * then exits: {@link #openAliveFifos} opens them for writing, and {@code launcher exec} hands those fds to QEMU,
+ * so the disk containers end when QEMU does and the pod can end (KubeVirt's container-disk binary exits when
+ * its socket in the shared directory goes).
  */
 public final class ContainerDiskDir {
+    /** {@code DIR/<volume>} + this: the disk container's FIFO (the controller's {@code LauncherPods.ALIVE_SUFFIX}). */
+    public static final String ALIVE_SUFFIX = ".alive";
+
     private ContainerDiskDir() {
+    }
+
+    /**
+     * The {@code <volume>.alive} FIFOs opened, and what was skipped.
+     *
+     * @param fds     one per containerDisk volume whose FIFO opened, close-on-exec, owned by the caller
+     * @param skipped why a volume's FIFO was not opened (none there: a disk container of before the FIFO)
+     */
+    public record AliveFifos(List<Fd> fds, List<String> skipped) {
+    }
+
+    /**
+     * Opens {@code DIR/<volume>.alive} of every containerDisk volume for writing (never blocks). Call it after
+     * {@link #find}: a disk container makes its FIFO before its link. A FIFO that is missing or cannot be opened is
+     * skipped and said in {@link AliveFifos#skipped()}: the VM runs the same, only its disk container does not end
+     * with QEMU.
+     */
+    public static AliveFifos openAliveFifos(VirtualMachineInstance vmi, Path dir) {
+        List<Fd> fds = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        List<Volume> volumes = vmi.getSpec().getVolumes() == null ? List.of() : vmi.getSpec().getVolumes();
+        for (Volume v : volumes) {
+            if (v.getContainerDisk() == null) {
+                continue;
+            }
+            Path fifo = dir.resolve(v.getName() + ALIVE_SUFFIX);
+            if (!Files.exists(fifo, LinkOption.NOFOLLOW_LINKS)) {
+                skipped.add(v.getName() + ": no " + fifo);
+                continue;
+            }
+            try {
+                fds.add(Fd.openFifo(fifo));
+            } catch (RuntimeException e) {
+                skipped.add(v.getName() + ": " + e.getMessage());
+            }
+        }
+        return new AliveFifos(List.copyOf(fds), List.copyOf(skipped));
     }
 
     /**

@@ -23,6 +23,28 @@ public final class Fd implements AutoCloseable {
         return new Fd(Native.connectUnix(path.toString()));
     }
 
+    /**
+     * The FIFO at {@code path} opened read-write, close-on-exec: on Linux that never waits for a reader, and it
+     * works on a read-only mount too (no file is written). While this fd (or a copy a child inherits) is open, a
+     * reader of the FIFO gets no EOF.
+     *
+     * @throws NativeException if it cannot be opened (ENOENT if it does not exist)
+     * @throws IllegalArgumentException if {@code path} is something else than a FIFO
+     */
+    public static Fd openFifo(Path path) {
+        try {
+            Object mode = java.nio.file.Files.getAttribute(path, "unix:mode");
+            if (!(mode instanceof Integer m) || (m & 0170000) != 0010000) {
+                throw new IllegalArgumentException(path + " is not a FIFO");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new NativeException("open(" + path + ")", 2 /* ENOENT */);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot stat " + path + ": " + e.getMessage(), e);
+        }
+        return new Fd(Native.openReadWrite(path.toString()));
+    }
+
     /** Two connected Unix stream sockets. */
     public static Fd[] socketPair() {
         int[] sv = Native.socketPair();

@@ -302,6 +302,11 @@ final class Native {
         return sv;
     }
 
+    /** {@code path} opened read-write and close-on-exec: a FIFO so opened never blocks (Linux). */
+    static int openReadWrite(String path) {
+        return check("open(" + path + ")", LIBC.open(path, O_RDWR | O_CLOEXEC, 0));
+    }
+
     static void close(int fd) {
         check("close(" + fd + ")", LIBC.close(fd));
     }
