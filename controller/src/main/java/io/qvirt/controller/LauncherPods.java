@@ -53,7 +53,8 @@ import java.util.Map;
  * errors inside a running container. containerDisk images are usually {@code FROM scratch}, so, as KubeVirt
  * injects its static {@code container-disk} binary, an init container copies a static busybox from the
  * launcher image into an emptyDir ({@value #BIN_DIR}); the disk container runs it to publish
- * {@code /proc/<pid>/root/disk} as the symlink {@value #DISKS_DIR}{@code /<volume>} and then sleeps. With
+ * {@code /proc/<pid>/root/disk} as the symlink {@value #DISKS_DIR}{@code /<volume>} and then waits for QEMU to
+ * exit (the FIFO {@code <volume>.alive}, see {@link #diskContainer}). With
  * {@code shareProcessNamespace} and the same uid in every container, the launcher opens the disk through
  * that link (no copy; read-only base, the launcher's overlay on top). That is the launcher's side of the
  * contract: wait for the link, then use {@code path} or the single file under it.
@@ -88,6 +89,11 @@ public final class LauncherPods {
     public static final String RUNTIME_DIR = "/run/qvirt";
     public static final String BIN_DIR = "/qvirt-bin";
     public static final String DISKS_DIR = "/var/run/qvirt/container-disks";
+    /**
+     * {@code DISKS_DIR/<volume>} + this: the disk container's FIFO, which it reads until every writer (the
+     * launcher, then QEMU) has closed it; the launcher's {@code ContainerDiskDir.ALIVE_SUFFIX}.
+     */
+    public static final String ALIVE_SUFFIX = ".alive";
     /**
      * KubeVirt's {@code hostdisk.GetMountedHostDiskDir} root: each claim (filesystem mode) and each hostDisk's directory
      * is mounted at {@code <this>/<volume>}; the launcher's {@code --pvc-dir}.
@@ -562,13 +568,20 @@ public final class LauncherPods {
     }
 
     /**
-     * A containerDisk's container: the image is the disk; the injected busybox publishes the container's
-     * root as {@code DISKS_DIR/<volume>} and sleeps until SIGTERM (as PID 1 of its container, a shell needs the
-     * trap to stop on SIGTERM at all).
+     * A containerDisk's container: the image is the disk; the injected busybox makes the FIFO
+     * {@code DISKS_DIR/<volume>.alive}, publishes the container's root as {@code DISKS_DIR/<volume>} (the FIFO
+     * first: the launcher opens it once it sees the link), then reads the FIFO until EOF and exits 0. The launcher
+     * opens it for writing and passes that fd into QEMU, so the read ends when QEMU (or a launcher that failed
+     * before becoming QEMU) exits: the disk container ends with the compute container and the pod can end
+     * Succeeded (KubeVirt's container-disk binary exits when its socket in the shared directory goes). SIGTERM
+     * still ends it with 0 (a shell needs the trap to stop on SIGTERM at all).
      */
-    private static Container diskContainer(String volume, ContainerDiskSource cd, boolean guaranteed) {
-        String script = "trap 'exit 0' TERM; " + BIN_DIR + "/busybox ln -sfn /proc/$$/root/disk " + DISKS_DIR + "/"
-                + volume + " && " + BIN_DIR + "/busybox sleep 2147483647 & wait";
+    static Container diskContainer(String volume, ContainerDiskSource cd, boolean guaranteed) {
+        String bb = BIN_DIR + "/busybox ";
+        String link = DISKS_DIR + "/" + volume;
+        String fifo = link + ALIVE_SUFFIX;
+        String script = "trap 'exit 0' TERM; " + bb + "rm -f " + fifo + "; " + bb + "mkfifo " + fifo + " && " + bb
+                + "ln -sfn /proc/$$/root/disk " + link + " && " + bb + "cat " + fifo + " >/dev/null & wait";
         return new ContainerBuilder().withName("volume" + volume).withImage(cd.getImage())
                 .withImagePullPolicy(cd.getImagePullPolicy() != null ? cd.getImagePullPolicy()
                         : VmiDefaults.pullPolicy(cd.getImage()))
