@@ -64,7 +64,8 @@ import java.util.stream.Stream;
  * pod's only one copies busybox into an emptyDir, which nothing on the host needs); a containerDisk
  * container (one that mounts {@code /var/run/qvirt/container-disks}) has its image pulled into the rig's
  * image cache and its {@code /disk} directory published as the link {@code <pod's container-disks
- * dir>/<volume>}, then a long-lived {@code sleep} stands for it (exit 0 on SIGTERM, as its trap does);
+ * dir>/<volume>} (after its FIFO {@code <volume>.alive}), then a {@code cat} of that FIFO stands for it (exit 0 when
+ * the launcher's QEMU, which holds the FIFO, is gone, or on SIGTERM, as its trap does);
  * securityContext, resources and namespaces are not applied (processes run as this user on the host's
  * network). It also serves the kubelet's device-plugin side ({@link FakeKubelet}) and, as a kubelet does,
  * copies the healthy device count of each registered plugin into the Node's capacity and allocatable.
@@ -546,8 +547,10 @@ public final class FakeNodeAgent implements AutoCloseable {
         String image = cr.spec.getImage();
         String script = String.join(" ", orEmpty(cr.spec.getCommand())) + " " + String.join(" ", orEmpty(cr.spec.getArgs()));
         Matcher m = DISK_LINK.matcher(script);
-        String volume = m.find() ? m.group(1) : cr.spec.getName().replaceFirst("^volume", "");
+        // The script names the volume's FIFO (<volume>.alive) as well as its link.
+        String volume = m.find() ? m.group(1).replaceFirst("\\.alive$", "") : cr.spec.getName().replaceFirst("^volume", "");
         Path link = Path.of(PodCommands.mapPath(DISKS_DIR + "/" + volume, mounts));
+        Path fifo = link.resolveSibling(volume + ".alive");
         PullPolicy policy;
         try {
             policy = cr.spec.getImagePullPolicy() == null ? PullPolicy.IF_NOT_PRESENT
@@ -584,14 +587,25 @@ public final class FakeNodeAgent implements AutoCloseable {
         try {
             Files.createDirectories(link.getParent());
             Files.deleteIfExists(link);
+            Files.deleteIfExists(fifo);
+            // As the real script: the FIFO before the link, which the launcher waits for and then opens the FIFO.
+            Process mk = new ProcessBuilder("/usr/bin/mkfifo", fifo.toString()).redirectErrorStream(true).start();
+            String out = new String(mk.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (mk.waitFor() != 0) {
+                throw new IOException("mkfifo " + fifo + ": " + out.strip());
+            }
             Files.createSymbolicLink(link, diskDir);
         } catch (IOException e) {
             waiting(run, cr, "CreateContainerError", "cannot publish " + link + ": " + e);
             return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
-        // A real disk container's shell traps TERM and exits 0; its sleep dies with it (pdeathsig here).
-        List<String> argv = List.of("/bin/sh", "-c",
-                "trap 'exit 0' TERM; /usr/bin/setpriv --pdeathsig KILL -- /bin/sleep 2147483647 & wait");
+        // A real disk container reads its FIFO until the last writer (the launcher, then QEMU) is gone and exits 0;
+        // its shell traps TERM and exits 0, and the reader dies with it (pdeathsig here).
+        List<String> argv = List.of("/bin/sh", "-c", "trap 'exit 0' TERM; /usr/bin/setpriv --pdeathsig KILL -- "
+                + "/bin/cat '" + fifo.toString().replace("'", "'\\''") + "' >/dev/null & wait");
         spawn(run, cr, argv, processEnv(Map.of()));
     }
 

@@ -310,11 +310,14 @@ public final class SandboxMain implements Callable<Integer> {
         return out;
     }
 
-    /** Only programs the rig starts are killed: QEMU, Java (handlers, controller, launcher), shells, setpriv, sleep. */
+    /**
+     * Only programs the rig starts are killed: QEMU, Java (handlers, controller, launcher), shells, setpriv, sleep,
+     * cat (a disk container's FIFO reader).
+     */
     private static boolean ours(Path proc) {
         try {
             String exe = Files.readSymbolicLink(proc.resolve("exe")).getFileName().toString();
-            return exe.startsWith("qemu-system") || List.of("java", "sleep", "sh", "dash", "bash", "setpriv").contains(exe);
+            return exe.startsWith("qemu-system") || List.of("java", "sleep", "sh", "dash", "bash", "setpriv", "cat").contains(exe);
         } catch (IOException e) {
             return false;
         }
