@@ -159,6 +159,13 @@ public final class Migration {
         if (!prior.status().equals("none") && !prior.finished()) {
             throw new MigrationException("the VM is already migrating (source status " + prior.status() + ")");
         }
+        if (!copyNodes.isEmpty()) {
+            // A driver that died mid-way (a killed handler or migrate) leaves its mirror jobs and target nodes on the
+            // source; nothing migrates now, so they are leftovers, and the same names are about to be used again.
+            for (String step : abandon(source)) {
+                listener.note("left by an earlier migration: " + step);
+            }
+        }
         String targetStatus = target.status();
         if (!targetStatus.equals("inmigrate")) {
             throw new MigrationException("the target QEMU is " + targetStatus + ", not waiting for a migration "
