@@ -124,7 +124,9 @@ class MigrationProxyIT {
         outA.await(Pattern.compile("set-42-done"), Duration.ofSeconds(30));
 
         Process target = exec(yaml, rootB, UID, null);
-        waitFor(() -> Files.exists(dirB.resolve("qmp.sock")), Duration.ofSeconds(60), "the target QEMU's qmp.sock");
+        // launcher.json is written after the sockets are made: wait for it too.
+        waitFor(() -> Files.exists(dirB.resolve("qmp.sock")) && Files.exists(dirB.resolve("launcher.json")),
+                Duration.ofSeconds(60), "the target QEMU's qmp.sock and launcher.json");
         assertEquals(UID, new com.fasterxml.jackson.databind.ObjectMapper().readTree(dirB.resolve("launcher.json")
                 .toFile()).path("migrationTarget").asText());
 
