@@ -104,6 +104,16 @@ public final class WorkQueue implements AutoCloseable {
         return ms <= 0 || ms > maxDelay.toMillis() ? maxDelay : Duration.ofMillis(ms);
     }
 
+    /** How many failures of {@code key} its next back-off counts (tests). */
+    int failures(String key) {
+        lock.lock();
+        try {
+            return failures.getOrDefault(key, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Clears the failure count of {@code key} (after a successful reconcile). */
     public void forget(String key) {
         lock.lock();
