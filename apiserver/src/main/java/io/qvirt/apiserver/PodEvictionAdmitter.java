@@ -32,20 +32,20 @@ final class PodEvictionAdmitter {
         try {
             found = lookup.pod(r.namespace(), r.name());
         } catch (MigrationLookup.MigrationLookupException e) {
-            return allowed(); // KubeVirt: a pod it cannot read is not its to hold back
+            return Admission.allowed(); // KubeVirt: a pod it cannot read is not its to hold back
         }
         if (found.isEmpty()) {
-            return allowed();
+            return Admission.allowed();
         }
         JsonNode pod = found.get();
         boolean launcher = "virt-launcher".equals(pod.path("metadata").path("labels").path("kubevirt.io").asText());
         String podPhase = pod.path("status").path("phase").asText("");
         if (!launcher || podPhase.equals("Succeeded") || podPhase.equals("Failed")) {
-            return allowed();
+            return Admission.allowed();
         }
         String vmiName = pod.path("metadata").path("annotations").path(DOMAIN_ANNOTATION).asText("");
         if (vmiName.isEmpty()) {
-            return allowed();
+            return Admission.allowed();
         }
         JsonNode vmi;
         try {
@@ -76,7 +76,7 @@ final class PodEvictionAdmitter {
             default -> false;
         };
         if (!mark) {
-            return allowed();
+            return Admission.allowed();
         }
         String ns = vmi.path("metadata").path("namespace").asText(r.namespace());
         String node = pod.path("spec").path("nodeName").asText("");
@@ -96,12 +96,6 @@ final class PodEvictionAdmitter {
         LOG.info("eviction of launcher pod " + ns + "/" + r.name() + " refused: VMI " + vmiName + " marked to leave " + node
                 + (dryRun ? " (dry run: not written)" : ""));
         return denied(String.format(EVICTION_FMT, ns, vmiName));
-    }
-
-    private static ObjectNode allowed() {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("allowed", true);
-        return o;
     }
 
     /** KubeVirt's {@code denied}: code 429 (TooManyRequests), so a drain waits and tries again. */
