@@ -228,7 +228,7 @@ final class MigrationReconciler implements Reconciler {
         }
         boolean targetGone = target == null && pastPending(phase) && !expecting(uid) && liveTargets(m).isEmpty();
         if (vmi != null && (PREPARING_TARGET.equals(phase) || TARGET_READY.equals(phase)) && ours
-                && (targetGone || (target != null && (VmiReconciler.podIsDown(target) || VmiReconciler.computeTerminated(target) != null)))
+                && (targetGone || (target != null && targetDown(target)))
                 && ms.getStartTimestamp() == null && !Boolean.TRUE.equals(ms.getCompleted())) {
             markFailedOnVmi(m, vmi, "Target pod is down");
         }
@@ -637,8 +637,7 @@ final class MigrationReconciler implements Reconciler {
             } else if (Objects2.deleting(fresh) && !handedOff(phase)) {
                 failure = "Migration failed due to being canceled";
                 nextConds = Conditions.with(nextConds, condition(ABORT_REQUESTED, "True", null, null));
-            } else if (target != null && (VmiReconciler.podIsDown(target) || VmiReconciler.computeTerminated(target) != null)) {
-                // A compute container that ended is a dead target even while a containerDisk container runs on.
+            } else if (target != null && targetDown(target)) {
                 failure = "Migration failed because target pod shutdown during migration";
             } else if (targetGone) {
                 failure = "Migration target pod was removed during active migration.";
@@ -877,5 +876,10 @@ final class MigrationReconciler implements Reconciler {
 
     private static boolean blank(String s) {
         return s == null || s.isEmpty();
+    }
+
+    /** A target pod that ended, or whose compute container ended (a containerDisk container may still run). */
+    private static boolean targetDown(Pod target) {
+        return VmiReconciler.podIsDown(target) || VmiReconciler.computeTerminated(target) != null;
     }
 }
