@@ -77,14 +77,24 @@ final class MigrationStatuses {
     /**
      * The migration's end as its source saw it: completed, failed or not, why, when; with {@code abortStatus} when
      * an abort was asked for ({@code Succeeded} if it ended failed, the VM still here; {@code Failed} if it
-     * completed anyway). Null if it ended already (a first end stays) or is not this migration.
+     * completed anyway). Null if it is not this migration, or if it ended already (a first end stays) and no
+     * {@code abortStatus} is missing: the controller may have ended it first ("Target pod is down", the target
+     * having quit on the abort), and only the source knows how the abort went (KubeVirt's handler writes it too).
      *
      * @param failureReason null for a success
      */
     static ObjectNode finished(VirtualMachineInstance vmi, String uid, boolean failed, String failureReason, Instant now) {
         MigrationState m = of(vmi, uid);
-        if (m == null || ended(m)) {
+        if (m == null) {
             return null;
+        }
+        if (ended(m)) {
+            if (!Boolean.TRUE.equals(m.getAbortRequested()) || m.getAbortStatus() != null) {
+                return null;
+            }
+            ObjectNode ms = state(m);
+            ms.put("abortStatus", failed ? "Succeeded" : "Failed");
+            return status(ms);
         }
         ObjectNode ms = state(m);
         ms.put("completed", true);

@@ -115,6 +115,18 @@ class MigrationStatusesTest {
                 .path("migrationState").path("abortStatus").asText());
         assertEquals("Failed", MigrationStatuses.finished(aborting, "m1", false, null, T1)
                 .path("migrationState").path("abortStatus").asText(), "too late: it completed");
+
+        // the controller ended it first (the target quit on the abort): the source adds only how the abort went
+        VirtualMachineInstance endedByController = vmi("startTimestamp: '" + T0 + "'\nabortRequested: true\n"
+                + "completed: true\nfailed: true\nfailureReason: Target pod is down\nendTimestamp: '" + T0 + "'");
+        JsonNode late = MigrationStatuses.finished(endedByController, "m1", true, MigrationStatuses.ABORTED, T1)
+                .path("migrationState");
+        assertEquals("Succeeded", late.path("abortStatus").asText());
+        assertEquals("Target pod is down", late.path("failureReason").asText(), "the first end's reason stays");
+        assertEquals(T0.toString(), late.path("endTimestamp").asText(), "the first end's time stays");
+        assertNull(MigrationStatuses.finished(apply(endedByController, statusPatch(
+                MigrationStatuses.finished(endedByController, "m1", true, MigrationStatuses.ABORTED, T1))), "m1", true,
+                MigrationStatuses.ABORTED, T1), "written once");
     }
 
     @Test
