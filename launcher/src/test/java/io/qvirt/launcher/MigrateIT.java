@@ -214,32 +214,8 @@ class MigrateIT {
      */
     @Test
     void execdContainerDiskVmMovesItsOverlayToAnotherName() throws Exception {
-        Path published = Files.createDirectories(tmp.resolve("container-root/disk"));
-        Files.copy(TestGuest.get().diskQcow2(), published.resolve("disk.qcow2"));
-        Path links = Files.createDirectories(tmp.resolve("container-disks"));
-        Files.createSymbolicLink(links.resolve("containerdisk"), published);
-        Path yaml = tmp.resolve("cd1.yaml");
-        Files.writeString(yaml, """
-                apiVersion: kubevirt.io/v1
-                kind: VirtualMachineInstance
-                metadata:
-                  name: cd1
-                spec:
-                  domain:
-                    devices:
-                      autoattachPodInterface: false
-                      disks:
-                      - name: containerdisk
-                        disk:
-                          bus: virtio
-                    resources:
-                      requests:
-                        memory: 128Mi
-                  volumes:
-                  - name: containerdisk
-                    containerDisk:
-                      image: registry.invalid/never/pulled:v1
-                """);
+        Path yaml = containerDiskVm("cd1");
+        Path links = tmp.resolve("container-disks");
         LauncherHarness.Started ex = h.start("exec", yaml.toString(), "--accel", "tcg", "--autostart",
                 "--container-disk-dir", links.toString());
         Path src = h.vmDir("cd1");
@@ -269,6 +245,95 @@ class MigrateIT {
         assertTrue(st.out().contains("Running (running)") && st.out().contains("started by migrate"), st.toString());
         assertEquals(0, h.exec("kill", "cd1-b").code());
         waitFor(() -> !Files.exists(dst), Duration.ofSeconds(10), "kill removes the migrated-in VM's directory");
+    }
+
+    /**
+     * {@code --on-timeout} (KubeVirt's allowWorkloadDisruption): {@code pause} stops the guest at the timeout and
+     * cancels only at twice it (the source's guest runs again), or lets a migration that can finish paused finish
+     * (the guest runs on the target); {@code postcopy} switches over at the timeout and completes.
+     */
+    @Test
+    void theTimeoutPausesTheGuestOrSwitchesToPostcopy() throws Exception {
+        Path yaml = containerDiskVm("to1");
+        LauncherHarness.Started ex = h.start("exec", yaml.toString(), "--accel", "tcg", "--autostart",
+                "--container-disk-dir", tmp.resolve("container-disks").toString());
+        Path a = h.vmDir("to1");
+        Path b = h.vmDir("to1-b");
+        waitFor(() -> Files.exists(a.resolve("launcher.json")), Duration.ofSeconds(30), "launcher.json: " + ex.err());
+        double up1;
+        try (ConsoleTap c = ConsoleTap.attach(a.resolve("console.sock"))) {
+            c.out.await(GuestMarkers.PROMPT_PATTERN, BOOT);
+            c.type("echo up=$(cut -d' ' -f1 /proc/uptime)\n");
+            up1 = Double.parseDouble(c.out.await(UPTIME, Duration.ofSeconds(30)).group(1));
+        }
+        long pidA = launcherJson(a).path("qemuPid").asLong();
+
+        // 1 MiB/s cannot move ~90 MiB in 8 s: paused at 4 s, cancelled at 8 s, the guest runs again on the source
+        LauncherHarness.Result paused = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "1", "--timeout", "4",
+                "--on-timeout", "pause");
+        assertEquals(1, paused.code(), paused.toString());
+        assertTrue(paused.err().contains("migrate: mode Paused"), paused.toString());
+        assertTrue(paused.err().contains("it took longer than 8 s"), paused.toString());
+        assertFalse(Files.exists(b), "the target is removed");
+        assertTrue(alive(pidA));
+        LauncherHarness.Result st = h.exec("status", "to1");
+        assertTrue(st.out().contains("Running (running)"), "resumed after the cancel: " + st);
+
+        // 16 MiB/s needs ~6 s for it: paused at 4 s, done well before 8 s; the target's guest runs
+        LauncherHarness.Result done = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "16", "--timeout", "4",
+                "--on-timeout", "pause");
+        assertEquals(0, done.code(), done.toString());
+        assertTrue(done.err().contains("migrate: mode Paused"), done.toString());
+        assertTrue(done.out().contains("the guest paused from the timeout on"), done.toString());
+        LauncherHarness.Result stB = h.exec("status", "to1-b");
+        assertTrue(stB.out().contains("Running (running)"), "running on the target: " + stB);
+
+        // postcopy at the timeout: the rest is fetched by the running target, whatever the bandwidth cap
+        LauncherHarness.Result post = h.exec("migrate", "to1-b", "--to", "to1", "--bandwidth", "1", "--timeout", "4",
+                "--on-timeout", "postcopy", "--auto-converge");
+        assertEquals(0, post.code(), post.toString());
+        assertTrue(post.err().contains("migrate: mode PostCopy"), post.toString());
+        assertTrue(post.out().contains(", postcopy"), post.toString());
+        try (ConsoleTap c = ConsoleTap.attach(a.resolve("console.sock"))) {
+            c.type("echo; echo up=$(cut -d' ' -f1 /proc/uptime)\n");
+            double up2 = Double.parseDouble(c.out.await(UPTIME, Duration.ofSeconds(30)).group(1));
+            assertTrue(up2 > up1, "the same boot after both moves: " + up1 + " then " + up2);
+        }
+        LauncherHarness.Result bad = h.exec("migrate", "to1", "--to", "to1-b", "--on-timeout", "later");
+        assertEquals(2, bad.code(), bad.toString());
+        assertTrue(bad.err().contains("--on-timeout: 'later' is not allowed: cancel, postcopy or pause"), bad.toString());
+        assertEquals(0, h.exec("kill", "to1").code());
+    }
+
+    /** A VMI booting the test guest from a containerDisk published under tmp/container-disks. */
+    private Path containerDiskVm(String name) throws IOException {
+        Path published = Files.createDirectories(tmp.resolve("container-root/disk"));
+        Files.copy(TestGuest.get().diskQcow2(), published.resolve("disk.qcow2"));
+        Path links = Files.createDirectories(tmp.resolve("container-disks"));
+        Files.createSymbolicLink(links.resolve("containerdisk"), published);
+        Path yaml = tmp.resolve(name + ".yaml");
+        Files.writeString(yaml, """
+                apiVersion: kubevirt.io/v1
+                kind: VirtualMachineInstance
+                metadata:
+                  name: %s
+                spec:
+                  domain:
+                    devices:
+                      autoattachPodInterface: false
+                      disks:
+                      - name: containerdisk
+                        disk:
+                          bus: virtio
+                    resources:
+                      requests:
+                        memory: 128Mi
+                  volumes:
+                  - name: containerdisk
+                    containerDisk:
+                      image: registry.invalid/never/pulled:v1
+                """.formatted(name));
+        return yaml;
     }
 
     private static String httpHostname(int port) throws Exception {

@@ -59,8 +59,18 @@ final class MigrateCommand extends BaseCommand {
     @Option(names = "--bandwidth", paramLabel = "MiB/s", description = "cap RAM throughput at MiB/s (default: no cap)")
     long bandwidthMib;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "cancel if not done within SECONDS (default 600)")
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "what --on-timeout says happens if not done "
+            + "within SECONDS (default 600)")
     long timeoutSeconds = 600;
+
+    @Option(names = "--on-timeout", paramLabel = "cancel|postcopy|pause", description = "at --timeout: cancel "
+            + "(default; the source runs on), switch to postcopy, or pause the guest until it has moved and cancel "
+            + "only at twice the time (KubeVirt's allowWorkloadDisruption with and without allowPostCopy)")
+    String onTimeout = "cancel";
+
+    @Option(names = "--auto-converge", description = "let QEMU throttle the guest's vCPUs while it dirties memory "
+            + "faster than it is sent (KubeVirt's allowAutoConverge)")
+    boolean autoConverge;
 
     @Option(names = "--overcommit", paramLabel = "PERCENT", description = "as for run: the target's guest memory may "
             + "exceed MemAvailable by PERCENT percent of it (default 0)")
@@ -112,9 +122,23 @@ final class MigrateCommand extends BaseCommand {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--to: " + e.getMessage());
         }
+        MigrationOptions.OnTimeout atTimeout = switch (onTimeout) {
+            case "cancel" -> MigrationOptions.OnTimeout.CANCEL;
+            case "postcopy" -> MigrationOptions.OnTimeout.POSTCOPY;
+            case "pause" -> MigrationOptions.OnTimeout.PAUSE;
+            default -> throw new IllegalArgumentException("--on-timeout: '"
+                    + onTimeout.replaceAll("\\p{Cntrl}", "?") + "' is not allowed: cancel, postcopy or pause");
+        };
         MigrationOptions opts = new MigrationOptions(multifd, postcopy, bandwidthMib << 20,
-                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(2));
+                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(2), autoConverge, atTimeout);
+        boolean[] paused = {false};
         LocalMigration lm = new LocalMigration(new Migration.Listener() {
+            @Override
+            public void modeChanged(String mode) {
+                paused[0] |= mode.equals("Paused");
+                log().info("migrate: mode " + mode);
+            }
+
             @Override
             public void progress(MigrationInfo i) {
                 log().info("migrate: " + describe(i));
@@ -153,7 +177,7 @@ final class MigrateCommand extends BaseCommand {
                 + " (was " + o.sourcePid() + "), total " + r.totalMs() + " ms, downtime " + r.downtimeMs() + " ms"
                 + (r.startMs() > 0 ? " + " + r.startMs() + " ms to start the target" : "") + ", "
                 + r.passes() + " passes" + (r.diskCopyMs() > 0 ? ", disks copied in " + r.diskCopyMs() + " ms" : "")
-                + (r.postcopy() ? ", postcopy" : ""));
+                + (r.postcopy() ? ", postcopy" : "") + (paused[0] ? ", the guest paused from the timeout on" : ""));
         for (HostForward f : o.forwards()) {
             out().println("  forward " + f);
         }

@@ -217,6 +217,11 @@ public final class LocalMigration {
                             public void note(String line) {
                                 listener.note(line);
                             }
+
+                            @Override
+                            public void modeChanged(String mode) {
+                                listener.modeChanged(mode);
+                            }
                         });
                 running = m;
                 if (cancelled != null) {

@@ -44,7 +44,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * the migration continues. On {@code completed} the target's CPUs are started if the source's ran (in
  * postcopy: as soon as the target has the device state), and the source is left in {@code postmigrate} for its
  * caller to quit. On failure or cancel the mirrors are abandoned and the source
- * runs again as before; the target is the caller's to remove.
+ * runs again as before; the target is the caller's to remove. At {@link MigrationOptions#timeout()} it is
+ * cancelled, or (KubeVirt's {@code allowWorkloadDisruption}, {@link MigrationOptions#onTimeout()}) switched to
+ * postcopy or finished with the guest paused.
  *
  * <p>The source is driven over its QMP monitor; every target-side step goes through a {@link MigrationTarget}
  * (the target's own monitor on one machine, a migration proxy in a cluster), and the source QEMU connects to
@@ -93,6 +95,13 @@ public final class Migration {
 
         /** A line for the user (a step taken). */
         default void note(String line) {
+        }
+
+        /**
+         * The migration left pre-copy at its timeout ({@link MigrationOptions#onTimeout()}): {@code PostCopy} or
+         * {@code Paused}, KubeVirt's migration modes. Called on the migration's thread, before it goes on.
+         */
+        default void modeChanged(String mode) {
         }
     }
 
@@ -223,9 +232,11 @@ public final class Migration {
         Map<String, Boolean> both = new LinkedHashMap<>();
         both.put("events", true);
         both.put("multifd", options.multifdChannels() > 0);
-        both.put("postcopy-ram", options.postcopy());
+        both.put("postcopy-ram", options.postcopyCapable());
         Map<String, Boolean> onSource = new LinkedHashMap<>(both);
         onSource.put("pause-before-switchover", pauseBeforeSwitchover);
+        // Set either way: QEMU keeps a capability from one migration to the next. Only the source throttles.
+        onSource.put("auto-converge", options.autoConverge());
         await(src.migrateSetCapabilities(onSource), "migrate-set-capabilities on the source");
         // Always set: QEMU keeps a parameter from one migration to the next (a cancelled slow one included).
         long bandwidth = options.maxBandwidth() > 0 ? options.maxBandwidth() : UNLIMITED_BANDWIDTH;
@@ -280,6 +291,7 @@ public final class Migration {
     private MigrationInfo follow(QmpCommands src, boolean wasRunning, long deadline) {
         boolean cancelSent = false;
         boolean postcopyStarted = false;
+        boolean pausedAtTimeout = false;
         boolean startTarget = false;
         long nextReport = System.nanoTime() + options.progressEvery().toNanos();
         while (true) {
@@ -296,8 +308,28 @@ public final class Migration {
             }
             if (!cancelSent && !postcopyActive) {
                 String why = cancelRequest.get();
-                if (why == null && System.nanoTime() - deadline > 0) {
-                    why = "it took longer than " + options.timeout().toSeconds() + " s";
+                if (why == null && !postcopyStarted && System.nanoTime() - deadline > 0) {
+                    long s = options.timeout().toSeconds();
+                    if (options.onTimeout() == MigrationOptions.OnTimeout.POSTCOPY) {
+                        // KubeVirt's allowPostCopy: the guest moves now and fetches what is missing; no timeout after
+                        listener.note("not done after " + s + " s: switching to postcopy");
+                        await(src.migrateStartPostcopy(), "migrate-start-postcopy");
+                        postcopyStarted = true;
+                        listener.modeChanged("PostCopy");
+                        continue;
+                    }
+                    if (options.onTimeout() == MigrationOptions.OnTimeout.PAUSE && !pausedAtTimeout && wasRunning) {
+                        // KubeVirt's allowWorkloadDisruption without postcopy: a paused guest dirties nothing, so the
+                        // rest is sent once; cancelled (and resumed on the source) only at twice the time
+                        listener.note("not done after " + s + " s: pausing the guest until it has moved (cancelled "
+                                + "if not done after " + 2 * s + " s)");
+                        await(src.stop(), "stop");
+                        pausedAtTimeout = true;
+                        deadline += options.timeout().toNanos();
+                        listener.modeChanged("Paused");
+                        continue;
+                    }
+                    why = "it took longer than " + (pausedAtTimeout ? 2 * s : s) + " s";
                     cancelRequest.compareAndSet(null, why);
                 }
                 if (why != null) {
