@@ -14,9 +14,16 @@ import java.util.Map;
  * @param completionTimeoutPerGiB           seconds a migration may take per GiB of guest memory before it is
  *                                          cancelled (KubeVirt: 150)
  * @param progressTimeout                   seconds without progress before a migration is cancelled (KubeVirt: 150)
+ * @param allowAutoConverge                 QEMU may throttle a guest that dirties memory faster than it is sent
+ *                                          (KubeVirt: false)
+ * @param allowPostCopy                     a migration may switch to postcopy (KubeVirt: false)
+ * @param allowWorkloadDisruption           at the completion timeout a migration is not cancelled but switched to
+ *                                          postcopy (if allowed) or finished with the guest paused (KubeVirt: the
+ *                                          value of allowPostCopy when not given)
  */
 public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOutboundMigrationsPerNode,
-                                long bandwidthPerMigrationBytes, long completionTimeoutPerGiB, long progressTimeout) {
+                                long bandwidthPerMigrationBytes, long completionTimeoutPerGiB, long progressTimeout,
+                                boolean allowAutoConverge, boolean allowPostCopy, boolean allowWorkloadDisruption) {
     /** KubeVirt's defaults (virtconfig: ParallelMigrationsPerCluster 5, ParallelOutboundMigrationsPerNode 2, ...). */
     public static final MigrationSettings KUBEVIRT_DEFAULTS = new MigrationSettings(5, 2, 0, 150, 150);
 
@@ -36,6 +43,13 @@ public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOu
             throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration, completionTimeoutPerGiB, progressTimeout:"
                     + " negative values are not allowed");
         }
+    }
+
+    /** With KubeVirt's defaults for the rest: no auto-converge, no postcopy, cancelled at the completion timeout. */
+    public MigrationSettings(int parallelMigrationsPerCluster, int parallelOutboundMigrationsPerNode,
+                             long bandwidthPerMigrationBytes, long completionTimeoutPerGiB, long progressTimeout) {
+        this(parallelMigrationsPerCluster, parallelOutboundMigrationsPerNode, bandwidthPerMigrationBytes,
+                completionTimeoutPerGiB, progressTimeout, false, false, false);
     }
 
     /**
@@ -66,7 +80,24 @@ public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOu
                         + "' is not allowed: not negative");
             }
         }
-        return new MigrationSettings(perCluster, perNode, bandwidth, completion, progress);
+        boolean autoConverge = bool(m, "allowAutoConverge", false);
+        boolean postCopy = bool(m, "allowPostCopy", false);
+        // KubeVirt's virtconfig: "for backward compatibility" it follows allowPostCopy when not given
+        boolean disruption = bool(m, "allowWorkloadDisruption", postCopy);
+        return new MigrationSettings(perCluster, perNode, bandwidth, completion, progress, autoConverge, postCopy,
+                disruption);
+    }
+
+    private static boolean bool(Object map, String field, boolean fallback) {
+        Object v = dig(map, field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException(PREFIX + field + ": '" + Messages.clean(String.valueOf(v))
+                    + "' is not allowed: true or false");
+        }
+        return b;
     }
 
     private static long integer(Object map, String field, long fallback, long min) {

@@ -27,10 +27,25 @@ class MigrationSettingsTest {
         assertEquals(new MigrationSettings(3, 1, 64L * 1024 * 1024, 800, 30), s);
         assertEquals(0, MigrationSettings.fromKubeVirtSpec(spec(Map.of("bandwidthPerMigration", "0")))
                 .bandwidthPerMigrationBytes(), "0 is unlimited");
+        assertEquals(new MigrationSettings(5, 2, 0, 150, 150, true, true, false), MigrationSettings.fromKubeVirtSpec(
+                spec(Map.of("allowAutoConverge", true, "allowPostCopy", true, "allowWorkloadDisruption", false))));
+    }
+
+    @Test
+    void workloadDisruptionFollowsPostCopyUnlessGiven() {
+        assertTrue(MigrationSettings.fromKubeVirtSpec(spec(Map.of("allowPostCopy", true))).allowWorkloadDisruption());
+        assertEquals(false, MigrationSettings.fromKubeVirtSpec(spec(Map.of("allowPostCopy", false)))
+                .allowWorkloadDisruption());
+        MigrationSettings pauseOnly = MigrationSettings.fromKubeVirtSpec(spec(Map.of("allowWorkloadDisruption", true)));
+        assertTrue(pauseOnly.allowWorkloadDisruption());
+        assertEquals(false, pauseOnly.allowPostCopy());
     }
 
     @Test
     void badValuesAreRefusedByField() {
+        IllegalArgumentException b = assertThrows(IllegalArgumentException.class,
+                () -> MigrationSettings.fromKubeVirtSpec(spec(Map.of("allowPostCopy", "yes"))));
+        assertEquals("spec.configuration.migrations.allowPostCopy: 'yes' is not allowed: true or false", b.getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> MigrationSettings.fromKubeVirtSpec(spec(Map.of("parallelMigrationsPerCluster", 0))));
         assertTrue(e.getMessage().startsWith("spec.configuration.migrations.parallelMigrationsPerCluster: '0' is not allowed"),

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -165,7 +166,7 @@ final class MigrationSourceRole {
                     + (options.maxBandwidth() == 0 ? "unlimited" : options.maxBandwidth() + " B/s") + "; timeout "
                     + options.timeout().toSeconds() + " s)");
             Migration mig = new Migration(d.control, session.target(), session.endpoints(), copyNodes, options,
-                    listener(key, muid, r, cluster.progressTimeout()));
+                    listener(key, muid, r, cluster.progressTimeout(), mode -> writeMode(key, vmi, muid, mode)));
             r.migration = mig;
             if (r.abortAsked) {
                 mig.cancel("abortRequested");
@@ -263,7 +264,8 @@ final class MigrationSourceRole {
      * copy's outstanding bytes) has not reached a new low for {@code progressTimeoutS} seconds (0: never) is cancelled
      * as stuck, in KubeVirt's words.
      */
-    private static Migration.Listener listener(String key, String muid, Run run, long progressTimeoutS) {
+    private static Migration.Listener listener(String key, String muid, Run run, long progressTimeoutS,
+                                               Consumer<String> onMode) {
         return new Migration.Listener() {
             private long lastLog;
             private final ProgressWatchdog watchdog = new ProgressWatchdog(progressTimeoutS, System.nanoTime());
@@ -307,18 +309,38 @@ final class MigrationSourceRole {
             public void note(String line) {
                 LOG.info(key + ": migration " + muid + ": source: " + line);
             }
+
+            @Override
+            public void modeChanged(String mode) {
+                onMode.accept(mode);
+            }
         };
+    }
+
+    /** The VMI's migrationState.mode, on the migration's thread; a failed write is logged (the migration goes on). */
+    private void writeMode(String key, VirtualMachineInstance vmi, String muid, String mode) {
+        try {
+            driver.writeStatus(driver.cached(vmi), f -> MigrationStatuses.mode(f, muid, mode));
+            LOG.info(key + ": migration " + muid + ": source: wrote mode " + mode);
+        } catch (RuntimeException e) {
+            LOG.warning(key + ": migration " + muid + ": source: writing mode " + mode + " failed: " + e);
+        }
     }
 
     /**
      * The migration's options from the cluster's settings: KubeVirt's bandwidthPerMigration as QEMU's max-bandwidth,
-     * and its completion timeout, completionTimeoutPerGiB times the guest's memory in GiB (at least 1).
+     * its completion timeout, completionTimeoutPerGiB times the guest's memory in GiB (at least 1), and what that
+     * timeout does: cancel, or with allowWorkloadDisruption switch to postcopy (allowPostCopy) or pause the guest
+     * (KubeVirt's legacy convergence); allowAutoConverge as QEMU's auto-converge.
      */
     static MigrationOptions options(VirtualMachineInstance vmi, MigrationSettings s) {
         long gib = Math.max(1, (guestMemory(vmi) + GIB - 1) / GIB);
         Duration timeout = s.completionTimeoutPerGiB() > 0 ? Duration.ofSeconds(s.completionTimeoutPerGiB() * gib)
                 : MigrationOptions.defaults().timeout();
-        return new MigrationOptions(0, false, s.bandwidthPerMigrationBytes(), timeout, Duration.ofSeconds(2));
+        MigrationOptions.OnTimeout atTimeout = !s.allowWorkloadDisruption() ? MigrationOptions.OnTimeout.CANCEL
+                : s.allowPostCopy() ? MigrationOptions.OnTimeout.POSTCOPY : MigrationOptions.OnTimeout.PAUSE;
+        return new MigrationOptions(0, false, s.bandwidthPerMigrationBytes(), timeout, Duration.ofSeconds(2),
+                s.allowAutoConverge(), atTimeout);
     }
 
     /** The guest's memory in bytes: spec.domain.memory.guest, else resources.requests.memory, else 0. */

@@ -75,6 +75,20 @@ final class MigrationStatuses {
     }
 
     /**
+     * The source left pre-copy at the completion timeout: {@code mode} {@code PostCopy} or {@code Paused} (KubeVirt's
+     * updateVMIMigrationMode). Null if it is not this migration, it ended, or the mode is written already.
+     */
+    static ObjectNode mode(VirtualMachineInstance vmi, String uid, String mode) {
+        MigrationState m = of(vmi, uid);
+        if (m == null || ended(m) || mode.equals(m.getMode())) {
+            return null;
+        }
+        ObjectNode ms = state(m);
+        ms.put("mode", mode);
+        return status(ms);
+    }
+
+    /**
      * The migration's end as its source saw it: completed, failed or not, why, when; with {@code abortStatus} when
      * an abort was asked for ({@code Succeeded} if it ended failed, the VM still here; {@code Failed} if it
      * completed anyway). Null if it is not this migration, or if it ended already (a first end stays) and no

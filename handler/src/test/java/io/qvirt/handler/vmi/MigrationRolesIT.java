@@ -305,6 +305,34 @@ class MigrationRolesIT {
         assertEquals(0, a.attached(), "node-a's handler forgot it");
     }
 
+    /**
+     * KubeVirt's allowPostCopy (allowWorkloadDisruption following it): a migration at 1 MiB/s cannot send 128 MiB of
+     * RAM within its 3 s completion timeout, so the source switches it to postcopy, writes mode PostCopy, and the
+     * target (resumed over the proxy as soon as it has the device state) fetches the rest: handed over to node-b.
+     */
+    @Test
+    void pastItsCompletionTimeoutAMigrationSwitchesToPostcopyWhenTheClusterAllowsIt() throws Exception {
+        settings = new MigrationSettings(5, 2, 1L << 20, 3, 150, false, true, true);
+        driver("node-a");
+        driver("node-b");
+        VirtualMachineInstance vmi = runOnA("mig4");
+        console("node-a", "mig4").await(GuestMarkers.BOOTED, BOOT);
+        long sourcePid = qemuPid("node-a", "mig4");
+        String muid = startMigration(vmi);
+        VirtualMachineInstance moved = awaitVmi("mig4", MIGRATE, "handed over to node-b",
+                v -> "node-b".equals(v.getStatus().getNodeName()));
+        MigrationState done = moved.getStatus().getMigrationState();
+        assertEquals(muid, done.getMigrationUid());
+        assertEquals("PostCopy", done.getMode(), "switched at the timeout");
+        assertTrue(done.getCompleted());
+        assertFalse(done.getFailed(), "not failed: " + done.getFailureReason());
+        await(Duration.ofSeconds(20), "the source QEMU gone", () -> ProcessHandle.of(sourcePid).map(p -> !p.isAlive())
+                .orElse(true) ? true : null);
+        ConsoleWatcher targetConsole = console("node-b", "mig4");
+        type("node-b", "echo POSTCOPY-$((6*7))\n");
+        targetConsole.await(Pattern.compile("POSTCOPY-42"), Duration.ofSeconds(30));
+    }
+
     @Test
     void anAbortLeavesTheVmOnTheSourceAndEndsTheTarget() throws Exception {
         settings = new MigrationSettings(5, 2, 1L << 20, 150, 150); // 1 MiB/s: 128 MiB of RAM take long enough to abort

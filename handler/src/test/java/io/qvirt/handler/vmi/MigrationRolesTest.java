@@ -65,4 +65,23 @@ class MigrationRolesTest {
         assertEquals(2L << 30, MigrationSourceRole.guestMemory(vmi("domain: {devices: {}, memory: {guest: 2Gi}, "
                 + "resources: {requests: {memory: 3Gi}}}", "phase: Running\n")), "memory.guest wins");
     }
+
+    @Test
+    void theCompletionTimeoutCancelsSwitchesToPostcopyOrPausesAsKubeVirtsSettingsSay() throws Exception {
+        VirtualMachineInstance v = vmi("domain: {devices: {}, memory: {guest: 256Mi}}", "phase: Running\n");
+        MigrationOptions plain = MigrationSourceRole.options(v, MigrationSettings.KUBEVIRT_DEFAULTS);
+        assertEquals(MigrationOptions.OnTimeout.CANCEL, plain.onTimeout());
+        assertFalse(plain.postcopyCapable());
+        assertFalse(plain.autoConverge());
+        MigrationOptions post = MigrationSourceRole.options(v, new MigrationSettings(5, 2, 0, 150, 150, true, true, true));
+        assertEquals(MigrationOptions.OnTimeout.POSTCOPY, post.onTimeout());
+        assertTrue(post.postcopyCapable(), "postcopy-ram set on both ends before the migration starts");
+        assertFalse(post.postcopy(), "pre-copy first: postcopy only at the timeout");
+        assertTrue(post.autoConverge());
+        assertEquals(MigrationOptions.OnTimeout.PAUSE, MigrationSourceRole.options(v,
+                new MigrationSettings(5, 2, 0, 150, 150, false, false, true)).onTimeout());
+        assertEquals(MigrationOptions.OnTimeout.CANCEL, MigrationSourceRole.options(v,
+                new MigrationSettings(5, 2, 0, 150, 150, false, true, false)).onTimeout(),
+                "allowPostCopy without allowWorkloadDisruption: the timeout still cancels");
+    }
 }

@@ -130,6 +130,18 @@ class MigrationStatusesTest {
     }
 
     @Test
+    void modeWrittenOnceWhileTheMigrationRuns() throws Exception {
+        VirtualMachineInstance v = vmi("startTimestamp: '" + T0 + "'\nmode: PreCopy");
+        ObjectNode post = MigrationStatuses.mode(v, "m1", "PostCopy");
+        assertEquals("PostCopy", post.path("migrationState").path("mode").asText());
+        assertEquals(T0.toString(), post.path("migrationState").path("startTimestamp").asText());
+        assertNull(MigrationStatuses.mode(apply(v, statusPatch(post)), "m1", "PostCopy"), "written already");
+        assertNull(MigrationStatuses.mode(v, "other", "Paused"), "another migration's");
+        assertNull(MigrationStatuses.mode(vmi("startTimestamp: '" + T0 + "'\ncompleted: true"), "m1", "Paused"),
+                "it ended");
+    }
+
+    @Test
     void handoverMovesTheVmiToTheTargetInOnePatch() throws Exception {
         VirtualMachineInstance v = vmi("startTimestamp: '" + T0 + "'\ncompleted: true\nfailed: false\nendTimestamp: '" + T1 + "'");
         VmiInterfaceStatus itf = new VmiInterfaceStatus();
