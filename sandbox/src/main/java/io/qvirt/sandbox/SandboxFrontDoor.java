@@ -811,7 +811,8 @@ public final class SandboxFrontDoor implements AutoCloseable {
     /**
      * A PATCH applied as kube-apiserver applies it: read, patch (a JSON Patch, else a JSON merge patch, RFC 7386, where a
      * null removes the field), admitted as an update when {@code admission} is given, and written back guarded by the
-     * read's resourceVersion, again on a conflict (at most {@value #MERGE_ATTEMPTS} times). Blocking.
+     * read's resourceVersion, again on a conflict (at most {@value #MERGE_ATTEMPTS} times). A resourceVersion the patch
+     * itself sets is a precondition, as kube-apiserver's: a stale one is answered 409. Blocking.
      */
     private Answer applyPatch(FullHttpRequest req, PatchAdmission admission) {
         String path = new QueryStringDecoder(req.uri()).path();
@@ -845,6 +846,15 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 }
                 if (!patched.isObject()) {
                     return new Answer(422, status(422, "Invalid", "the patch does not leave an object"), "application/json");
+                }
+                // kube-apiserver takes a resourceVersion the patch sets as a precondition: a stale one is a conflict (the
+                // writer re-reads and recomputes), never overwritten by the stored one, which would lose the other write.
+                String wanted = patched.path("metadata").path("resourceVersion").asText("");
+                String stored = current.path("metadata").path("resourceVersion").asText("");
+                if (!wanted.isEmpty() && !wanted.equals(stored)) {
+                    return new Answer(409, status(409, "Conflict", "Operation cannot be fulfilled on "
+                            + path.replaceFirst(".*/([^/]+)/([^/]+)$", "$1 \"$2\"") + ": the object has been modified; "
+                            + "please apply your changes to the latest version and try again"), "application/json");
                 }
                 ((ObjectNode) patched).withObject("/metadata").set("resourceVersion", current.path("metadata").path("resourceVersion"));
                 byte[] body = patched.toString().getBytes(StandardCharsets.UTF_8);
