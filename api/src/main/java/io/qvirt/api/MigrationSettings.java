@@ -1,5 +1,8 @@
 package io.qvirt.api;
 
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.qvirt.api.migrations.MigrationPolicySpec;
+import io.qvirt.api.model.MigrationConfiguration;
 import java.util.Map;
 
 /**
@@ -60,57 +63,122 @@ public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOu
      *                                  allowed
      */
     public static MigrationSettings fromKubeVirtSpec(Object spec) {
-        Object m = dig(dig(spec, "configuration"), "migrations");
-        MigrationSettings d = KUBEVIRT_DEFAULTS;
-        int perCluster = (int) integer(m, "parallelMigrationsPerCluster", d.parallelMigrationsPerCluster(), 1);
-        int perNode = (int) integer(m, "parallelOutboundMigrationsPerNode", d.parallelOutboundMigrationsPerNode(), 1);
-        long completion = integer(m, "completionTimeoutPerGiB", d.completionTimeoutPerGiB(), 0);
-        long progress = integer(m, "progressTimeout", d.progressTimeout(), 0);
+        return parse(dig(dig(spec, "configuration"), "migrations"), KUBEVIRT_DEFAULTS, PREFIX);
+    }
+
+    /**
+     * The settings a migration runs with, as virt-controller wrote them into the VMI's
+     * {@code status.migrationState.migrationConfiguration}; {@code fallback}'s for what it leaves out (all of them for
+     * null: a migration whose state was written without any).
+     *
+     * @throws IllegalArgumentException naming the field and what is allowed
+     */
+    public static MigrationSettings fromConfiguration(MigrationConfiguration c, MigrationSettings fallback) {
+        if (c == null) {
+            return fallback;
+        }
+        return parse(KubevirtJson.json().convertValue(c, Map.class), fallback,
+                "status.migrationState.migrationConfiguration.");
+    }
+
+    /** These settings as KubeVirt's {@code MigrationConfiguration}, every field given. */
+    public MigrationConfiguration toConfiguration() {
+        MigrationConfiguration c = new MigrationConfiguration();
+        c.setParallelMigrationsPerCluster((long) parallelMigrationsPerCluster);
+        c.setParallelOutboundMigrationsPerNode((long) parallelOutboundMigrationsPerNode);
+        c.setBandwidthPerMigration(new Quantity(Long.toString(bandwidthPerMigrationBytes)));
+        c.setCompletionTimeoutPerGiB(completionTimeoutPerGiB);
+        c.setProgressTimeout(progressTimeout);
+        c.setAllowAutoConverge(allowAutoConverge);
+        c.setAllowPostCopy(allowPostCopy);
+        c.setAllowWorkloadDisruption(allowWorkloadDisruption);
+        return c;
+    }
+
+    /**
+     * KubeVirt's applyMigrationPolicySpec: these settings with what the policy gives over them; a policy giving
+     * allowPostCopy but not allowWorkloadDisruption sets both (KubeVirt's backward compatibility).
+     *
+     * @throws IllegalArgumentException for a bad value, naming the policy's field ({@code spec.<field>})
+     */
+    public MigrationSettings applying(MigrationPolicySpec p) {
+        long bandwidth = p.getBandwidthPerMigration() == null ? bandwidthPerMigrationBytes
+                : bandwidth(Quantities.text(p.getBandwidthPerMigration()), "spec.");
+        long completion = p.getCompletionTimeoutPerGiB() != null ? p.getCompletionTimeoutPerGiB() : completionTimeoutPerGiB;
+        if (completion < 0) {
+            throw new IllegalArgumentException("spec.completionTimeoutPerGiB: '" + completion + "' is not allowed: not negative");
+        }
+        boolean postCopy = p.getAllowPostCopy() != null ? p.getAllowPostCopy() : allowPostCopy;
+        boolean disruption = p.getAllowWorkloadDisruption() != null ? p.getAllowWorkloadDisruption()
+                : p.getAllowPostCopy() != null ? p.getAllowPostCopy() : allowWorkloadDisruption;
+        boolean autoConverge = p.getAllowAutoConverge() != null ? p.getAllowAutoConverge() : allowAutoConverge;
+        return new MigrationSettings(parallelMigrationsPerCluster, parallelOutboundMigrationsPerNode, bandwidth,
+                completion, progressTimeout, autoConverge, postCopy, disruption);
+    }
+
+    private static MigrationSettings parse(Object m, MigrationSettings d, String prefix) {
+        int perCluster = (int) integer(m, "parallelMigrationsPerCluster", d.parallelMigrationsPerCluster(), 1, prefix);
+        int perNode = (int) integer(m, "parallelOutboundMigrationsPerNode", d.parallelOutboundMigrationsPerNode(), 1,
+                prefix);
+        long completion = integer(m, "completionTimeoutPerGiB", d.completionTimeoutPerGiB(), 0, prefix);
+        long progress = integer(m, "progressTimeout", d.progressTimeout(), 0, prefix);
         long bandwidth = d.bandwidthPerMigrationBytes();
         Object bw = dig(m, "bandwidthPerMigration");
         if (bw != null) {
             String text = bw instanceof Number n ? n.toString() : bw instanceof String s ? s : null;
-            if (text == null || !Quantities.inRange(text)) {
-                throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration: '" + Messages.clean(String.valueOf(bw))
-                        + "' is not allowed: a quantity of bytes per second such as 64Mi, 0 for unlimited");
+            if (text == null) {
+                throw new IllegalArgumentException(prefix + "bandwidthPerMigration: '" + Messages.clean(String.valueOf(bw))
+                        + "' is not allowed: " + BANDWIDTH_ALLOWED);
             }
-            bandwidth = Quantities.bytes(text);
-            if (bandwidth < 0) {
-                throw new IllegalArgumentException(PREFIX + "bandwidthPerMigration: '" + Messages.clean(text)
-                        + "' is not allowed: not negative");
-            }
+            bandwidth = bandwidth(text, prefix);
         }
-        boolean autoConverge = bool(m, "allowAutoConverge", false);
-        boolean postCopy = bool(m, "allowPostCopy", false);
+        boolean autoConverge = bool(m, "allowAutoConverge", d.allowAutoConverge(), prefix);
+        boolean postCopy = bool(m, "allowPostCopy", d.allowPostCopy(), prefix);
         // KubeVirt's virtconfig: "for backward compatibility" it follows allowPostCopy when not given
-        boolean disruption = bool(m, "allowWorkloadDisruption", postCopy);
+        boolean disruption = bool(m, "allowWorkloadDisruption",
+                dig(m, "allowPostCopy") != null ? postCopy : d.allowWorkloadDisruption(), prefix);
         return new MigrationSettings(perCluster, perNode, bandwidth, completion, progress, autoConverge, postCopy,
                 disruption);
     }
 
-    private static boolean bool(Object map, String field, boolean fallback) {
-        Object v = dig(map, field);
-        if (v == null) {
-            return fallback;
+    private static final String BANDWIDTH_ALLOWED = "a quantity of bytes per second such as 64Mi, 0 for unlimited";
+
+    private static long bandwidth(String text, String prefix) {
+        if (!Quantities.inRange(text)) {
+            throw new IllegalArgumentException(prefix + "bandwidthPerMigration: '" + Messages.clean(text)
+                    + "' is not allowed: " + BANDWIDTH_ALLOWED);
         }
-        if (!(v instanceof Boolean b)) {
-            throw new IllegalArgumentException(PREFIX + field + ": '" + Messages.clean(String.valueOf(v))
-                    + "' is not allowed: true or false");
+        long bytes = Quantities.bytes(text);
+        if (bytes < 0) {
+            throw new IllegalArgumentException(prefix + "bandwidthPerMigration: '" + Messages.clean(text)
+                    + "' is not allowed: not negative");
         }
-        return b;
+        return bytes;
     }
 
-    private static long integer(Object map, String field, long fallback, long min) {
+    private static long integer(Object map, String field, long fallback, long min, String prefix) {
         Object v = dig(map, field);
         if (v == null) {
             return fallback;
         }
         if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min
                 || ((Number) v).longValue() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(PREFIX + field + ": '" + Messages.clean(String.valueOf(v))
+            throw new IllegalArgumentException(prefix + field + ": '" + Messages.clean(String.valueOf(v))
                     + "' is not allowed: an integer from " + min + " to " + Integer.MAX_VALUE);
         }
         return ((Number) v).longValue();
+    }
+
+    private static boolean bool(Object map, String field, boolean fallback, String prefix) {
+        Object v = dig(map, field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException(prefix + field + ": '" + Messages.clean(String.valueOf(v))
+                    + "' is not allowed: true or false");
+        }
+        return b;
     }
 
     private static Object dig(Object o, String key) {

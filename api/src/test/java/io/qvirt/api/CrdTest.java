@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class CrdTest {
     static final String VM_CRD = "virtualmachines.kubevirt.io-v1.yml";
     static final String VMI_CRD = "virtualmachineinstances.kubevirt.io-v1.yml";
+    static final String MIGRATION_POLICY_CRD = "migrationpolicies.migrations.kubevirt.io-v1.yml";
 
     static String generated(String file) throws Exception {
         try (InputStream in = CrdTest.class.getClassLoader().getResourceAsStream("META-INF/fabric8/" + file)) {
@@ -127,6 +128,29 @@ class CrdTest {
     }
 
     @Test
+    void migrationPolicyCrd() throws Exception {
+        JsonNode crd = crd(MIGRATION_POLICY_CRD);
+        assertEquals("migrationpolicies.migrations.kubevirt.io", crd.at("/metadata/name").asText());
+        assertEquals("", crd.at("/metadata/labels/kubevirt.io").asText());
+        assertEquals("migrations.kubevirt.io", crd.at("/spec/group").asText());
+        assertEquals("Cluster", crd.at("/spec/scope").asText(), "KubeVirt's MigrationPolicy is cluster-scoped");
+        assertEquals("MigrationPolicy", crd.at("/spec/names/kind").asText());
+        assertEquals("migrationpolicy", crd.at("/spec/names/singular").asText());
+        assertEquals("v1alpha1", crd.at("/spec/versions/0/name").asText());
+        assertTrue(crd.at("/spec/versions/0/subresources/status").isObject(), "KubeVirt's has a status subresource");
+        JsonNode spec = crd.at("/spec/versions/0/schema/openAPIV3Schema/properties/spec");
+        assertEquals(List.of("selectors"), strings(spec.path("required")));
+        assertEquals("string", spec.at("/properties/selectors/properties/namespaceSelector/additionalProperties/type").asText());
+        assertTrue(spec.at("/properties/bandwidthPerMigration/x-kubernetes-int-or-string").asBoolean());
+        assertEquals("boolean", spec.at("/properties/allowPostCopy/type").asText());
+        // The VMI's migrationState says which policy and what settings its migration runs with.
+        JsonNode ms = crd(VMI_CRD).at("/spec/versions/0/schema/openAPIV3Schema/properties/status/properties/"
+                + "migrationState/properties");
+        assertEquals("string", ms.at("/migrationPolicyName/type").asText());
+        assertEquals("integer", ms.at("/migrationConfiguration/properties/completionTimeoutPerGiB/type").asText());
+    }
+
+    @Test
     void schemaKeepsUnknownFieldsWhereKubevirtDoes() throws Exception {
         JsonNode vm = crd(VM_CRD).at("/spec/versions/0/schema/openAPIV3Schema/properties");
         // KubeVirt's schema preserves unknown fields at these three places; qvirt's does too ...
@@ -222,7 +246,7 @@ class CrdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {VM_CRD, VMI_CRD, "virtualmachineinstancemigrations.kubevirt.io-v1.yml",
+    @ValueSource(strings = {VM_CRD, VMI_CRD, "virtualmachineinstancemigrations.kubevirt.io-v1.yml", MIGRATION_POLICY_CRD,
             "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachineclusterinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachinepreferences.instancetype.kubevirt.io-v1.yml",

@@ -57,6 +57,7 @@ public final class CrdFixups {
         Class<?> type = VirtualMachine.KIND.equals(kind) ? VirtualMachine.class
                 : VirtualMachineInstance.KIND.equals(kind) ? VirtualMachineInstance.class
                 : io.qvirt.api.VirtualMachineInstanceMigration.KIND.equals(kind) ? io.qvirt.api.VirtualMachineInstanceMigration.class
+                : io.qvirt.api.migrations.MigrationPolicy.KIND.equals(kind) ? io.qvirt.api.migrations.MigrationPolicy.class
                 : InstancetypeResource.forKind(kind).<Class<?>>map(InstancetypeResource::type).orElse(null);
         if (type == null) {
             return crdYaml;

@@ -38,8 +38,14 @@ public class MigrationState extends Extensible {
 
     private String migrationUid;
 
-    /** {@code PreCopy} or {@code PostCopy}. */
+    /** {@code PreCopy}, {@code PostCopy} or {@code Paused}. */
     private String mode;
+
+    /** The migration policy virt-controller matched when the migration started; null for none. */
+    private String migrationPolicyName;
+
+    /** The settings the migration runs with (the KubeVirt CR's, the matched policy applied). */
+    private MigrationConfiguration migrationConfiguration;
 
     public String getStartTimestamp() {
         return startTimestamp;
@@ -175,5 +181,21 @@ public class MigrationState extends Extensible {
 
     public void setMode(String mode) {
         this.mode = mode;
+    }
+
+    public String getMigrationPolicyName() {
+        return migrationPolicyName;
+    }
+
+    public void setMigrationPolicyName(String migrationPolicyName) {
+        this.migrationPolicyName = migrationPolicyName;
+    }
+
+    public MigrationConfiguration getMigrationConfiguration() {
+        return migrationConfiguration;
+    }
+
+    public void setMigrationConfiguration(MigrationConfiguration migrationConfiguration) {
+        this.migrationConfiguration = migrationConfiguration;
     }
 }
