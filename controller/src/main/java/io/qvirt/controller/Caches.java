@@ -34,6 +34,7 @@ final class Caches {
     private final Indexer<Namespace> namespaces;
     private final Indexer<PersistentVolumeClaim> claims;
     private volatile Indexer<VirtualMachineInstanceMigration> migrations;
+    private volatile Indexer<io.qvirt.api.migrations.MigrationPolicy> migrationPolicies;
 
     Caches(Indexer<VirtualMachine> vms, Indexer<VirtualMachineInstance> vmis, Indexer<Pod> pods,
            Indexer<ControllerRevision> revisions) {
@@ -65,6 +66,16 @@ final class Caches {
     /** Sets the migrations' cache (indexed {@link #BY_VMI} and {@link #BY_UID}). */
     void migrations(Indexer<VirtualMachineInstanceMigration> migrations) {
         this.migrations = migrations;
+    }
+
+    void migrationPolicies(Indexer<io.qvirt.api.migrations.MigrationPolicy> policies) {
+        this.migrationPolicies = policies;
+    }
+
+    /** Every MigrationPolicy (cluster-scoped); none when no informer is set. */
+    List<io.qvirt.api.migrations.MigrationPolicy> migrationPolicies() {
+        var p = migrationPolicies;
+        return p == null ? List.of() : p.list();
     }
 
     VirtualMachineInstanceMigration migration(String key) {

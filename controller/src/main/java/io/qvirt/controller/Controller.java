@@ -198,6 +198,11 @@ public final class Controller implements AutoCloseable {
                 quotas.getIndexer(), namespaces.getIndexer(), claims.getIndexer());
         caches.migrations(migrations.getIndexer());
         informers.add(migrations);
+        // KubeVirt's MigrationPolicies (cluster-scoped): read when a migration starts; nothing to enqueue on their events
+        SharedIndexInformer<io.qvirt.api.migrations.MigrationPolicy> policies =
+                client.resources(io.qvirt.api.migrations.MigrationPolicy.class).runnableInformer(0);
+        caches.migrationPolicies(policies.getIndexer());
+        informers.add(policies);
         informers.add(claims);
         informers.add(quotas);
         informers.add(namespaces);

@@ -15,9 +15,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.qvirt.api.KubevirtJson;
+import io.qvirt.api.MigrationSettings;
 import io.qvirt.api.VirtualMachineInstance;
 import io.qvirt.api.VirtualMachineInstanceMigration;
 import io.qvirt.api.client.ResourcePatcher;
+import io.qvirt.api.migrations.MigrationPolicies;
 import io.qvirt.api.model.Condition;
 import io.qvirt.api.model.ConditionType;
 import io.qvirt.api.model.Conditions;
@@ -378,6 +380,7 @@ final class MigrationReconciler implements Reconciler {
     /** The VMI's migrationState for a migration whose target pod was just made (a new object: KubeVirt's). */
     private void startState(VirtualMachineInstanceMigration m, VirtualMachineInstance vmi, Pod source, Pod target) {
         String uid = m.getMetadata().getUid();
+        Resolved settings = resolveSettings(m, vmi);
         patcher.patch(VirtualMachineInstance.class, vmi, fresh -> {
             MigrationState cur = fresh.getStatus() == null ? null : fresh.getStatus().getMigrationState();
             if (cur != null && uid.equals(cur.getMigrationUid())) {
@@ -394,10 +397,38 @@ final class MigrationReconciler implements Reconciler {
             ms.setSourcePod(source.getMetadata().getName());
             ms.setTargetPod(target.getMetadata().getName());
             ms.setMode("PreCopy");
+            ms.setMigrationPolicyName(settings.policy());
+            ms.setMigrationConfiguration(settings.settings().toConfiguration());
             ObjectNode patch = NODES.objectNode();
             patch.putObject("status").set("migrationState", KubevirtJson.toTree(ms));
             return patch;
         }, false);
+    }
+
+    /** The settings a migration runs with, and the name of the policy that changed them (null: none). */
+    record Resolved(MigrationSettings settings, String policy) {
+    }
+
+    /**
+     * KubeVirt's resolveMigrationConfig: the KubeVirt CR's migration settings with the best-matching MigrationPolicy
+     * ({@link MigrationPolicies}, by the VMI's and its namespace's labels) applied. A policy whose values cannot be
+     * used (virt-api refuses those; one stored before that) is passed over with a Warning event on the migration.
+     */
+    Resolved resolveSettings(VirtualMachineInstanceMigration m, VirtualMachineInstance vmi) {
+        MigrationSettings cluster = config.get().migrations();
+        var policy = MigrationPolicies.match(caches.migrationPolicies(), vmi.getMetadata().getLabels(),
+                caches.namespaceLabels(vmi.getMetadata().getNamespace()));
+        if (policy.isEmpty()) {
+            return new Resolved(cluster, null);
+        }
+        String name = policy.get().getMetadata().getName();
+        try {
+            return new Resolved(cluster.applying(policy.get().getSpec()), name);
+        } catch (IllegalArgumentException e) {
+            events.record(m, Events.WARNING, "InvalidMigrationPolicy", "MigrationPolicy " + name
+                    + " is not applied: " + e.getMessage());
+            return new Resolved(cluster, null);
+        }
     }
 
     /**

@@ -173,6 +173,9 @@ class MigrationControllerTest extends WithController {
         assertEquals(source.getMetadata().getName(), ms.getSourcePod());
         assertEquals(target.getMetadata().getName(), ms.getTargetPod());
         assertEquals("PreCopy", ms.getMode());
+        assertNull(ms.getMigrationPolicyName(), "no MigrationPolicy: the KubeVirt CR's settings");
+        assertEquals(150L, ms.getMigrationConfiguration().getCompletionTimeoutPerGiB());
+        assertEquals(Boolean.FALSE, ms.getMigrationConfiguration().getAllowPostCopy());
         assertNull(ms.getTargetNode(), "no target node before the pod is scheduled");
         assertEquals(1, events("SuccessfulCreate").stream()
                 .filter(e -> "VirtualMachineInstanceMigration".equals(e.getInvolvedObject().getKind())).count());
@@ -297,6 +300,36 @@ class MigrationControllerTest extends WithController {
         awaitPhase("first", "Failed");
         awaitPhase("second", "Scheduling");
         assertEquals(1, targets(vmim("second")).size());
+    }
+
+    @Test
+    void theBestMatchingMigrationPolicyIsNamedAndAppliedInTheVmisMigrationState() throws Exception {
+        for (String yaml : List.of(
+                "metadata: {name: gold}\nspec: {selectors: {virtualMachineInstanceSelector: {tier: gold}}, "
+                        + "bandwidthPerMigration: 1Mi, allowPostCopy: true}",
+                "metadata: {name: everyone}\nspec: {selectors: {}, completionTimeoutPerGiB: 7}",
+                "metadata: {name: silver}\nspec: {selectors: {virtualMachineInstanceSelector: {tier: silver}}, "
+                        + "allowAutoConverge: true}")) {
+            h.client.resource(io.qvirt.api.KubevirtJson.yaml().readValue("apiVersion: migrations.kubevirt.io/v1alpha1\n"
+                    + "kind: MigrationPolicy\n" + yaml, io.qvirt.api.migrations.MigrationPolicy.class)).create();
+        }
+        runningVmi("pol");
+        h.client.resources(VirtualMachineInstance.class).inNamespace(ControllerHarness.NS).withName("pol")
+                .edit(v -> {
+                    v.getMetadata().getLabels().put("tier", "gold");
+                    return v;
+                });
+        migrate("pj", "pol");
+        awaitPhase("pj", "Scheduling");
+        MigrationState ms = MockApi.awaitValue(ControllerHarness.WAIT, "the VMI's migrationState", () -> state("pol"));
+        assertEquals("gold", ms.getMigrationPolicyName(), "one matched label beats the empty selectors");
+        var c = ms.getMigrationConfiguration();
+        assertEquals("1048576", io.qvirt.api.Quantities.text(c.getBandwidthPerMigration()), "the policy's");
+        assertEquals(Boolean.TRUE, c.getAllowPostCopy());
+        assertEquals(Boolean.TRUE, c.getAllowWorkloadDisruption(), "follows the policy's allowPostCopy");
+        assertEquals(Boolean.FALSE, c.getAllowAutoConverge(), "silver's does not apply");
+        assertEquals(150L, c.getCompletionTimeoutPerGiB(), "the cluster's: everyone's does not apply either");
+        assertEquals(5L, c.getParallelMigrationsPerCluster());
     }
 
     @Test

@@ -68,6 +68,7 @@ class ComponentManifestsTest {
                 "kubevirt.io/virtualmachineinstancemigrations:get", "kubevirt.io/virtualmachineinstancemigrations:list",
                 "kubevirt.io/virtualmachineinstancemigrations:watch", "kubevirt.io/virtualmachineinstancemigrations:create",
                 "kubevirt.io/virtualmachineinstancemigrations:delete", "kubevirt.io/virtualmachineinstancemigrations:patch",
+                "migrations.kubevirt.io/migrationpolicies:list", "migrations.kubevirt.io/migrationpolicies:watch",
                 "kubevirt.io/virtualmachineinstancemigrations/status:patch",
                 "kubevirt.io/kubevirts:get", "kubevirt.io/kubevirts:list", "kubevirt.io/kubevirts:watch",
                 "/pods:get", "/pods:list", "/pods:watch", "/pods:create", "/pods:delete", "/pods/status:patch",
