@@ -159,14 +159,17 @@ final class MigrationSourceRole {
             LOG.info(key + ": migration " + muid + ": source: connected to the target's migration proxy at " + host + ":" + port);
             List<String> argv = QemuCommandLine.ofProcess(d.qemuPid());
             List<String> copyNodes = LocalMigration.ownDiskNodes(argv, d.paths.dir());
-            MigrationSettings cluster = transport.settings();
-            MigrationOptions options = options(vmi, cluster);
+            MigrationSettings settings = settings(key, muid, vmi, transport.settings());
+            MigrationOptions options = options(vmi, settings);
+            MigrationState state = MigrationStatuses.of(vmi, muid);
+            String policy = state == null ? null : state.getMigrationPolicyName();
             LOG.info(key + ": migration " + muid + ": source: starting (disks copied: "
                     + (copyNodes.isEmpty() ? "none" : String.join(", ", copyNodes)) + "; bandwidth "
                     + (options.maxBandwidth() == 0 ? "unlimited" : options.maxBandwidth() + " B/s") + "; timeout "
-                    + options.timeout().toSeconds() + " s)");
+                    + options.timeout().toSeconds() + " s, then " + options.onTimeout().name().toLowerCase(java.util.Locale.ROOT)
+                    + (policy == null ? "" : "; MigrationPolicy " + policy) + ")");
             Migration mig = new Migration(d.control, session.target(), session.endpoints(), copyNodes, options,
-                    listener(key, muid, r, cluster.progressTimeout(), mode -> writeMode(key, vmi, muid, mode)));
+                    listener(key, muid, r, settings.progressTimeout(), mode -> writeMode(key, vmi, muid, mode)));
             r.migration = mig;
             if (r.abortAsked) {
                 mig.cancel("abortRequested");
@@ -324,6 +327,21 @@ final class MigrationSourceRole {
             LOG.info(key + ": migration " + muid + ": source: wrote mode " + mode);
         } catch (RuntimeException e) {
             LOG.warning(key + ": migration " + muid + ": source: writing mode " + mode + " failed: " + e);
+        }
+    }
+
+    /**
+     * The settings the migration runs with: what virt-controller resolved into the VMI's
+     * {@code migrationState.migrationConfiguration} (the KubeVirt CR's, its MigrationPolicy applied), else the cluster's
+     * as this handler read them (a state written without them, or with values it cannot use: logged).
+     */
+    static MigrationSettings settings(String key, String muid, VirtualMachineInstance vmi, MigrationSettings cluster) {
+        MigrationState m = MigrationStatuses.of(vmi, muid);
+        try {
+            return MigrationSettings.fromConfiguration(m == null ? null : m.getMigrationConfiguration(), cluster);
+        } catch (IllegalArgumentException e) {
+            LOG.warning(key + ": migration " + muid + ": source: " + e.getMessage() + "; using the KubeVirt CR's settings");
+            return cluster;
         }
     }
 

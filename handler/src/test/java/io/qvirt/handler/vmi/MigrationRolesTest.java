@@ -67,6 +67,21 @@ class MigrationRolesTest {
     }
 
     @Test
+    void theSettingsAreTheOnesTheControllerResolvedIntoTheMigrationState() throws Exception {
+        MigrationSettings cluster = new MigrationSettings(5, 2, 0, 150, 150);
+        VirtualMachineInstance resolved = vmi("domain: {devices: {}}", "migrationState: {migrationUid: m1, "
+                + "migrationPolicyName: gold, migrationConfiguration: {bandwidthPerMigration: 1Mi, "
+                + "completionTimeoutPerGiB: 3, allowPostCopy: true, allowWorkloadDisruption: true}}\n");
+        assertEquals(new MigrationSettings(5, 2, 1L << 20, 3, 150, false, true, true),
+                MigrationSourceRole.settings("k", "m1", resolved, cluster), "given fields the state's, the rest the CR's");
+        assertEquals(cluster, MigrationSourceRole.settings("k", "m1", vmi("domain: {devices: {}}",
+                "migrationState: {migrationUid: m1}\n"), cluster), "none written: the KubeVirt CR's");
+        assertEquals(cluster, MigrationSourceRole.settings("k", "m1", vmi("domain: {devices: {}}",
+                "migrationState: {migrationUid: m1, migrationConfiguration: {bandwidthPerMigration: lots}}\n"), cluster),
+                "unusable: the KubeVirt CR's");
+    }
+
+    @Test
     void theCompletionTimeoutCancelsSwitchesToPostcopyOrPausesAsKubeVirtsSettingsSay() throws Exception {
         VirtualMachineInstance v = vmi("domain: {devices: {}, memory: {guest: 256Mi}}", "phase: Running\n");
         MigrationOptions plain = MigrationSourceRole.options(v, MigrationSettings.KUBEVIRT_DEFAULTS);
