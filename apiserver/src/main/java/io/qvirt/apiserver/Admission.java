@@ -80,7 +80,8 @@ public final class Admission {
 
     public static final List<String> PATHS = List.of("/virtualmachines-validate", "/virtualmachineinstances-validate-create",
             "/virtualmachineinstances-validate-update", "/virtualmachineinstances-mutate", "/virtualmachines-mutate",
-            "/migration-validate-create", "/migration-validate-update", PodEvictionAdmitter.PATH);
+            "/migration-validate-create", "/migration-validate-update", PodEvictionAdmitter.PATH,
+            MigrationPolicyAdmitter.PATH);
 
     /** KubeVirt's {@code MigrationSelectorLabel}: the VMI a migration is for. */
     static final String MIGRATION_SELECTOR_LABEL = "kubevirt.io/vmi-name";
@@ -173,6 +174,7 @@ public final class Admission {
             case "/migration-validate-create" -> validateMigrationCreate(r);
             case "/migration-validate-update" -> validateMigrationUpdate(r);
             case PodEvictionAdmitter.PATH -> new PodEvictionAdmitter(migrations).admit(r);
+            case MigrationPolicyAdmitter.PATH -> MigrationPolicyAdmitter.admit(r);
             default -> throw ApiError.of(404, "NotFound", "no webhook at " + path);
         };
         resp.put("uid", r.uid());

@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
             "Webhooks (POST): /virtualmachines-validate, /virtualmachineinstances-validate-create,",
             "/virtualmachineinstances-validate-update, /virtualmachineinstances-mutate, /virtualmachines-mutate,",
             "/migration-validate-create, /migration-validate-update, /pod-eviction-validate (a drain's eviction of a",
-            "launcher pod whose VMI live-migrates: refused with 429, the VMI marked with status.evacuationNodeName).",
+            "launcher pod whose VMI live-migrates: refused with 429, the VMI marked with status.evacuationNodeName),",
+            "/migration-policy-validate-create (a MigrationPolicy the controller could not apply is refused by field).",
             "Also /healthz and /metrics. Exit codes: 0 stopped, 1 runtime failure, 2 invalid usage."})
 public final class VirtApiMain implements Callable<Integer> {
     @Option(names = "--listen", description = "HOST:PORT to serve HTTPS on (default ${DEFAULT-VALUE})", defaultValue = "0.0.0.0:8443")

@@ -189,6 +189,37 @@ class MigrationAdmissionTest {
                 });
     }
 
+    static JsonNode policy(String specYaml) throws Exception {
+        JsonNode p = KubevirtJson.yaml().readTree("apiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\n"
+                + "metadata: {name: p}\n" + specYaml);
+        ObjectNode r = AdmissionTest.review("MigrationPolicy", "CREATE", p, null, "admin");
+        ObjectNode q = (ObjectNode) r.path("request");
+        q.putObject("kind").put("group", "migrations.kubevirt.io").put("version", "v1alpha1").put("kind", "MigrationPolicy");
+        q.putObject("resource").put("group", "migrations.kubevirt.io").put("version", "v1alpha1")
+                .put("resource", "migrationpolicies");
+        q.remove("namespace");
+        return response(MigrationPolicyAdmitter.PATH, r);
+    }
+
+    @Test
+    void aMigrationPolicyTheControllerCannotApplyIsRefusedByField() throws Exception {
+        JsonNode ok = policy("spec: {selectors: {virtualMachineInstanceSelector: {tier: gold}}, bandwidthPerMigration: 64Mi, "
+                + "completionTimeoutPerGiB: 10, allowPostCopy: true, allowAutoConverge: false}");
+        assertTrue(ok.path("allowed").asBoolean(), ok.toString());
+        JsonNode bad = policy("spec: {selectors: {}, completionTimeoutPerGiB: -1, maxDowntimeMs: 300}");
+        assertFalse(bad.path("allowed").asBoolean(), bad.toString());
+        assertEquals(422, bad.path("status").path("code").asInt());
+        assertEquals("spec.completionTimeoutPerGiB: must not be negative, spec.maxDowntimeMs: is not supported by qvirt: "
+                + "a policy may set allowAutoConverge, allowPostCopy, allowWorkloadDisruption, bandwidthPerMigration and "
+                + "completionTimeoutPerGiB", bad.path("status").path("message").asText());
+        JsonNode bw = policy("spec: {selectors: {}, bandwidthPerMigration: fast}");
+        assertEquals("spec.bandwidthPerMigration: 'fast' is not allowed: a quantity of bytes per second such as 64Mi, "
+                + "0 for unlimited", bw.path("status").path("message").asText(), bw.toString());
+        JsonNode none = policy("spec: {allowPostCopy: true}");
+        assertEquals("spec.selectors", none.path("status").path("details").path("causes").path(0).path("field").asText(),
+                none.toString());
+    }
+
     static JsonNode evict(String pod, boolean dryRun) throws Exception {
         ObjectNode ev = JsonNodeFactory.instance.objectNode();
         ev.put("apiVersion", "policy/v1");

@@ -98,7 +98,7 @@ class ApiServerAcceptanceTest {
                 .forEach(crds::add);
         InstallStrategy.desired(Templates.fromClassPath(), InstallStrategy.Target.of(null, "r", "t"), "CA").stream()
                 .filter(o -> "CustomResourceDefinition".equals(o.path("kind").asText())).forEach(crds::add);
-        assertEquals(8, crds.size(), "KubeVirt, VM, VMI, migration and the four instancetype.kubevirt.io CRDs");
+        assertEquals(9, crds.size(), "KubeVirt, VM, VMI, migration, MigrationPolicy and the four instancetype.kubevirt.io CRDs");
         List<String> errors = new ArrayList<>();
         for (JsonNode crd : crds) {
             errors.addAll(OpenApiValidation.structuralErrors(crd));
