@@ -38,7 +38,7 @@ import java.util.logging.SimpleFormatter;
  */
 public final class MockApiServer implements AutoCloseable {
     static final String[] CRDS = {"virtualmachines.kubevirt.io-v1.yml", "virtualmachineinstances.kubevirt.io-v1.yml",
-            "virtualmachineinstancemigrations.kubevirt.io-v1.yml",
+            "virtualmachineinstancemigrations.kubevirt.io-v1.yml", "migrationpolicies.migrations.kubevirt.io-v1.yml",
             "virtualmachineinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachineclusterinstancetypes.instancetype.kubevirt.io-v1.yml",
             "virtualmachinepreferences.instancetype.kubevirt.io-v1.yml",

@@ -82,8 +82,8 @@ import javax.net.ssl.TrustManagerFactory;
  * WebSocket upgrade (the console) becomes a byte relay after virt-api's 101.</li>
  * <li><b>Admission</b> (as kube-apiserver's webhook admission, failurePolicy Fail): creates (POST) and updates (PUT)
  * of {@code kubevirt.io} VirtualMachines and VirtualMachineInstances go through virt-api's mutating webhook (its
- * JSON Patch applied), then its validating one (VirtualMachineInstanceMigrations: the validating one only, as KubeVirt
- * registers them); a denial is answered as kube-apiserver answers it (a Status whose
+ * JSON Patch applied), then its validating one (VirtualMachineInstanceMigrations and the cluster-scoped
+ * {@code migrations.kubevirt.io} MigrationPolicies: the validating one only, as KubeVirt registers them); a denial is answered as kube-apiserver answers it (a Status whose
  * message names the webhook and the field) and nothing reaches the store. A PATCH of such an object is admitted as
  * kube-apiserver admits it, as the update it makes: the door reads the object, applies the patch (JSON merge, JSON
  * Patch, or a strategic merge without lists), runs the webhooks on the result with the stored object as the old one,
@@ -114,6 +114,9 @@ public final class SandboxFrontDoor implements AutoCloseable {
     private static final Pattern KUBEVIRT_WRITE = Pattern.compile(
             "/apis/kubevirt\\.io/v1(?:alpha3)?/namespaces/([^/]+)/(virtualmachines|virtualmachineinstances|virtualmachineinstancemigrations)"
                     + "(?:/([^/]+))?");
+    /** KubeVirt's cluster-scoped MigrationPolicies, admitted by virt-api's migration-policy-validator. */
+    private static final Pattern POLICY_WRITE = Pattern.compile(
+            "/apis/migrations\\.kubevirt\\.io/v1alpha1/(migrationpolicies)(?:/([^/]+))?");
     private static final Pattern EVICTION = Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/]+)/eviction");
     /** virt-api's validating webhook on pods/eviction, as KubeVirt registers it (failurePolicy Fail). */
     static final String EVICTION_WEBHOOK = "virt-launcher-eviction-interceptor.kubevirt.io";
@@ -306,13 +309,13 @@ public final class SandboxFrontDoor implements AutoCloseable {
             boolean nullMerge = rp.matches() && rp.group(6) != null && req.method().equals(HttpMethod.PATCH)
                     && req.headers().get(HttpHeaderNames.CONTENT_TYPE, "").startsWith(MERGE_PATCH) && hasNull(req);
             // A kubevirt.io VM or VMI patched once virt-api is known: admitted as the update it makes, applied here.
-            Matcher kw = KUBEVIRT_WRITE.matcher(path);
-            boolean admitPatch = api != null && req.method().equals(HttpMethod.PATCH) && kw.matches() && kw.group(3) != null;
+            WriteTarget kw = writeTarget(path);
+            boolean admitPatch = api != null && req.method().equals(HttpMethod.PATCH) && kw != null && kw.name() != null;
             if (strict || nullMerge || admitPatch) {
                 blocking.execute(() -> {
                     Answer answer = strict ? strictFields(req, rp) : null;
                     if (answer == null && (nullMerge || admitPatch)) {
-                        answer = applyPatch(req, admitPatch ? new PatchAdmission(api, who, kw.group(1), kw.group(2), kw.group(3)) : null);
+                        answer = applyPatch(req, admitPatch ? new PatchAdmission(api, who, kw.namespace(), kw.resource(), kw.name()) : null);
                     }
                     Answer fa = answer;
                     ctx.executor().execute(() -> {
@@ -349,14 +352,14 @@ public final class SandboxFrontDoor implements AutoCloseable {
                 });
                 return;
             }
-            Matcher m = KUBEVIRT_WRITE.matcher(path);
-            boolean create = req.method().equals(HttpMethod.POST) && m.matches() && m.group(3) == null;
-            boolean update = req.method().equals(HttpMethod.PUT) && m.matches() && m.group(3) != null;
+            WriteTarget m = writeTarget(path);
+            boolean create = req.method().equals(HttpMethod.POST) && m != null && m.name() == null;
+            boolean update = req.method().equals(HttpMethod.PUT) && m != null && m.name() != null;
             if (api != null && (create || update)) {
                 FullHttpRequest r = req;
-                String ns = m.group(1);
-                String resource = m.group(2);
-                String name = update ? m.group(3) : null;
+                String ns = m.namespace();
+                String resource = m.resource();
+                String name = update ? m.name() : null;
                 blocking.execute(() -> {
                     Outcome o;
                     try {
@@ -808,6 +811,19 @@ public final class SandboxFrontDoor implements AutoCloseable {
     private record PatchAdmission(VirtApi api, Identity who, String namespace, String resource, String name) {
     }
 
+    /** An object write virt-api admits: namespace ("" for cluster-scoped), resource, name (null for a create). */
+    private record WriteTarget(String namespace, String resource, String name) {
+    }
+
+    private static WriteTarget writeTarget(String path) {
+        Matcher k = KUBEVIRT_WRITE.matcher(path);
+        if (k.matches()) {
+            return new WriteTarget(k.group(1), k.group(2), k.group(3));
+        }
+        Matcher p = POLICY_WRITE.matcher(path);
+        return p.matches() ? new WriteTarget("", p.group(1), p.group(2)) : null;
+    }
+
     /**
      * A PATCH applied as kube-apiserver applies it: read, patch (a JSON Patch, else a JSON merge patch, RFC 7386, where a
      * null removes the field), admitted as an update when {@code admission} is given, and written back guarded by the
@@ -1168,6 +1184,20 @@ public final class SandboxFrontDoor implements AutoCloseable {
             JsonNode old) {
         boolean vm = resource.equals("virtualmachines");
         String name = op.equals("CREATE") ? null : old.path("metadata").path("name").asText();
+        if (resource.equals("migrationpolicies")) {
+            String validatorName = "migration-policy-validator.kubevirt.io";
+            ObjectNode r = review("MigrationPolicy", resource, op, ns, who, object, old);
+            ObjectNode q = (ObjectNode) r.path("request");
+            q.putObject("kind").put("group", "migrations.kubevirt.io").put("version", "v1alpha1").put("kind", "MigrationPolicy");
+            q.putObject("resource").put("group", "migrations.kubevirt.io").put("version", "v1alpha1").put("resource", resource);
+            q.remove("namespace");
+            JsonNode v = callWebhook(api, "/migration-policy-validate-create", validatorName, r);
+            if (!v.path("allowed").asBoolean()) {
+                return deny(request, validatorName, v);
+            }
+            admitted.incrementAndGet();
+            return Outcome.store(object.toString().getBytes(StandardCharsets.UTF_8));
+        }
         if (resource.equals("virtualmachineinstancemigrations")) {
             // KubeVirt registers no mutator for migrations; one validator per operation.
             String path = name == null ? "/migration-validate-create" : "/migration-validate-update";

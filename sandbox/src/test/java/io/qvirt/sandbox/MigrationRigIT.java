@@ -2,6 +2,7 @@ package io.qvirt.sandbox;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +54,8 @@ import org.junit.jupiter.api.io.TempDir;
  * uptime go on), the written data's checksum matches, {@code virtctl port-forward} reaches the guest's HTTP server on
  * the new node, and exactly one QEMU runs it. A source handler killed mid-migration fails the migration and leaves
  * the guest running on exactly one side; {@code virtctl migrate-cancel} stops one; two migrations at once obey the
- * KubeVirt CR's {@code parallelMigrationsPerCluster}.
+ * KubeVirt CR's {@code parallelMigrationsPerCluster}; a drain's eviction migrates; a MigrationPolicy (a bad one refused
+ * by virt-api) makes a migration switch to postcopy at its completion timeout.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MigrationRigIT {
@@ -315,6 +317,60 @@ class MigrationRigIT {
             c.await(ECHOED);
             assertEquals(session, c.await(SESSION).group(1), "the same shell after the evacuation");
         }
+    }
+
+    @Test
+    @Order(6)
+    void aMigrationPolicyMatchingTheVmiSwitchesItsMigrationToPostcopyAtItsTimeout() throws Exception {
+        Path bad = tmp.resolve("bad-policy.yaml");
+        Files.writeString(bad, """
+                apiVersion: migrations.kubevirt.io/v1alpha1
+                kind: MigrationPolicy
+                metadata:
+                  name: bad
+                spec:
+                  selectors: {}
+                  completionTimeoutPerGiB: -1
+                """);
+        Result refused = kubectl("apply", "-f", bad.toString());
+        assertNotEquals(0, refused.code(), refused.out());
+        assertTrue(refused.err().contains("spec.completionTimeoutPerGiB: must not be negative"), refused.err());
+        assertNull(client.resources(io.qvirt.api.migrations.MigrationPolicy.class).withName("bad").get(), "not stored");
+        Path good = tmp.resolve("policy.yaml");
+        Files.writeString(good, """
+                apiVersion: migrations.kubevirt.io/v1alpha1
+                kind: MigrationPolicy
+                metadata:
+                  name: postcopy-at-3s
+                spec:
+                  selectors:
+                    virtualMachineInstanceSelector:
+                      kubevirt.io/domain: testvm
+                  bandwidthPerMigration: 1Mi
+                  completionTimeoutPerGiB: 3
+                  allowPostCopy: true
+                """);
+        Result applied = kubectl("apply", "-f", good.toString());
+        assertEquals(0, applied.code(), applied.err());
+        client.resources(VirtualMachineInstanceMigration.class).inNamespace("default").list().getItems()
+                .forEach(x -> EARLIER.add(x.getMetadata().getUid()));
+        String node = vmi("mig").getStatus().getNodeName();
+        ok("migrate", "mig");
+        VirtualMachineInstanceMigration m = awaitMigrationEnd("mig");
+        assertEquals("Succeeded", m.getStatus().getPhase(), () -> describe(m) + "; VMI " + describe(vmi("mig")));
+        VirtualMachineInstance after = vmi("mig");
+        MigrationState ms = after.getStatus().getMigrationState();
+        assertEquals("postcopy-at-3s", ms.getMigrationPolicyName(), "the controller matched the policy");
+        assertEquals(3L, ms.getMigrationConfiguration().getCompletionTimeoutPerGiB());
+        assertEquals("PostCopy", ms.getMode(), "1 MiB/s cannot move the guest in 3 s: switched to postcopy");
+        assertNotEquals(node, after.getStatus().getNodeName());
+        SandboxIT.await(SHORT, "exactly one QEMU", () -> qemusOf("mig").size() == 1);
+        try (Console c = Console.open("mig")) {
+            c.type("echo; echo qvirt-alive-$((6*7)); echo sess=$S\n");
+            c.await(ECHOED);
+            assertEquals(session, c.await(SESSION).group(1), "the same shell after a postcopy migration");
+        }
+        assertEquals(0, kubectl("delete", "migrationpolicy", "postcopy-at-3s").code());
     }
 
     // ---- helpers ----
