@@ -268,19 +268,20 @@ class MigrateIT {
         }
         long pidA = launcherJson(a).path("qemuPid").asLong();
 
-        // 1 MiB/s cannot move ~90 MiB in 8 s: paused at 4 s, cancelled at 8 s, the guest runs again on the source
-        LauncherHarness.Result paused = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "1", "--timeout", "4",
+        // 1 MiB/s cannot move ~90 MiB in 10 s: paused at 5 s, cancelled at 10 s, the guest runs again on the source
+        LauncherHarness.Result paused = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "1", "--timeout", "5",
                 "--on-timeout", "pause");
         assertEquals(1, paused.code(), paused.toString());
         assertTrue(paused.err().contains("migrate: mode Paused"), paused.toString());
-        assertTrue(paused.err().contains("it took longer than 8 s"), paused.toString());
+        assertTrue(paused.err().contains("it took longer than 10 s"), paused.toString());
         assertFalse(Files.exists(b), "the target is removed");
         assertTrue(alive(pidA));
         LauncherHarness.Result st = h.exec("status", "to1");
         assertTrue(st.out().contains("Running (running)"), "resumed after the cancel: " + st);
 
-        // 16 MiB/s needs ~6 s for it: paused at 4 s, done well before 8 s; the target's guest runs
-        LauncherHarness.Result done = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "16", "--timeout", "4",
+        // 12 MiB/s needs ~7.5 s for the ~90 MiB an idle guest sends: paused at 5 s (~2.5 s before it would end), the
+        // rest (~30 MiB, nothing dirtied any more) sent in ~2.5 s, well before the cancel at 10 s; the target's guest runs
+        LauncherHarness.Result done = h.exec("migrate", "to1", "--to", "to1-b", "--bandwidth", "12", "--timeout", "5",
                 "--on-timeout", "pause");
         assertEquals(0, done.code(), done.toString());
         assertTrue(done.err().contains("migrate: mode Paused"), done.toString());
@@ -289,7 +290,7 @@ class MigrateIT {
         assertTrue(stB.out().contains("Running (running)"), "running on the target: " + stB);
 
         // postcopy at the timeout: the rest is fetched by the running target, whatever the bandwidth cap
-        LauncherHarness.Result post = h.exec("migrate", "to1-b", "--to", "to1", "--bandwidth", "1", "--timeout", "4",
+        LauncherHarness.Result post = h.exec("migrate", "to1-b", "--to", "to1", "--bandwidth", "1", "--timeout", "5",
                 "--on-timeout", "postcopy", "--auto-converge");
         assertEquals(0, post.code(), post.toString());
         assertTrue(post.err().contains("migrate: mode PostCopy"), post.toString());
@@ -302,6 +303,10 @@ class MigrateIT {
         LauncherHarness.Result bad = h.exec("migrate", "to1", "--to", "to1-b", "--on-timeout", "later");
         assertEquals(2, bad.code(), bad.toString());
         assertTrue(bad.err().contains("--on-timeout: 'later' is not allowed: cancel, postcopy or pause"), bad.toString());
+        LauncherHarness.Result both = h.exec("migrate", "to1", "--to", "to1-b", "--multifd", "2", "--on-timeout", "postcopy");
+        assertEquals(2, both.code(), both.toString());
+        assertTrue(both.err().contains("--multifd: not allowed with --postcopy or --on-timeout postcopy"), both.toString());
+        assertFalse(Files.exists(b), "nothing made for a refused migrate");
         assertEquals(0, h.exec("kill", "to1").code());
     }
 

@@ -129,6 +129,11 @@ final class MigrateCommand extends BaseCommand {
             default -> throw new IllegalArgumentException("--on-timeout: '"
                     + onTimeout.replaceAll("\\p{Cntrl}", "?") + "' is not allowed: cancel, postcopy or pause");
         };
+        if (multifd > 0 && (postcopy || atTimeout == MigrationOptions.OnTimeout.POSTCOPY)) {
+            // postcopy's page requests do not go over multifd channels in the QEMU versions qvirt runs on
+            throw new IllegalArgumentException("--multifd: not allowed with --postcopy or --on-timeout postcopy "
+                    + "(QEMU cannot run postcopy over multifd)");
+        }
         MigrationOptions opts = new MigrationOptions(multifd, postcopy, bandwidthMib << 20,
                 Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(2), autoConverge, atTimeout);
         boolean[] paused = {false};

@@ -117,6 +117,8 @@ public final class Migration {
     private final AtomicReference<String> cancelRequest = new AtomicReference<>();
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private volatile boolean postcopyActive;
+    /** Set before migrate-start-postcopy is sent: from then on a cancel could lose the VM, so none is sent. */
+    private volatile boolean postcopyRequested;
     private long completedAt;
 
     /**
@@ -137,11 +139,11 @@ public final class Migration {
     }
 
     /**
-     * Asks a running migration to stop; the source resumes. Refused (false) once in postcopy, where the
-     * source no longer holds the whole VM.
+     * Asks a running migration to stop; the source resumes. Refused (false) once postcopy was asked for: the
+     * source may no longer hold the whole VM.
      */
     public boolean cancel(String why) {
-        if (postcopyActive) {
+        if (postcopyActive || postcopyRequested) {
             return false;
         }
         cancelRequest.compareAndSet(null, why);
@@ -292,6 +294,7 @@ public final class Migration {
         boolean cancelSent = false;
         boolean postcopyStarted = false;
         boolean pausedAtTimeout = false;
+        long postcopyDeadline = 0;
         boolean startTarget = false;
         long nextReport = System.nanoTime() + options.progressEvery().toNanos();
         while (true) {
@@ -306,15 +309,29 @@ public final class Migration {
                     startTarget = false;
                 }
             }
-            if (!cancelSent && !postcopyActive) {
+            if (!cancelSent && postcopyStarted && !postcopyActive && System.nanoTime() - postcopyDeadline > 0) {
+                // QEMU never switched (a stalled stream): while it still says active, a cancel loses nothing
+                MigrationInfo info = await(src.queryMigrate(), "query-migrate");
+                if (info.status().equals("active")) {
+                    listener.note("cancelling the migration: it did not switch to postcopy within "
+                            + COMMAND_TIMEOUT.toSeconds() + " s");
+                    cancelRequest.compareAndSet(null, "it did not switch to postcopy within " + COMMAND_TIMEOUT.toSeconds() + " s");
+                    await(src.migrateCancel(), "migrate_cancel");
+                    cancelSent = true;
+                }
+                postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+            }
+            if (!cancelSent && !postcopyActive && !postcopyStarted) {
                 String why = cancelRequest.get();
-                if (why == null && !postcopyStarted && System.nanoTime() - deadline > 0) {
+                if (why == null && System.nanoTime() - deadline > 0) {
                     long s = options.timeout().toSeconds();
                     if (options.onTimeout() == MigrationOptions.OnTimeout.POSTCOPY) {
                         // KubeVirt's allowPostCopy: the guest moves now and fetches what is missing; no timeout after
                         listener.note("not done after " + s + " s: switching to postcopy");
+                        postcopyRequested = true;
                         await(src.migrateStartPostcopy(), "migrate-start-postcopy");
                         postcopyStarted = true;
+                        postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
                         listener.modeChanged("PostCopy");
                         continue;
                     }
@@ -368,17 +385,20 @@ public final class Migration {
                 case "MIGRATION_PASS" -> {
                     MigrationInfo info = await(src.queryMigrate(), "query-migrate");
                     listener.progress(info);
-                    if (options.postcopy() && !postcopyStarted && !cancelSent && e.data().path("pass").asInt() >= 2) {
+                    if (options.postcopy() && !postcopyStarted && !cancelSent && cancelRequest.get() == null
+                            && e.data().path("pass").asInt() >= 2) {
                         listener.note("switching to postcopy after the first full pass over RAM");
+                        postcopyRequested = true;
                         await(src.migrateStartPostcopy(), "migrate-start-postcopy");
                         postcopyStarted = true;
+                        postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
                     }
                 }
                 case "MIGRATION" -> {
                     String status = e.data().path("status").asText();
                     switch (status) {
                         case "pre-switchover" -> {
-                            if (cancelRequest.get() != null) {
+                            if (cancelRequest.get() != null && !postcopyStarted) {
                                 if (!cancelSent) {
                                     await(src.migrateCancel(), "migrate_cancel");
                                     cancelSent = true;

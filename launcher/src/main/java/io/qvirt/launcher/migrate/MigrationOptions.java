@@ -21,13 +21,13 @@ import java.util.Objects;
  */
 public record MigrationOptions(int multifdChannels, boolean postcopy, long maxBandwidth, Duration timeout,
                                Duration progressEvery, boolean autoConverge, OnTimeout onTimeout) {
-    /** What a migration does when it reaches its timeout. */
+    /** What a migration does when it reaches its timeout while RAM is sent; during the disk copy before, it cancels. */
     public enum OnTimeout {
         /** cancel it: the source runs on */
         CANCEL,
         /**
          * switch to postcopy (the guest runs on the target from then on); KubeVirt's migration mode {@code PostCopy}.
-         * Outside the pre-copy phase (disks still copying, or postcopy already) it cancels.
+         * No cancel is sent after that (it could lose the VM), unless QEMU has not left {@code active} 30 s later.
          */
         POSTCOPY,
         /**
