@@ -63,6 +63,8 @@ final class MigrationSourceRole {
     private final Set<String> departed = ConcurrentHashMap.newKeySet();
     /** Migration uids this process ran to their end (the cache may not show the end yet: no restart recovery for them). */
     private final Set<String> endedHere = ConcurrentHashMap.newKeySet();
+    /** What stands for "no completion timeout" (completionTimeoutPerGiB 0): a year. */
+    static final Duration NO_COMPLETION_TIMEOUT = Duration.ofDays(365);
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "qvirt-migration-source");
         t.setDaemon(true);
@@ -247,7 +249,11 @@ final class MigrationSourceRole {
         try {
             List<String> steps = Migration.abandon(d.control);
             VmState s = d.control.state();
-            if (s.qemuStatus().equals("postmigrate") || s.qemuStatus().equals("finish-migrate")) {
+            MigrationState ms = MigrationStatuses.of(vmi, muid);
+            // a guest the old handler paused at the completion timeout (mode Paused) ran before: QEMU restarts a guest on
+            // cancel only if it ran when the migration's last stage began, so it is resumed here
+            boolean pausedByMigration = s.qemuStatus().equals("paused") && ms != null && "Paused".equals(ms.getMode());
+            if (s.qemuStatus().equals("postmigrate") || s.qemuStatus().equals("finish-migrate") || pausedByMigration) {
                 d.control.cont();
                 steps = new java.util.ArrayList<>(steps);
                 steps.add("cont");
@@ -320,14 +326,19 @@ final class MigrationSourceRole {
         };
     }
 
-    /** The VMI's migrationState.mode, on the migration's thread; a failed write is logged (the migration goes on). */
+    /**
+     * The VMI's migrationState.mode, written on another thread: the migration's own thread goes on at once (at the
+     * postcopy switch the guest is stopped until the target runs it). A failed write is logged.
+     */
     private void writeMode(String key, VirtualMachineInstance vmi, String muid, String mode) {
-        try {
-            driver.writeStatus(driver.cached(vmi), f -> MigrationStatuses.mode(f, muid, mode));
-            LOG.info(key + ": migration " + muid + ": source: wrote mode " + mode);
-        } catch (RuntimeException e) {
-            LOG.warning(key + ": migration " + muid + ": source: writing mode " + mode + " failed: " + e);
-        }
+        threads.execute(() -> {
+            try {
+                driver.writeStatus(driver.cached(vmi), f -> MigrationStatuses.mode(f, muid, mode));
+                LOG.info(key + ": migration " + muid + ": source: wrote mode " + mode);
+            } catch (RuntimeException e) {
+                LOG.warning(key + ": migration " + muid + ": source: writing mode " + mode + " failed: " + e);
+            }
+        });
     }
 
     /**
@@ -353,8 +364,9 @@ final class MigrationSourceRole {
      */
     static MigrationOptions options(VirtualMachineInstance vmi, MigrationSettings s) {
         long gib = Math.max(1, (guestMemory(vmi) + GIB - 1) / GIB);
+        // KubeVirt: completionTimeoutPerGiB 0 is no completion timeout (the progress watchdog still cancels a stuck one)
         Duration timeout = s.completionTimeoutPerGiB() > 0 ? Duration.ofSeconds(s.completionTimeoutPerGiB() * gib)
-                : MigrationOptions.defaults().timeout();
+                : NO_COMPLETION_TIMEOUT;
         MigrationOptions.OnTimeout atTimeout = !s.allowWorkloadDisruption() ? MigrationOptions.OnTimeout.CANCEL
                 : s.allowPostCopy() ? MigrationOptions.OnTimeout.POSTCOPY : MigrationOptions.OnTimeout.PAUSE;
         return new MigrationOptions(0, false, s.bandwidthPerMigrationBytes(), timeout, Duration.ofSeconds(2),

@@ -93,6 +93,8 @@ class MigrationRolesTest {
         assertTrue(post.postcopyCapable(), "postcopy-ram set on both ends before the migration starts");
         assertFalse(post.postcopy(), "pre-copy first: postcopy only at the timeout");
         assertTrue(post.autoConverge());
+        assertEquals(MigrationSourceRole.NO_COMPLETION_TIMEOUT, MigrationSourceRole.options(v,
+                new MigrationSettings(5, 2, 0, 0, 150, false, true, true)).timeout(), "KubeVirt: 0 is no completion timeout");
         assertEquals(MigrationOptions.OnTimeout.PAUSE, MigrationSourceRole.options(v,
                 new MigrationSettings(5, 2, 0, 150, 150, false, false, true)).onTimeout());
         assertEquals(MigrationOptions.OnTimeout.CANCEL, MigrationSourceRole.options(v,
