@@ -105,8 +105,9 @@ public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOu
         long bandwidth = p.getBandwidthPerMigration() == null ? bandwidthPerMigrationBytes
                 : bandwidth(Quantities.text(p.getBandwidthPerMigration()), "spec.");
         long completion = p.getCompletionTimeoutPerGiB() != null ? p.getCompletionTimeoutPerGiB() : completionTimeoutPerGiB;
-        if (completion < 0) {
-            throw new IllegalArgumentException("spec.completionTimeoutPerGiB: '" + completion + "' is not allowed: not negative");
+        if (completion < 0 || completion > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("spec.completionTimeoutPerGiB: '" + completion + "' is not allowed: an "
+                    + "integer from 0 to " + Integer.MAX_VALUE);
         }
         boolean postCopy = p.getAllowPostCopy() != null ? p.getAllowPostCopy() : allowPostCopy;
         boolean disruption = p.getAllowWorkloadDisruption() != null ? p.getAllowWorkloadDisruption()
@@ -142,6 +143,16 @@ public record MigrationSettings(int parallelMigrationsPerCluster, int parallelOu
     }
 
     private static final String BANDWIDTH_ALLOWED = "a quantity of bytes per second such as 64Mi, 0 for unlimited";
+
+    /**
+     * Bytes per second of a {@code bandwidthPerMigration} quantity.
+     *
+     * @param prefix the field's path up to {@code bandwidthPerMigration}, for the message
+     * @throws IllegalArgumentException naming {@code <prefix>bandwidthPerMigration} and what is allowed
+     */
+    public static long bandwidthPerMigration(String text, String prefix) {
+        return bandwidth(text, prefix);
+    }
 
     private static long bandwidth(String text, String prefix) {
         if (!Quantities.inRange(text)) {

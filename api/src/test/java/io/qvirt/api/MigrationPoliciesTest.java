@@ -44,6 +44,9 @@ class MigrationPoliciesTest {
                 + "{tier: gold}}}");
         assertEquals("a-tier", matched(List.of(tier, tier2), Map.of("tier", "gold"), null), "then the first name");
         assertEquals("none", matched(List.of(none, team), null, null));
+        MigrationPolicy nullValue = policy("metadata: {name: nul}\nspec: {selectors: {virtualMachineInstanceSelector: "
+                + "{tier: null}}}");
+        assertEquals("none", matched(List.of(nullValue), Map.of("tier", "gold"), Map.of()), "a label without a value");
     }
 
     @Test
@@ -62,6 +65,10 @@ class MigrationPoliciesTest {
                 policy("metadata: {name: p}\nspec: {selectors: {}, bandwidthPerMigration: lots}").getSpec()));
         assertEquals("spec.bandwidthPerMigration: 'lots' is not allowed: a quantity of bytes per second such as 64Mi, "
                 + "0 for unlimited", e.getMessage());
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> cluster.applying(
+                policy("metadata: {name: p}\nspec: {selectors: {}, completionTimeoutPerGiB: 4000000000}").getSpec()));
+        assertEquals("spec.completionTimeoutPerGiB: '4000000000' is not allowed: an integer from 0 to 2147483647",
+                big.getMessage(), "what the handler could not read back is refused when applied");
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qvirt.api.FieldError;
 import io.qvirt.api.KubevirtJson;
 import io.qvirt.api.MigrationSettings;
+import io.qvirt.api.Quantities;
 import io.qvirt.api.migrations.MigrationPolicy;
 import io.qvirt.api.migrations.MigrationPolicySpec;
 import java.util.ArrayList;
@@ -41,6 +42,17 @@ final class MigrationPolicyAdmitter {
         return errors.isEmpty() ? Admission.allowed() : Admission.denied(errors);
     }
 
+    /** A selector label without a value matches nothing the API server would store: refused by key. */
+    private static void labelValues(List<FieldError> errors, String path, java.util.Map<String, String> selector) {
+        if (selector != null) {
+            selector.forEach((k, v) -> {
+                if (v == null) {
+                    errors.add(new FieldError(path + "." + k, "a label value is required"));
+                }
+            });
+        }
+    }
+
     /** What is wrong with a policy's spec, by field; empty if the controller can apply it. */
     static List<FieldError> problems(MigrationPolicySpec spec) {
         List<FieldError> errors = new ArrayList<>();
@@ -55,12 +67,19 @@ final class MigrationPolicyAdmitter {
                 errors.add(new FieldError("spec.selectors." + f, "is not a selector: namespaceSelector and "
                         + "virtualMachineInstanceSelector are"));
             }
+            labelValues(errors, "spec.selectors.namespaceSelector", spec.getSelectors().getNamespaceSelector());
+            labelValues(errors, "spec.selectors.virtualMachineInstanceSelector",
+                    spec.getSelectors().getVirtualMachineInstanceSelector());
         }
-        if (spec.getCompletionTimeoutPerGiB() != null && spec.getCompletionTimeoutPerGiB() < 0) {
+        Long completion = spec.getCompletionTimeoutPerGiB();
+        if (completion != null && completion < 0) {
             errors.add(new FieldError("spec.completionTimeoutPerGiB", "must not be negative"));
-        } else if (spec.getBandwidthPerMigration() != null) {
+        } else if (completion != null && completion > Integer.MAX_VALUE) {
+            errors.add(new FieldError("spec.completionTimeoutPerGiB", "must be at most " + Integer.MAX_VALUE));
+        }
+        if (spec.getBandwidthPerMigration() != null) {
             try {
-                MigrationSettings.KUBEVIRT_DEFAULTS.applying(spec);
+                MigrationSettings.bandwidthPerMigration(Quantities.text(spec.getBandwidthPerMigration()), "spec.");
             } catch (IllegalArgumentException e) {
                 int colon = e.getMessage().indexOf(": ");
                 errors.add(new FieldError("spec.bandwidthPerMigration", e.getMessage().substring(colon + 2)));

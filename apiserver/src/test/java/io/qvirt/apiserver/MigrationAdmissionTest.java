@@ -215,6 +215,12 @@ class MigrationAdmissionTest {
         JsonNode bw = policy("spec: {selectors: {}, bandwidthPerMigration: fast}");
         assertEquals("spec.bandwidthPerMigration: 'fast' is not allowed: a quantity of bytes per second such as 64Mi, "
                 + "0 for unlimited", bw.path("status").path("message").asText(), bw.toString());
+        JsonNode two = policy("spec: {selectors: {virtualMachineInstanceSelector: {tier: null}}, "
+                + "completionTimeoutPerGiB: 4000000000, bandwidthPerMigration: -1Mi}");
+        assertEquals("spec.selectors.virtualMachineInstanceSelector.tier: a label value is required, "
+                + "spec.completionTimeoutPerGiB: must be at most 2147483647, "
+                + "spec.bandwidthPerMigration: '-1Mi' is not allowed: not negative",
+                two.path("status").path("message").asText(), "every problem, by field");
         JsonNode none = policy("spec: {allowPostCopy: true}");
         assertEquals("spec.selectors", none.path("status").path("details").path("causes").path(0).path("field").asText(),
                 none.toString());

@@ -61,13 +61,13 @@ public final class MigrationPolicies {
         return vmi < 0 || ns < 0 ? Optional.empty() : Optional.of(new Score(vmi, ns));
     }
 
-    /** How many of the selector's labels the object carries, or -1 if it lacks one. */
+    /** How many of the selector's labels the object carries, or -1 if it lacks one (a label without a value: too). */
     private static int matched(Map<String, String> selector, Map<String, String> labels) {
         if (selector == null) {
             return 0;
         }
         for (Map.Entry<String, String> e : selector.entrySet()) {
-            if (!e.getValue().equals(labels.get(e.getKey()))) {
+            if (e.getValue() == null || !e.getValue().equals(labels.get(e.getKey()))) {
                 return -1;
             }
         }
