@@ -24,6 +24,8 @@ import picocli.CommandLine.Parameters;
             "  # Configure one minute timeout (default 5 minutes):", "  virtctl console --timeout=1 myvmi"})
 final class ConsoleCommand extends BaseCommand {
     static final int ESCAPE = 29; // Ctrl-] (and Ctrl-5 on many terminals)
+    /** How long leaving waits for the server's answer to the close (the typed bytes before it delivered). */
+    static final java.time.Duration CLOSE_WAIT = java.time.Duration.ofSeconds(3);
 
     @Parameters(index = "0", paramLabel = "VMI", description = "the VirtualMachineInstance")
     String name;
@@ -81,7 +83,16 @@ final class ConsoleCommand extends BaseCommand {
                 }
             }
             if (left.isDone()) {
+                // send() only queues: what was typed just before Ctrl-] (or stdin's end) goes out before the close
+                // frame, and the process must not exit before the server has it (its close answer says so)
                 ws.sendClose(1000, "");
+                try {
+                    closed.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // no answer: nothing more to wait for
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 return ExitCodes.OK;
             }
             String why = closed.getNow(null);
