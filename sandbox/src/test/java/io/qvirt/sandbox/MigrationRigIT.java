@@ -129,7 +129,10 @@ class MigrationRigIT {
             up1 = Double.parseDouble(c.await(UPTIME).group(1));
             // 20 s of writes by the guest's clock (a 4 MiB write takes ~0.1 s here): they span the migration.
             c.type("(end=$(($(date +%s)+20)); while [ $(date +%s) -lt $end ]; do dd if=/tmp/d of=/dev/vda bs=4k "
-                    + "seek=8192 conv=fsync 2>/dev/null; done; echo QVIRT-WRITES-DONE) &\n");
+                    + "seek=8192 conv=fsync 2>/dev/null; done; echo QVIRT-WRITES-DONE) & echo QVIRT-WRITER-$((3*3))\n");
+            // the shell's answer before the console closes: closing at once can cut the line short on a slow machine,
+            // leaving the shell waiting for the rest (a clean-clone run saw "> " on the target's console)
+            c.await(Pattern.compile("QVIRT-WRITER-9\\r?\\n"));
         }
         assertEquals("mig", httpHostname("mig"), "the guest's HTTP server through virtctl port-forward, before");
 
