@@ -292,7 +292,6 @@ public final class Migration {
     /** Follows the source's events until completed; handles pre-switchover, postcopy and cancel. */
     private MigrationInfo follow(QmpCommands src, boolean wasRunning, long deadline) {
         boolean cancelSent = false;
-        boolean postcopyStarted = false;
         boolean pausedAtTimeout = false;
         long postcopyDeadline = 0;
         boolean startTarget = false;
@@ -309,7 +308,7 @@ public final class Migration {
                     startTarget = false;
                 }
             }
-            if (!cancelSent && postcopyStarted && !postcopyActive && System.nanoTime() - postcopyDeadline > 0) {
+            if (!cancelSent && postcopyRequested && !postcopyActive && System.nanoTime() - postcopyDeadline > 0) {
                 // QEMU never switched (a stalled stream): while it still says active, a cancel loses nothing
                 MigrationInfo info = await(src.queryMigrate(), "query-migrate");
                 if (info.status().equals("active")) {
@@ -321,17 +320,14 @@ public final class Migration {
                 }
                 postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
             }
-            if (!cancelSent && !postcopyActive && !postcopyStarted) {
+            if (!cancelSent && !postcopyActive && !postcopyRequested) {
                 String why = cancelRequest.get();
                 if (why == null && System.nanoTime() - deadline > 0) {
                     long s = options.timeout().toSeconds();
                     if (options.onTimeout() == MigrationOptions.OnTimeout.POSTCOPY) {
                         // KubeVirt's allowPostCopy: the guest moves now and fetches what is missing; no timeout after
                         listener.note("not done after " + s + " s: switching to postcopy");
-                        postcopyRequested = true;
-                        await(src.migrateStartPostcopy(), "migrate-start-postcopy");
-                        postcopyStarted = true;
-                        postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+                        postcopyDeadline = startPostcopy(src);
                         listener.modeChanged("PostCopy");
                         continue;
                     }
@@ -385,20 +381,17 @@ public final class Migration {
                 case "MIGRATION_PASS" -> {
                     MigrationInfo info = await(src.queryMigrate(), "query-migrate");
                     listener.progress(info);
-                    if (options.postcopy() && !postcopyStarted && !cancelSent && cancelRequest.get() == null
+                    if (options.postcopy() && !postcopyRequested && !cancelSent && cancelRequest.get() == null
                             && e.data().path("pass").asInt() >= 2) {
                         listener.note("switching to postcopy after the first full pass over RAM");
-                        postcopyRequested = true;
-                        await(src.migrateStartPostcopy(), "migrate-start-postcopy");
-                        postcopyStarted = true;
-                        postcopyDeadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+                        postcopyDeadline = startPostcopy(src);
                     }
                 }
                 case "MIGRATION" -> {
                     String status = e.data().path("status").asText();
                     switch (status) {
                         case "pre-switchover" -> {
-                            if (cancelRequest.get() != null && !postcopyStarted) {
+                            if (cancelRequest.get() != null && !postcopyRequested) {
                                 if (!cancelSent) {
                                     await(src.migrateCancel(), "migrate_cancel");
                                     cancelSent = true;
@@ -433,6 +426,17 @@ public final class Migration {
                 }
             }
         }
+    }
+
+    /**
+     * Sends migrate-start-postcopy, marking postcopy as asked for first (no cancel from then on).
+     *
+     * @return the deadline by which QEMU must have left {@code active} for postcopy
+     */
+    private long startPostcopy(QmpCommands src) {
+        postcopyRequested = true;
+        await(src.migrateStartPostcopy(), "migrate-start-postcopy");
+        return System.nanoTime() + COMMAND_TIMEOUT.toNanos();
     }
 
     /** Source stopped, disks in sync: end the mirrors (target equal to source), run the hook, continue. */
